@@ -1,0 +1,254 @@
+"""A wechaty puppet-service gateway simulator: a grpclib server speaking the `wechaty.Puppet` gRPC service.
+
+python-wechaty connects to it over real loopback TCP exactly as to a real gateway. It keeps a tiny
+WeChat world (contacts, rooms, messages), pushes residents' messages as events, and records
+everything the bot sends. Message classes come from the `wechaty-grpc` package.
+"""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from grpclib.const import Cardinality, Handler, Status
+from grpclib.exceptions import GRPCError
+from grpclib.server import Server, Stream
+from wechaty_grpc.wechaty import puppet as pb
+
+from bot.clock import FakeClock, SystemClock
+
+log = logging.getLogger("mulin.simulator")
+
+# wechaty's TypeScript MessageType numbering, which the puppet-service client expects on the wire.
+TS_MESSAGE_TYPES = {
+    "unknown": 0, "attachment": 1, "audio": 2, "contact": 3, "chat_history": 4, "emoticon": 5,
+    "image": 6, "text": 7, "location": 8, "mini_program": 9, "group_note": 10, "transfer": 11,
+    "red_envelope": 12, "recalled": 13, "url": 14, "video": 15,
+}
+
+
+@dataclass
+class SimContact:
+    id: str
+    name: str
+
+
+@dataclass
+class SimRoom:
+    id: str
+    topic: str
+    members: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Sent:
+    """One message the bot sent through the gateway."""
+
+    id: str
+    at: str
+    room: str | None
+    to: str | None
+    mentions: list[str]
+    text: str
+
+    def as_record(self) -> dict[str, Any]:
+        return {"type": "send", "at": self.at, "room": self.room, "to": self.to,
+                "mentions": self.mentions, "text": self.text}
+
+
+class PuppetSimulator:
+    """The gateway side of the wire. Methods named like the gRPC routes serve python-wechaty."""
+
+    def __init__(self, *, self_id: str = "wxid_mulin", self_name: str = "睦邻助手",
+                 clock: FakeClock | SystemClock | None = None) -> None:
+        self.self_id = self_id
+        self.clock = clock or SystemClock()
+        self.contacts: dict[str, SimContact] = {self_id: SimContact(self_id, self_name)}
+        self.rooms: dict[str, SimRoom] = {}
+        self.messages: dict[str, pb.MessagePayloadResponse] = {}
+        self.sent: list[Sent] = []
+        self.on_sent: list[Callable[[Sent], None]] = []
+        self.fail_next_sends = 0  # fault injection: the next N MessageSendText calls fail
+        self._streams: list[asyncio.Queue[pb.EventResponse | None]] = []
+        self._stream_opened = asyncio.Event()
+        self._ids = itertools.count(1)
+        self._server: Server | None = None
+        self.port: int | None = None
+
+    # ---- the simulated world -------------------------------------------------------------
+    def add_contact(self, contact_id: str, name: str) -> None:
+        self.contacts[contact_id] = SimContact(contact_id, name)
+
+    def rename(self, contact_id: str, name: str) -> None:
+        """Anyone can rename themselves; identity must never follow the display name."""
+        self.contacts[contact_id].name = name
+
+    def add_room(self, room_id: str, topic: str, members: list[str]) -> None:
+        self.rooms[room_id] = SimRoom(room_id, topic, [self.self_id, *members])
+
+    def _timestamp(self) -> int:
+        return int(self.clock.now().timestamp() * 1000)
+
+    def _new_id(self, prefix: str) -> str:
+        return f"{prefix}{next(self._ids):06d}"
+
+    async def push_message(self, *, sender: str, text: str, room: str | None = None,
+                           message_id: str | None = None, kind: str = "text",
+                           mentions: list[str] | None = None) -> str:
+        """A contact posts a message (in a room, or privately to the bot); emit it as an event."""
+        if sender not in self.contacts:
+            raise KeyError(f"unknown contact {sender!r}")
+        if room is not None and room not in self.rooms:
+            raise KeyError(f"unknown room {room!r}")
+        message_id = message_id or self._new_id("msg-in-")
+        self.messages[message_id] = pb.MessagePayloadResponse(
+            id=message_id, text=text, timestamp=self._timestamp(), type=TS_MESSAGE_TYPES[kind],
+            from_id=sender, room_id=room or "", to_id="" if room else self.self_id,
+            mention_ids=list(mentions or []),
+        )
+        await self.emit(pb.EventType.EVENT_TYPE_MESSAGE, {"messageId": message_id})
+        return message_id
+
+    async def emit(self, kind: pb.EventType, payload: dict[str, Any]) -> None:
+        await self._stream_opened.wait()
+        event = pb.EventResponse(type=kind, payload=json.dumps(payload))
+        for queue in self._streams:
+            queue.put_nowait(event)
+
+    def end_streams(self) -> None:
+        """Close open event streams: the bot's start() returns. Do this before the bot stops."""
+        for queue in self._streams:
+            queue.put_nowait(None)
+
+    async def wait_connected(self, timeout: float = 20.0) -> None:
+        await asyncio.wait_for(self._stream_opened.wait(), timeout)
+
+    # ---- the server ----------------------------------------------------------------------
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
+        self._server = Server([self])
+        await self._server.start(host, port)
+        sockets = self._server._server.sockets  # grpclib keeps the asyncio server private
+        self.port = sockets[0].getsockname()[1]
+        log.info("puppet simulator listening on %s:%s", host, self.port)
+        return self.port
+
+    async def stop(self) -> None:
+        self.end_streams()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+
+    def __mapping__(self) -> dict[str, Handler]:
+        unary = Cardinality.UNARY_UNARY
+        routes: dict[str, Handler] = {
+            "/wechaty.Puppet/Start": Handler(self._empty(pb.StartResponse), unary, pb.StartRequest, pb.StartResponse),
+            "/wechaty.Puppet/Stop": Handler(self._empty(pb.StopResponse), unary, pb.StopRequest, pb.StopResponse),
+            "/wechaty.Puppet/Logout": Handler(self._empty(pb.LogoutResponse), unary, pb.LogoutRequest, pb.LogoutResponse),
+            "/wechaty.Puppet/Ding": Handler(self._empty(pb.DingResponse), unary, pb.DingRequest, pb.DingResponse),
+            "/wechaty.Puppet/Version": Handler(self.version, unary, pb.VersionRequest, pb.VersionResponse),
+            "/wechaty.Puppet/Event": Handler(self.event, Cardinality.UNARY_STREAM, pb.EventRequest, pb.EventResponse),
+            "/wechaty.Puppet/ContactPayload": Handler(self.contact_payload, unary, pb.ContactPayloadRequest, pb.ContactPayloadResponse),
+            "/wechaty.Puppet/ContactList": Handler(self.contact_list, unary, pb.ContactListRequest, pb.ContactListResponse),
+            "/wechaty.Puppet/MessagePayload": Handler(self.message_payload, unary, pb.MessagePayloadRequest, pb.MessagePayloadResponse),
+            "/wechaty.Puppet/MessageSendText": Handler(self.message_send_text, unary, pb.MessageSendTextRequest, pb.MessageSendTextResponse),
+            "/wechaty.Puppet/RoomPayload": Handler(self.room_payload, unary, pb.RoomPayloadRequest, pb.RoomPayloadResponse),
+            "/wechaty.Puppet/RoomList": Handler(self.room_list, unary, pb.RoomListRequest, pb.RoomListResponse),
+            "/wechaty.Puppet/RoomMemberList": Handler(self.room_member_list, unary, pb.RoomMemberListRequest, pb.RoomMemberListResponse),
+            "/wechaty.Puppet/RoomMemberPayload": Handler(self.room_member_payload, unary, pb.RoomMemberPayloadRequest, pb.RoomMemberPayloadResponse),
+        }
+        return routes
+
+    @staticmethod
+    def _empty(response_type: type) -> Callable[[Stream], Any]:
+        async def handler(stream: Stream) -> None:
+            await stream.recv_message()
+            await stream.send_message(response_type())
+        return handler
+
+    async def version(self, stream: Stream) -> None:
+        await stream.recv_message()
+        await stream.send_message(pb.VersionResponse(version="mulin-simulator"))
+
+    async def event(self, stream: Stream) -> None:
+        await stream.recv_message()
+        queue: asyncio.Queue[pb.EventResponse | None] = asyncio.Queue()
+        self._streams.append(queue)
+        try:
+            await stream.send_message(pb.EventResponse(
+                type=pb.EventType.EVENT_TYPE_LOGIN, payload=json.dumps({"contactId": self.self_id})))
+            self._stream_opened.set()
+            while (event := await queue.get()) is not None:
+                await stream.send_message(event)
+        finally:
+            self._streams.remove(queue)
+            if not self._streams:
+                self._stream_opened.clear()
+
+    async def contact_payload(self, stream: Stream) -> None:
+        request = await stream.recv_message()
+        contact = self.contacts.get(request.id)
+        if contact is None:
+            raise GRPCError(Status.NOT_FOUND, f"no contact {request.id}")
+        await stream.send_message(pb.ContactPayloadResponse(
+            id=contact.id, name=contact.name, type=pb.ContactType.CONTACT_TYPE_PERSONAL, friend=True))
+
+    async def contact_list(self, stream: Stream) -> None:
+        await stream.recv_message()
+        await stream.send_message(pb.ContactListResponse(ids=list(self.contacts)))
+
+    async def message_payload(self, stream: Stream) -> None:
+        request = await stream.recv_message()
+        payload = self.messages.get(request.id)
+        if payload is None:
+            raise GRPCError(Status.NOT_FOUND, f"no message {request.id}")
+        await stream.send_message(payload)
+
+    async def message_send_text(self, stream: Stream) -> None:
+        request = await stream.recv_message()
+        if self.fail_next_sends > 0:
+            self.fail_next_sends -= 1
+            raise GRPCError(Status.UNAVAILABLE, "simulated send failure")
+        conversation = request.conversation_id
+        in_room = conversation in self.rooms
+        if not in_room and conversation not in self.contacts:
+            raise GRPCError(Status.NOT_FOUND, f"no conversation {conversation}")
+        message_id = self._new_id("msg-out-")
+        self.messages[message_id] = pb.MessagePayloadResponse(
+            id=message_id, text=request.text, timestamp=self._timestamp(), type=TS_MESSAGE_TYPES["text"],
+            from_id=self.self_id, room_id=conversation if in_room else "",
+            to_id="" if in_room else conversation, mention_ids=list(request.mentonal_ids),
+        )
+        sent = Sent(id=message_id, at=self.clock.now().isoformat(), room=conversation if in_room else None,
+                    to=None if in_room else conversation, mentions=list(request.mentonal_ids), text=request.text)
+        self.sent.append(sent)
+        for listener in self.on_sent:
+            listener(sent)
+        await stream.send_message(pb.MessageSendTextResponse(id=message_id))
+
+    async def room_payload(self, stream: Stream) -> None:
+        request = await stream.recv_message()
+        room = self.rooms.get(request.id)
+        if room is None:
+            raise GRPCError(Status.NOT_FOUND, f"no room {request.id}")
+        await stream.send_message(pb.RoomPayloadResponse(
+            id=room.id, topic=room.topic, owner_id=room.members[0], member_ids=list(room.members)))
+
+    async def room_list(self, stream: Stream) -> None:
+        await stream.recv_message()
+        await stream.send_message(pb.RoomListResponse(ids=list(self.rooms)))
+
+    async def room_member_list(self, stream: Stream) -> None:
+        request = await stream.recv_message()
+        room = self.rooms.get(request.id)
+        await stream.send_message(pb.RoomMemberListResponse(member_ids=list(room.members) if room else []))
+
+    async def room_member_payload(self, stream: Stream) -> None:
+        request = await stream.recv_message()
+        contact = self.contacts.get(request.member_id)
+        if contact is None:
+            raise GRPCError(Status.NOT_FOUND, f"no member {request.member_id}")
+        await stream.send_message(pb.RoomMemberPayloadResponse(id=contact.id, name=contact.name))

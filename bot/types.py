@@ -1,0 +1,46 @@
+"""The small neutral types every part of mulin speaks; only bot/wechaty_transport.py knows wechaty."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One message the bot received, in a group (room_id set) or privately (room_id None)."""
+
+    id: str
+    sender_id: str
+    sender_name: str
+    text: str
+    at: datetime
+    room_id: str | None = None
+    room_topic: str | None = None
+    kind: str = "text"  # text | image | voice | other ...: only text is classified
+    mentions: tuple[str, ...] = ()
+
+    @property
+    def is_private(self) -> bool:
+        return self.room_id is None
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message the bot wants to send: into a room (optionally @-mentioning) or to one contact."""
+
+    text: str
+    room_id: str | None = None
+    to_id: str | None = None
+    mentions: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if (self.room_id is None) == (self.to_id is None):
+            raise ValueError("Outgoing needs exactly one of room_id or to_id")
+
+
+class Sender(Protocol):
+    """What the app needs from a chat transport to deliver a reply."""
+
+    async def send(self, out: Outgoing) -> str | None:
+        """Deliver and return the gateway's message id, if it gives one."""
