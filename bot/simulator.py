@@ -92,7 +92,7 @@ class PuppetSimulator:
     def _timestamp(self) -> int:
         return int(self.clock.now().timestamp() * 1000)
 
-    def _new_id(self, prefix: str) -> str:
+    def new_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids):06d}"
 
     async def push_message(self, *, sender: str, text: str, room: str | None = None,
@@ -103,7 +103,7 @@ class PuppetSimulator:
             raise KeyError(f"unknown contact {sender!r}")
         if room is not None and room not in self.rooms:
             raise KeyError(f"unknown room {room!r}")
-        message_id = message_id or self._new_id("msg-in-")
+        message_id = message_id or self.new_id("msg-in-")
         self.messages[message_id] = pb.MessagePayloadResponse(
             id=message_id, text=text, timestamp=self._timestamp(), type=TS_MESSAGE_TYPES[kind],
             from_id=sender, room_id=room or "", to_id="" if room else self.self_id,
@@ -216,7 +216,7 @@ class PuppetSimulator:
         in_room = conversation in self.rooms
         if not in_room and conversation not in self.contacts:
             raise GRPCError(Status.NOT_FOUND, f"no conversation {conversation}")
-        message_id = self._new_id("msg-out-")
+        message_id = self.new_id("msg-out-")
         self.messages[message_id] = pb.MessagePayloadResponse(
             id=message_id, text=request.text, timestamp=self._timestamp(), type=TS_MESSAGE_TYPES["text"],
             from_id=self.self_id, room_id=conversation if in_room else "",

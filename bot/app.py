@@ -1,0 +1,168 @@
+"""Wiring: incoming messages are stored, dispatched one at a time, and replies go out through the outbox."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Callable, Protocol
+
+from sqlalchemy.engine import Engine
+
+from bot.config import Config
+from bot.types import Incoming, Sender
+from handlers.context import Ctx, Deps
+from handlers.dispatcher import Dispatcher, build_dispatcher
+from storage import inbox, outbox
+from storage.db import init_db, new_session
+from storage.models import MessageState, Ticket, TicketEvent
+from storage.staff import seed_bindings, staff_id_of
+from storage.tickets import events_after
+
+log = logging.getLogger("mulin.app")
+
+TicketObserver = Callable[[TicketEvent, Ticket], None]
+
+
+class Clock(Protocol):
+    def now(self): ...  # noqa: ANN201,E704
+
+
+class App:
+    def __init__(self, *, config: Config, engine: Engine, clock: Clock, classifier, sender: Sender | None = None,
+                 dispatcher: Dispatcher | None = None) -> None:
+        self.config = config
+        self.engine = engine
+        self.clock = clock
+        self.deps = Deps(config=config, classifier=classifier)
+        self.dispatcher = dispatcher or build_dispatcher()
+        self.sender = sender
+        self.ticket_observers: list[TicketObserver] = []
+        self._queue: asyncio.Queue[Incoming] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
+        self._waiters: dict[str, asyncio.Future[None]] = {}
+        self._last_event_id = 0
+        self._unserved_logged: set[str] = set()
+
+    # ---- lifecycle -----------------------------------------------------------------------
+    def prepare(self) -> None:
+        """Create tables and make the config's staff bindings true in the database."""
+        init_db(self.engine)
+        with new_session(self.engine) as session:
+            pairs = [(s.id, s.wechat_id) for s in self.config.staff if s.wechat_id]
+            seed_bindings(session=session, pairs=pairs, now=self.clock.now())
+            last = events_after(session=session, last_id=0)
+            self._last_event_id = last[-1].id if last else 0
+
+    async def start(self) -> None:
+        self._worker = asyncio.create_task(self._work(), name="mulin-dispatch")
+        await self.retry_unfinished()
+
+    async def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            try:
+                await self._worker
+            except asyncio.CancelledError:
+                pass
+            self._worker = None
+
+    # ---- intake --------------------------------------------------------------------------
+    async def on_message(self, msg: Incoming) -> None:
+        """Called by the transport; messages are handled strictly in arrival order."""
+        self._queue.put_nowait(msg)
+
+    def wait_processed(self, message_id: str) -> asyncio.Future[None]:
+        """For the simulator and tests: resolves when the message is handled and its replies sent."""
+        return self._waiters.setdefault(message_id, asyncio.get_running_loop().create_future())
+
+    async def _work(self) -> None:
+        while True:
+            msg = await self._queue.get()
+            try:
+                self.process(msg)
+                await self.flush_outbox()
+            except Exception:  # noqa: BLE001 - one bad message must not stop intake
+                log.exception("unexpected error around message %s", msg.id)
+            finally:
+                waiter = self._waiters.pop(msg.id, None)
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(None)
+
+    def served(self, msg: Incoming) -> bool:
+        if msg.room_id is None or self.config.group_for(msg.room_id, msg.room_topic) is not None:
+            return True
+        if msg.room_id not in self._unserved_logged:
+            self._unserved_logged.add(msg.room_id)
+            log.info("ignoring group %s (%s): not in config.yaml groups", msg.room_id, msg.room_topic)
+        return False
+
+    def process(self, msg: Incoming, *, retry: bool = False) -> str | None:
+        """Store, dispatch and commit one message with its replies; returns the handler that took it."""
+        if not self.served(msg):
+            return None
+        now = self.clock.now()
+        with new_session(self.engine) as session:
+            if not retry and inbox.record_incoming(session=session, msg=msg, now=now) is None:
+                log.info("message %s already received; not handled twice", msg.id)
+                return None
+            try:
+                staff_id = staff_id_of(session=session, wechat_id=msg.sender_id)
+                staff = self.config.staff_by_id(staff_id) if staff_id else None
+                ctx = Ctx(deps=self.deps, session=session, msg=msg, now=now, staff=staff)
+                taken = self.dispatcher.dispatch(ctx)
+                inbox.mark_processed(session=session, message_id=msg.id, ticket_id=ctx.ticket_id)
+                session.commit()
+            except Exception as exc:  # noqa: BLE001 - recorded, retried, then parked; never dropped
+                session.rollback()
+                row = inbox.mark_failed(session=session, message_id=msg.id, error=repr(exc))
+                log.exception("message %s failed (attempt %s, %s)", msg.id, row.attempts, row.state.value)
+                return None
+            self._emit_ticket_events(session)
+        return taken
+
+    async def retry_unfinished(self) -> None:
+        """After a crash or failure: handle what was received but not processed, oldest first."""
+        with new_session(self.engine) as session:
+            rows = inbox.unfinished(session=session)
+        for row in rows:
+            log.info("retrying message %s (state %s)", row.message_id, row.state.value)
+            self.process(inbox.as_incoming(row), retry=True)
+        await self.flush_outbox()
+
+    def _emit_ticket_events(self, session) -> None:  # noqa: ANN001
+        for event in events_after(session=session, last_id=self._last_event_id):
+            self._last_event_id = event.id
+            ticket = session.get(Ticket, event.ticket_id)
+            for observer in self.ticket_observers:
+                observer(event, ticket)
+
+    # ---- delivery ------------------------------------------------------------------------
+    async def flush_outbox(self) -> int:
+        """Deliver pending replies in order; a failed send holds back later ones to the same chat."""
+        if self.sender is None:
+            return 0
+        sent = 0
+        blocked: set[str] = set()
+        with new_session(self.engine) as session:
+            for row in outbox.pending(session=session):
+                conversation = row.room_id or row.to_id or ""
+                if conversation in blocked:
+                    continue
+                try:
+                    gateway_id = await self.sender.send(outbox.as_outgoing(row))
+                except Exception as exc:  # noqa: BLE001 - kept in the outbox and retried
+                    log.warning("send to %s failed: %r", conversation, exc)
+                    outbox.mark_send_failed(session=session, row=row, error=repr(exc))
+                    blocked.add(conversation)
+                    continue
+                outbox.mark_sent(session=session, row=row, now=self.clock.now(), gateway_message_id=gateway_id)
+                sent += 1
+        return sent
+
+    def parked(self) -> int:
+        from sqlmodel import func, select
+
+        from storage.models import IncomingMessage
+
+        with new_session(self.engine) as session:
+            return session.exec(select(func.count()).select_from(IncomingMessage)
+                                .where(IncomingMessage.state == MessageState.PARKED)).one()

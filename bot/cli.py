@@ -1,0 +1,148 @@
+"""The `mulin` command. Imports are lazy so `mulin classify` starts without loading wechaty or SQL."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+DEFAULT_SCENARIO = Path("scenarios/demo.yaml")
+EXIT_CONFIG = 2
+EXIT_GATEWAY = 3
+EXIT_DATABASE = 4
+
+
+def _config(path: str | None):  # noqa: ANN202
+    from bot.config import ConfigError, load_config
+
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        print(f"配置错误 (config error):\n{exc}", file=sys.stderr)
+        raise SystemExit(EXIT_CONFIG) from None
+
+
+def _classifier(config):  # noqa: ANN001,ANN202
+    import classifier
+
+    return classifier.load(config)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from bot.demo import fresh_demo_database, play
+    from bot.scenario import ScenarioError, load_scenario
+
+    config = _config(args.config)
+    try:
+        scenario = load_scenario(args.scenario)
+    except ScenarioError as exc:
+        print(f"场景文件错误 (scenario error): {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    transcript = open(args.transcript_jsonl, "w", encoding="utf-8") if args.transcript_jsonl else None
+    try:
+        print(f"睦邻 mulin 演示：{config.community.name}，模拟微信网关 + python-wechaty（本机回环 gRPC）\n")
+        community = play(config=config, scenario=scenario, database_url=args.database or fresh_demo_database(),
+                         classifier=_classifier(config), out=sys.stdout, transcript=transcript)
+    finally:
+        if transcript is not None:
+            transcript.close()
+    tickets = {r["ticket"] for r in community.ticket_events()}
+    print(f"\n演示结束：{len(community.records)} 条记录，{len(tickets)} 张工单。")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.config import database_url, gateway
+    from bot.run import serve
+
+    config = _config(args.config)
+    endpoint, token = gateway(config)
+    return asyncio.run(serve(config=config, endpoint=endpoint, token=token, database_url=database_url(config),
+                             classifier=_classifier(config)))
+
+
+def cmd_sim(args: argparse.Namespace) -> int:
+    from bot.sim_server import serve_simulator
+
+    return asyncio.run(serve_simulator(port=args.port, scenario_path=args.scenario, step_pause=args.pause))
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    from classifier.cli import run_classify
+
+    config = _config(args.config) if (args.config or Path("config.yaml").exists()) else None
+    return run_classify(sys.stdin, sys.stdout, _classifier(config), args.eval)
+
+
+def cmd_tickets(args: argparse.Namespace) -> int:
+    from bot.config import database_url
+    from bot.tickets_cli import print_tickets
+
+    config = _config(args.config)
+    return print_tickets(database_url(config), statuses=args.status, as_json=args.json, out=sys.stdout)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    if args.what == "classify":
+        from classifier.bench import run_bench
+
+        return run_bench(sys.stdout, [sys.executable, "-m", "bot.cli"])
+    from bot.bench import bench_e2e
+
+    return bench_e2e(config=_config(args.config), messages=args.messages, out=sys.stdout)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mulin", description="睦邻：社区居民群诉求受理机器人")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log INFO to stderr")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="在模拟微信群里演示一遍（模拟网关 + 真实 wechaty）")
+    demo.add_argument("--config")
+    demo.add_argument("--scenario", default=str(DEFAULT_SCENARIO))
+    demo.add_argument("--transcript-jsonl")
+    demo.add_argument("--database", help="database URL (default: a fresh data/demo.db)")
+    demo.set_defaults(func=cmd_demo)
+
+    run = sub.add_parser("run", help="连接真实的微信网关（puppet service）运行")
+    run.add_argument("--config")
+    run.set_defaults(func=cmd_run)
+
+    sim = sub.add_parser("sim", help="单独运行模拟网关，供另一个进程的 mulin run 连接")
+    sim.add_argument("--port", type=int, default=8788)
+    sim.add_argument("--scenario")
+    sim.add_argument("--pause", type=float, default=1.0, help="seconds between scenario steps")
+    sim.set_defaults(func=cmd_sim)
+
+    classify = sub.add_parser("classify", help="从标准输入逐行分类，输出 JSON")
+    classify.add_argument("--config")
+    classify.add_argument("--eval", action="store_true")
+    classify.set_defaults(func=cmd_classify)
+
+    tickets = sub.add_parser("tickets", help="列出工单")
+    tickets.add_argument("--config")
+    tickets.add_argument("--status", action="append", help="new|assigned|accepted|resolved|closed|returned")
+    tickets.add_argument("--json", action="store_true")
+    tickets.set_defaults(func=cmd_tickets)
+
+    bench = sub.add_parser("bench", help="基准测试，结果并排打印比值")
+    bench.add_argument("what", choices=["e2e", "classify"])
+    bench.add_argument("--config")
+    bench.add_argument("--messages", type=int, default=300)
+    bench.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    os.environ.setdefault("WECHATY_LOG", "error")
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

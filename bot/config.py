@@ -1,0 +1,207 @@
+"""config.yaml: the community's structure, staff and groups, validated at load.
+
+A wrong key, a worker who does not exist or a building in two grids is a `ConfigError` naming the key
+and its line; the CLI turns it into exit code 2.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+DEFAULT_CONFIG = Path("config.yaml")
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used; the message names the file, key and line."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Community(_Strict):
+    name: str
+    timezone: str = "Asia/Shanghai"
+
+
+class WeChat(_Strict):
+    endpoint: str = ""
+    token: str = ""
+
+
+class Database(_Strict):
+    url: str = "sqlite:///data/mulin.db"
+
+
+class Staff(_Strict):
+    id: str
+    name: str
+    role: Literal["grid_worker", "secretary"]
+    wechat_id: str | None = None  # None: binds at run time with a one-time code
+
+
+class Building(_Strict):
+    name: str
+    aliases: tuple[str, ...] = ()
+
+
+class Grid(_Strict):
+    id: str
+    name: str
+    worker: str
+    buildings: tuple[Building, ...] = ()
+
+    @field_validator("buildings", mode="before")
+    @classmethod
+    def _names_as_buildings(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"name": item} if isinstance(item, str) else item for item in value]
+        return value
+
+
+class Group(_Strict):
+    room: str  # room topic or room id
+    grid: str
+
+
+class Config(_Strict):
+    community: Community
+    wechat: WeChat = WeChat()
+    database: Database = Database()
+    staff: tuple[Staff, ...] = Field(min_length=1)
+    grids: tuple[Grid, ...] = Field(min_length=1)
+    groups: tuple[Group, ...] = ()
+    private_categories: tuple[str, ...] = ("dispute", "public_safety")
+
+    @model_validator(mode="after")
+    def _references(self) -> "Config":
+        staff_ids = [s.id for s in self.staff]
+        _unique(staff_ids, "staff", "id")
+        _unique([s.wechat_id for s in self.staff if s.wechat_id], "staff", "wechat_id")
+        _unique([g.id for g in self.grids], "grids", "id")
+        for i, grid in enumerate(self.grids):
+            worker = self.staff_by_id(grid.worker)
+            if worker is None:
+                raise _RefError(("grids", i, "worker"), f"网格 {grid.id} 的网格员 {grid.worker!r} 不在 staff 中")
+        seen: dict[str, str] = {}
+        for i, grid in enumerate(self.grids):
+            for building in grid.buildings:
+                for name in (building.name, *building.aliases):
+                    if name in seen and seen[name] != grid.id:
+                        raise _RefError(("grids", i, "buildings"),
+                                        f"楼栋 {name!r} 同时属于网格 {seen[name]} 和 {grid.id}")
+                    seen[name] = grid.id
+        grid_ids = {g.id for g in self.grids}
+        for i, group in enumerate(self.groups):
+            if group.grid not in grid_ids:
+                raise _RefError(("groups", i, "grid"), f"群 {group.room!r} 的默认网格 {group.grid!r} 不存在")
+        return self
+
+    # ---- lookups used by routing -------------------------------------------------------
+    def staff_by_id(self, staff_id: str) -> Staff | None:
+        return next((s for s in self.staff if s.id == staff_id), None)
+
+    def grid_by_id(self, grid_id: str) -> Grid | None:
+        return next((g for g in self.grids if g.id == grid_id), None)
+
+    def grid_of_building(self, building: str) -> Grid | None:
+        return next((g for g in self.grids if any(b.name == building for b in g.buildings)), None)
+
+    def group_for(self, room_id: str, topic: str | None) -> Group | None:
+        return next((g for g in self.groups if g.room in (room_id, topic)), None)
+
+    def building_aliases(self) -> dict[str, list[str]]:
+        return {b.name: list(b.aliases) for g in self.grids for b in g.buildings}
+
+    def secretaries(self) -> list[Staff]:
+        return [s for s in self.staff if s.role == "secretary"]
+
+
+class _RefError(ValueError):
+    def __init__(self, loc: tuple[Any, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
+def _unique(values: list[str], section: str, key: str) -> None:
+    seen: set[str] = set()
+    for i, value in enumerate(values):
+        if value in seen:
+            raise _RefError((section, i, key), f"{section}.{key} 重复：{value!r}")
+        seen.add(value)
+
+
+def _line_of(root: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """Walk the YAML node tree along a pydantic error location to find the 1-based line."""
+    node, line = root, None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if k.value == part), None)
+            if match is None:
+                break
+            line, node = match[0].start_mark.line + 1, match[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in loc).replace(".[", "[")
+
+
+def parse_config(text: str, source: str = "config.yaml") -> Config:
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{source}: YAML 格式错误 (invalid YAML): {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: 顶层必须是键值表 (top level must be a mapping)")
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            ctx_error = (err.get("ctx") or {}).get("error")
+            loc = tuple(ctx_error.loc) if isinstance(ctx_error, _RefError) else tuple(
+                p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+            line = _line_of(root, loc)
+            where = f"{source}:{line}" if line else source
+            message = str(ctx_error) if isinstance(ctx_error, _RefError) else _explain(err)
+            problems.append(f"{where}: {_format_loc(loc) or '(top)'}: {message}")
+        raise ConfigError("\n".join(problems)) from None
+
+
+def _explain(err: dict[str, Any]) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return "未知的键 (unknown key)"
+    if kind == "missing":
+        return "缺少必填项 (required)"
+    return f"{err['msg']}"
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    path = Path(path or os.environ.get("MULIN_CONFIG") or DEFAULT_CONFIG)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"无法读取配置文件 {path}：{exc.strerror} (cannot read config)") from exc
+    return parse_config(text, str(path))
+
+
+def database_url(config: Config) -> str:
+    return os.environ.get("MULIN_DATABASE_URL") or config.database.url
+
+
+def gateway(config: Config) -> tuple[str, str]:
+    endpoint = os.environ.get("WECHATY_PUPPET_SERVICE_ENDPOINT") or config.wechat.endpoint
+    token = os.environ.get("WECHATY_PUPPET_SERVICE_TOKEN") or config.wechat.token
+    return endpoint, token

@@ -1,0 +1,122 @@
+"""A whole community in one process: simulator + real python-wechaty over loopback gRPC + the app.
+
+The demo plays a scenario through it; the end-to-end tests drive it step by step. The app does not
+know it talks to a simulator: it only sees the wechaty transport.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+from typing import Any, Callable, TextIO
+
+from sqlalchemy.engine import Engine
+
+from bot.app import App
+from bot.clock import FakeClock, SHANGHAI
+from bot.config import Config
+from bot.scenario import Scenario, Step
+from bot.simulator import PuppetSimulator, Sent
+from bot.wechaty_transport import WechatyTransport
+from storage.models import Ticket, TicketEvent
+
+STEP = timedelta(seconds=1)  # each scenario step advances the simulated clock by one second
+
+
+def ticket_record(event: TicketEvent, ticket: Ticket, assignee_wechat: str | None) -> dict[str, Any]:
+    location = "".join(p for p in (ticket.building, ticket.unit, ticket.room_no) if p) or ticket.location_raw
+    return {"type": "ticket", "at": event.at.astimezone(SHANGHAI).isoformat(), "ticket": ticket.id,
+            "event": event.kind, "status": event.to_status, "category": ticket.category, "urgent": ticket.urgent,
+            "assignee": assignee_wechat, "reporter": ticket.reporter_id, "location": location or None}
+
+
+class Community:
+    def __init__(self, *, config: Config, scenario: Scenario, engine: Engine, classifier) -> None:
+        self.config = config
+        self.scenario = scenario
+        self.clock = FakeClock(scenario.start.astimezone(SHANGHAI))
+        self.sim = PuppetSimulator(self_id=scenario.self_.id, self_name=scenario.self_.name, clock=self.clock)
+        for person in scenario.contacts:
+            self.sim.add_contact(person.id, person.name)
+        for room in scenario.rooms:
+            self.sim.add_room(room.id, room.topic, list(room.members))
+        self.app = App(config=config, engine=engine, clock=self.clock, classifier=classifier)
+        self.transport: WechatyTransport | None = None
+        self.records: list[dict[str, Any]] = []
+        self.listeners: list[Callable[[dict[str, Any]], None]] = []
+        self.sim.on_sent.append(lambda sent: self._record(sent.as_record()))
+        self.app.ticket_observers.append(self._on_ticket)
+
+    def _record(self, record: dict[str, Any]) -> None:
+        self.records.append(record)
+        for listener in self.listeners:
+            listener(record)
+
+    def _on_ticket(self, event: TicketEvent, ticket: Ticket) -> None:
+        staff = self.config.staff_by_id(ticket.assignee_staff_id) if ticket.assignee_staff_id else None
+        self._record(ticket_record(event, ticket, staff.wechat_id if staff else None))
+
+    async def __aenter__(self) -> "Community":
+        port = await self.sim.start()
+        self.app.prepare()
+        self.transport = WechatyTransport(endpoint=f"127.0.0.1:{port}", token="simulator",
+                                          on_message=self.app.on_message)
+        self.app.sender = self.transport
+        await self.transport.start()
+        await self.app.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.app.stop()
+        self.sim.end_streams()  # close the event stream first, or wechaty sleeps 60 s to reconnect
+        if self.transport is not None:
+            await self.transport.stop()
+        await self.sim.stop()
+
+    # ---- what people do ----------------------------------------------------------------
+    async def post(self, room: str, sender: str, text: str, *, message_id: str | None = None,
+                   kind: str = "text") -> str:
+        return await self._deliver(sender=sender, text=text, room=room, message_id=message_id, kind=kind)
+
+    async def dm(self, sender: str, text: str, *, message_id: str | None = None, kind: str = "text") -> str:
+        return await self._deliver(sender=sender, text=text, room=None, message_id=message_id, kind=kind)
+
+    async def _deliver(self, **kwargs: Any) -> str:
+        self.clock.advance(STEP)
+        message_id = kwargs.get("message_id") or self.sim.new_id("msg-in-")
+        kwargs["message_id"] = message_id
+        done = self.app.wait_processed(message_id)
+        self._record({"type": "receive", "at": self.clock.now().isoformat(), "room": kwargs["room"],
+                      "from": kwargs["sender"], "text": kwargs["text"], "kind": kwargs["kind"]})
+        await self.sim.push_message(**kwargs)
+        await asyncio.wait_for(done, 30)
+        return message_id
+
+    async def wait(self, delta: timedelta) -> None:
+        self.clock.advance(delta)
+
+    def rename(self, contact_id: str, name: str) -> None:
+        self.sim.rename(contact_id, name)
+
+    async def play(self, steps: tuple[Step, ...] | None = None) -> None:
+        for step in self.scenario.steps if steps is None else steps:
+            if step.room is not None:
+                await self.post(step.room, step.sender, step.text, message_id=step.id, kind=step.kind)
+            elif step.dm is not None:
+                await self.dm(step.dm, step.text, message_id=step.id, kind=step.kind)
+            elif step.wait is not None:
+                await self.wait(step.delay)
+            elif step.rename is not None:
+                self.rename(step.rename, step.to)
+
+    # ---- what tests look at ------------------------------------------------------------
+    def sent(self, *, room: str | None = None, to: str | None = None) -> list[Sent]:
+        return [s for s in self.sim.sent if (room is None or s.room == room) and (to is None or s.to == to)]
+
+    def ticket_events(self) -> list[dict[str, Any]]:
+        return [r for r in self.records if r["type"] == "ticket"]
+
+    def write_transcript(self, out: TextIO) -> None:
+        for record in self.records:
+            if record["type"] in ("send", "ticket"):
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -1,0 +1,37 @@
+"""`mulin tickets`: list tickets for operators."""
+from __future__ import annotations
+
+import json
+from typing import TextIO
+
+from bot.clock import SHANGHAI
+from handlers.texts import mask, place
+from storage.db import init_db, make_engine, new_session
+from storage.models import TicketStatus
+from storage.tickets import STATUS_NAMES, list_tickets
+
+
+def print_tickets(url: str, *, statuses: list[str] | None, as_json: bool, out: TextIO) -> int:
+    try:
+        wanted = tuple(TicketStatus(s) for s in statuses) if statuses else None
+    except ValueError as exc:
+        print(f"未知状态 (unknown status): {exc}", file=out)
+        return 2
+    engine = make_engine(url)
+    init_db(engine)
+    with new_session(engine) as session:
+        tickets = list_tickets(session=session, statuses=wanted)
+    for t in tickets:
+        if as_json:
+            row = t.model_dump(mode="json")
+            row["text"] = mask(row["text"])
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        else:
+            created = t.created_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+            urgent = "紧急 " if t.urgent else ""
+            out.write(f"#{t.id:<5} {created} {STATUS_NAMES[t.status]:<8} {urgent}{t.category_name} "
+                      f"{place(t)} 负责:{t.assignee_staff_id or '—'} 反映人:{t.reporter_name} {mask(t.text)[:40]}\n")
+    if not as_json:
+        out.write(f"共 {len(tickets)} 张工单\n")
+    engine.dispose()
+    return 0

@@ -1,0 +1,148 @@
+"""The Classifier: normalise, prefilter, tokenise, score rules, decide request/category/urgency/place."""
+from __future__ import annotations
+
+import re
+
+from classifier.location import BuildingIndex, parse_location
+from classifier.model import Classification
+from classifier.patterns import Pattern, token_index
+from classifier.rules import Rules
+from classifier.tokenize import make_tokenizer, normalise
+
+
+class Classifier:
+    def __init__(self, rules: Rules, buildings: BuildingIndex | None = None):
+        self.rules = rules
+        self.buildings = buildings
+        self.thresholds = dict(rules.thresholds)
+        self._names = {c.code: c.name for c in rules.categories}
+        self._tok = make_tokenizer(rules.words() | (buildings.words() if buildings else set()))
+        self._prefilter = _any_word_regex(self._trigger_words())
+        self._chatter = Classification(False, "other", self._names["other"], 0.99, matched=["prefilter:no-trigger"])
+
+    @property
+    def categories(self) -> list[tuple[str, str]]:
+        return list(self._names.items())
+
+    def category_name(self, code: str) -> str:
+        return self._names.get(code, self._names["other"])
+
+    def tokens(self, text: str) -> list[str]:
+        return [t for t in self._tok.lcut(normalise(text), HMM=False) if not t.isspace()]
+
+    def classify(self, text: str) -> Classification:
+        norm = normalise(text)
+        if not self._prefilter.search(norm):
+            return self._chatter  # no rule word can match: skip tokenising (most group traffic)
+        return _Message(self, norm).decide()
+
+    def _trigger_words(self) -> set[str]:
+        """Words of which a message must contain at least one to possibly be a request."""
+        r = self.rules
+        patterns: list[Pattern] = [w.pattern for w in r.cues if w.weight > 0]
+        for c in r.categories:
+            patterns += [k.pattern for k in c.keywords if k.weight > 0]
+            patterns += [x.pattern for x in c.context if x.add > 0]
+        for u in r.urgent:
+            patterns += list(u.patterns)
+        return set().union(*(p.parts[0] for p in patterns)) if patterns else set()
+
+
+class _Message:
+    """One classification in progress; keeps the tokens and the human-readable reasons."""
+
+    def __init__(self, clf: Classifier, norm: str):
+        self.clf, self.rules, self.norm = clf, clf.rules, norm
+        self.tokens = [t for t in clf._tok.lcut(norm, HMM=False) if not t.isspace()]
+        self.index = token_index(self.tokens)
+        self.matched: list[str] = []
+
+    def hit(self, pattern: Pattern) -> bool:
+        found = pattern.find(self.index, self.rules.window)
+        if found is None:
+            return False
+        start, end, positions = found
+        scope = range(max(0, start - self.rules.negation_scope), end + 1)
+        if any(self.tokens[i] in self.rules.negators for i in scope if i not in positions):
+            self.matched.append(f"negated:{pattern.text}")
+            return False
+        return True
+
+    def blocked(self) -> tuple[str | None, bool]:
+        """(kind, soft) of the first blocker that applies, e.g. ('notice', False)."""
+        head = self.norm.lstrip()
+        for b in self.rules.blockers:
+            if any(head.startswith(p) for p in b.prefixes) or any(self.hit(p) for p in b.patterns):
+                if not any(self.hit(p) for p in b.unless):
+                    self.matched.append(f"block:{b.kind}")
+                    return b.kind, b.soft
+        return None, False
+
+    def scores(self) -> dict[str, int]:
+        scores: dict[str, int] = {}
+        for cat in self.rules.categories:
+            score, suppressed = 0, False
+            for kw in cat.keywords:
+                if self.hit(kw.pattern):
+                    score += kw.weight
+                    self.matched.append(f"kw:{kw.pattern.text}({cat.code},{kw.weight:+d})")
+            for rule in cat.context:
+                if self.hit(rule.pattern):
+                    suppressed = suppressed or rule.suppress
+                    score += rule.add
+                    self.matched.append(f"ctx:{rule.why}({cat.code},{'suppress' if rule.suppress else f'{rule.add:+d}'})")
+            if score > 0 and not suppressed:
+                scores[cat.code] = score
+        return scores
+
+    def decide(self) -> Classification:
+        r = self.rules
+        kind, soft = self.blocked()
+        scores = self.scores()
+        cue = 0
+        for w in r.cues:
+            if self.hit(w.pattern):
+                cue += w.weight
+                self.matched.append(f"cue:{w.pattern.text}({w.weight:+d})")
+        ranked = sorted(scores.values(), reverse=True)
+        problem, second = (ranked + [0, 0])[:2]
+        evidence = max(0, problem + cue)
+        if kind is not None and not (soft and problem >= r.strong_score):
+            is_request = False
+        else:
+            is_request = (problem > 0 and evidence >= r.min_score) or cue >= r.cue_only_score
+        certainty = evidence / (evidence + r.min_score) if evidence else 0.0
+        if not is_request:
+            confidence = 0.9 if kind else 1.0 - certainty
+            return Classification(False, "other", self.clf.category_name("other"), round(confidence, 2),
+                                  matched=self.matched)
+        code = max(scores, key=scores.get) if scores else "other"  # ties go to the category listed first
+        margin = (problem - second) / problem if problem else 0.0
+        confidence = certainty * (0.6 + 0.4 * margin)
+        reason = next((u.reason for u in r.urgent if any(self.hit(p) for p in u.patterns)), None)
+        if reason:
+            self.matched.append(f"urgent:{reason}")
+        location = parse_location(self.norm, self.clf.buildings)
+        if location is not None and location.building:
+            self.matched.append(f"place:{location.building}")
+        return Classification(True, code, self.clf.category_name(code), round(confidence, 2),
+                              reason is not None, reason, location, self.matched)
+
+
+def _any_word_regex(words: set[str]) -> re.Pattern:
+    """One regex for many literal words, written as a character trie so re can skip fast."""
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        if "" in node and len(node) == 1:
+            return ""
+        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return re.compile(emit(trie) if words else r"(?!)")

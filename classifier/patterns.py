@@ -1,0 +1,51 @@
+"""Token patterns used by every rule: "电梯 坏了|故障" means each space-separated part
+(alternatives split by "|") occurs as a whole token, the parts within a window of each other."""
+from __future__ import annotations
+
+from bisect import bisect_left
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Pattern:
+    text: str
+    parts: tuple[frozenset[str], ...]
+
+    @classmethod
+    def parse(cls, text: str) -> "Pattern":
+        parts = tuple(frozenset(a for a in part.split("|") if a) for part in text.split())
+        if not parts or any(not p for p in parts):
+            raise ValueError(f"empty pattern or alternative in {text!r}")
+        return cls(text, parts)
+
+    def words(self) -> set[str]:
+        return set().union(*self.parts)
+
+    def find(self, index: dict[str, list[int]], window: int) -> tuple[int, int, tuple[int, ...]] | None:
+        """First (start, end, matched positions) where every part lies within `window` tokens of part one."""
+        positions = [sorted(p for alt in part for p in index.get(alt, ())) for part in self.parts]
+        if any(not p for p in positions):
+            return None
+        for anchor in positions[0]:
+            chosen = [anchor]
+            for other in positions[1:]:
+                near = _nearest(other, anchor)
+                if abs(near - anchor) > window:
+                    break
+                chosen.append(near)
+            else:
+                return min(chosen), max(chosen), tuple(chosen)
+        return None
+
+
+def _nearest(sorted_positions: list[int], target: int) -> int:
+    i = bisect_left(sorted_positions, target)
+    candidates = sorted_positions[max(0, i - 1):i + 1]
+    return min(candidates, key=lambda p: abs(p - target))
+
+
+def token_index(tokens: list[str]) -> dict[str, list[int]]:
+    index: dict[str, list[int]] = {}
+    for i, tok in enumerate(tokens):
+        index.setdefault(tok, []).append(i)
+    return index

@@ -1,0 +1,78 @@
+"""What a command message means (the rule), apart from who may send it (the permission).
+
+Tolerant of spacing, full-width characters and "#": "接 1", "接单#1", "办结１ 已清理".
+The verb always comes first; the ticket number may carry a "#".
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# verb -> canonical command name; longer verbs first so "接单" wins over "接"
+VERBS: dict[str, str] = {
+    "接单": "accept", "接": "accept",
+    "办结": "resolve", "完成": "resolve",
+    "转办": "transfer", "转": "transfer",
+    "退回": "return", "退单": "return",
+    "延期": "extend",
+    "进度": "progress", "查询": "progress",
+    "我的": "mine", "我的工单": "mine",
+    "帮助": "help", "菜单": "help", "help": "help",
+    "指派": "assign",
+    "督办": "supervise",
+    "待办": "todo",
+    "绑定": "bind",
+}
+NEEDS_TICKET = {"accept", "resolve", "transfer", "return", "extend", "progress", "assign", "supervise"}
+NEEDS_ARGUMENT = {"resolve": "办结说明", "transfer": "网格或人员", "return": "退回原因", "extend": "天数",
+                  "assign": "人员", "supervise": "督办内容", "bind": "绑定码"}
+
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+_VERB_RE = re.compile("^(" + "|".join(sorted(map(re.escape, VERBS), key=len, reverse=True)) + r")(?![\u4e00-\u9fff])")
+_NUMBER_RE = re.compile(r"^#?\s*(\d{1,9})(?!\d)")
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    ticket_id: int | None = None
+    argument: str = ""
+
+
+@dataclass(frozen=True)
+class Malformed:
+    """Looks like a command but is missing a part; `need` says what, in Chinese."""
+
+    name: str
+    need: str
+
+
+def normalize(text: str) -> str:
+    """Full-width to half-width, zero-width characters gone, spaces collapsed."""
+    text = unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def parse_command(text: str) -> Command | Malformed | None:
+    """None when the text is not a command at all (a resident's sentence, say)."""
+    text = normalize(text)
+    match = _VERB_RE.match(text)
+    if match is None:
+        return None
+    name = VERBS[match.group(1)]
+    rest = text[match.end():].strip()
+    ticket_id = None
+    if name in NEEDS_TICKET:
+        number = _NUMBER_RE.match(rest)
+        if number is None:
+            if rest and not rest.startswith("#") and not rest[0].isdigit() and name in ("accept", "progress"):
+                return None  # "接孩子去了" or "进度怎么样" is conversation, not a command
+            return Malformed(name, "工单号")
+        ticket_id = int(number.group(1))
+        rest = rest[number.end():].strip(" ,，:：")
+    elif name in ("mine", "help", "todo") and rest:
+        return None  # "我的车被划了" is a resident's sentence
+    if name in NEEDS_ARGUMENT and not rest:
+        return Malformed(name, NEEDS_ARGUMENT[name])
+    return Command(name, ticket_id, rest)

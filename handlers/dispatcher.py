@@ -1,0 +1,70 @@
+"""Check, then handle: handlers are tried in order, the first whose rule matches wins; then its permission."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+from handlers import texts
+from handlers.context import Ctx
+from handlers.intake import ResidentComplaint
+from handlers.staff_commands import ChatCommand
+
+log = logging.getLogger("mulin.dispatch")
+
+
+class Handler(Protocol):
+    name: str
+
+    def check(self, ctx: Ctx) -> Any | None:
+        """Pure: does this message concern me? Returns what it matched, or None."""
+
+    def permit(self, ctx: Ctx, match: Any) -> str | None:
+        """Who may: None to go ahead, or the polite refusal to send."""
+
+    def handle(self, ctx: Ctx, match: Any) -> None:
+        """Do it: change tickets and queue replies through ctx."""
+
+
+class PrivateFallback:
+    """A private message nobody else took: answer with help rather than silence."""
+
+    name = "private_fallback"
+
+    def check(self, ctx: Ctx) -> bool | None:
+        return True if ctx.msg.is_private else None
+
+    def permit(self, ctx: Ctx, match: bool) -> str | None:
+        return None
+
+    def handle(self, ctx: Ctx, match: bool) -> None:
+        if ctx.msg.kind != "text":
+            ctx.reply(texts.private_ok())
+        elif ctx.staff is not None:
+            ctx.reply("没看懂这条指令。" + texts.STAFF_HELP)
+        else:
+            ctx.reply(texts.RESIDENT_HELP)
+
+
+class Dispatcher:
+    def __init__(self, handlers: list[Handler]) -> None:
+        self.handlers = handlers
+
+    def dispatch(self, ctx: Ctx) -> str | None:
+        """Run the first matching handler; return its name (None when the message needs nothing)."""
+        for handler in self.handlers:
+            match = handler.check(ctx)
+            if match is None:
+                continue
+            refusal = handler.permit(ctx, match)
+            if refusal is not None:
+                log.info("refused %s for %s: %s", handler.name, ctx.msg.sender_id, refusal)
+                ctx.reply(refusal)
+            else:
+                handler.handle(ctx, match)
+            return handler.name
+        return None
+
+
+def build_dispatcher() -> Dispatcher:
+    """Every handler, in order, listed in one place."""
+    return Dispatcher([ChatCommand(), ResidentComplaint(), PrivateFallback()])

@@ -1,0 +1,37 @@
+"""Who handles a ticket: the building's grid, else the group's default grid; its worker."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from bot.config import Config, Grid, Staff
+from storage.staff import wechat_id_of
+
+
+@dataclass(frozen=True)
+class Route:
+    grid: Grid
+    worker: Staff
+    worker_wechat_id: str | None  # None: the worker has not bound WeChat yet
+
+
+def route(*, config: Config, session: Session, building: str | None, room_id: str | None,
+          room_topic: str | None) -> Route | None:
+    grid = config.grid_of_building(building) if building else None
+    if grid is None and room_id is not None:
+        group = config.group_for(room_id, room_topic)
+        grid = config.grid_by_id(group.grid) if group else None
+    if grid is None:
+        return None
+    worker = config.staff_by_id(grid.worker)
+    assert worker is not None  # config validation guarantees every grid's worker exists
+    return Route(grid, worker, wechat_id_of(session=session, staff_id=worker.id))
+
+
+def staff_route(*, config: Config, session: Session, staff: Staff) -> Route | None:
+    """The route for giving a ticket to a named staff member (transfer, assign)."""
+    grid = next((g for g in config.grids if g.worker == staff.id), None)
+    if grid is None:
+        return None
+    return Route(grid, staff, wechat_id_of(session=session, staff_id=staff.id))

@@ -1,0 +1,111 @@
+"""Every sentence the bot says, in one place: short, polite, the way a good 网格员 writes.
+
+Group messages are masked: phone and ID numbers never go into a 500-member group.
+"""
+from __future__ import annotations
+
+import re
+
+from storage.models import Ticket
+from storage.tickets import STATUS_NAMES
+
+_ID_RE = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")
+_PHONE_RE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+_LANDLINE_RE = re.compile(r"(?<!\d)(0\d{2,3}-?)\d{4}(\d{3,4})(?!\d)")
+
+
+def mask(text: str) -> str:
+    text = _ID_RE.sub(r"\1********\2", text)
+    text = _PHONE_RE.sub(r"\1****\2", text)
+    return _LANDLINE_RE.sub(r"\1****\2", text)
+
+
+def place(ticket: Ticket) -> str:
+    parts = [p for p in (ticket.building, ticket.unit, ticket.room_no) if p]
+    return "".join(parts) or ticket.location_raw or "未注明"
+
+
+def filed(ticket: Ticket, worker_name: str | None, grid_name: str | None) -> str:
+    who = f"{grid_name}网格员{worker_name}" if worker_name else "社区工作人员"
+    if ticket.urgent:
+        return (f"情况紧急，已登记为工单#{ticket.id}（{ticket.category_name}），已通知{who}立即处理。"
+                "如有危险请先远离，必要时拨打119/110。")
+    return f"您反映的问题已登记为工单#{ticket.id}（{ticket.category_name}），已转{who}处理，请耐心等候。"
+
+
+def filed_private_group() -> str:
+    return "已收到，已私信您。"
+
+
+def filed_private_dm(ticket: Ticket, worker_name: str | None) -> str:
+    who = f"网格员{worker_name}" if worker_name else "社区工作人员"
+    return f"您反映的情况已登记为工单#{ticket.id}（{ticket.category_name}），由{who}跟进，我们会私下联系您，不在群里公开。"
+
+
+def worker_new_ticket(ticket: Ticket, note: str | None = None) -> str:
+    flag = f"【紧急】{ticket.urgent_reason or ''}\n" if ticket.urgent else ""
+    source = ticket.room_topic or "私聊"
+    lines = [f"【新工单#{ticket.id}】{ticket.category_name}", flag.rstrip("\n") if flag else None,
+             f"地点：{place(ticket)}", f"反映人：{ticket.reporter_name}（{source}）", f"内容：{ticket.text}",
+             f"备注：{note}" if note else None,
+             f"回复“接 {ticket.id}”接单；处理完回复“办结 {ticket.id} 处理说明”。"]
+    return "\n".join(line for line in lines if line)
+
+
+def accepted_group(ticket: Ticket, worker_name: str) -> str:
+    return f"工单#{ticket.id}（{ticket.category_name}）网格员{worker_name}已接单，正在处理。"
+
+
+def resolved_group(ticket: Ticket, worker_name: str) -> str:
+    note = f"：{ticket.resolution_note}" if ticket.resolution_note else ""
+    return f"工单#{ticket.id}已办结{note}。感谢您的反映，如仍有问题请随时告诉我们。"
+
+
+def worker_accepted(ticket: Ticket) -> str:
+    return f"已接单#{ticket.id}。处理完请回复“办结 {ticket.id} 处理说明”。"
+
+
+def worker_resolved(ticket: Ticket) -> str:
+    return f"工单#{ticket.id}已办结，已告知居民，辛苦了！"
+
+
+def progress(ticket: Ticket, worker_name: str | None) -> str:
+    who = f"，负责人：网格员{worker_name}" if worker_name else ""
+    note = f"\n办理结果：{ticket.resolution_note}" if ticket.resolution_note else ""
+    return f"工单#{ticket.id}（{ticket.category_name}，{place(ticket)}）状态：{STATUS_NAMES[ticket.status]}{who}。{note}"
+
+
+def my_tickets(tickets: list[Ticket]) -> str:
+    if not tickets:
+        return "您目前没有未办结的工单。"
+    lines = [f"#{t.id} {t.category_name} {place(t)} {STATUS_NAMES[t.status]}" for t in tickets]
+    return "您的未办结工单（按时间先后）：\n" + "\n".join(lines)
+
+
+STAFF_HELP = ("可用指令：\n接 N — 接单\n办结 N 说明 — 办结并告知居民\n转 N 网格或人员 原因 — 转办\n"
+              "退回 N 原因 — 派错退回\n延期 N 天数 原因 — 申请延期\n进度 N — 查看工单\n我的 — 我的未办结工单\n帮助 — 本说明")
+SECRETARY_HELP = "\n书记另可用：\n指派 N 人员 — 指派\n督办 N 内容 — 督办\n待办 — 全部未办结工单"
+RESIDENT_HELP = ("您好，我是社区的睦邻助手。在居民群里直接说明问题和楼栋单元（如“3号楼2单元楼道灯不亮”），"
+                 "我会登记并转给网格员；私聊发“进度 工单号”可查询办理情况。")
+
+
+def malformed(need: str, example: str) -> str:
+    return f"指令缺少{need}，请这样发：{example}。发“帮助”查看全部指令。"
+
+
+def not_found(ticket_id: int) -> str:
+    return f"没有找到工单#{ticket_id}，请核对工单号。"
+
+
+def not_permitted(ticket_id: int | None = None) -> str:
+    if ticket_id is None:
+        return "该操作仅限社区工作人员使用。"
+    return f"工单#{ticket_id}不是您负责的，只有负责的网格员或书记可以操作。"
+
+
+def private_ok() -> str:
+    return "暂时只能识别文字消息，请用文字描述问题和楼栋单元，谢谢。"
+
+
+def failed_to_process() -> str:
+    return "抱歉，系统刚才出了点问题，您的消息已记录，我们会尽快处理。"

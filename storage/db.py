@@ -1,0 +1,54 @@
+"""Engines and sessions. Nothing is created at import time: callers build an engine from a URL."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, SQLModel, create_engine
+
+from storage import models  # noqa: F401 - registers the tables on SQLModel.metadata
+
+
+class DatabaseError(RuntimeError):
+    """The database cannot be used; the message names the (masked) URL."""
+
+
+def mask_url(url: str) -> str:
+    return re.sub(r"://([^:/@]+):([^@]+)@", r"://\1:***@", url)
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        if url in ("sqlite://", "sqlite:///:memory:"):
+            engine = create_engine(url, connect_args={"check_same_thread": False}, poolclass=StaticPool)
+        else:
+            path = url.split("sqlite:///", 1)[-1]
+            if path:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):  # noqa: ANN001
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def init_db(engine: Engine) -> None:
+    try:
+        SQLModel.metadata.create_all(engine)
+    except OperationalError as exc:
+        raise DatabaseError(f"无法连接数据库 {mask_url(str(engine.url.render_as_string(hide_password=False)))}: "
+                            f"{exc.orig} (database unreachable)") from exc
+
+
+def new_session(engine: Engine) -> Session:
+    return Session(engine, expire_on_commit=False)

@@ -1,0 +1,57 @@
+"""Incoming messages, stored by WeChat message id before anything else happens (idempotent intake)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bot.types import Incoming
+from storage.models import IncomingMessage, MessageState
+
+MAX_ATTEMPTS = 3
+
+
+def record_incoming(*, session: Session, msg: Incoming, now: datetime) -> IncomingMessage | None:
+    """Store the message; None when this message id was seen before (a redelivery)."""
+    row = IncomingMessage(message_id=msg.id, room_id=msg.room_id, room_topic=msg.room_topic,
+                          sender_id=msg.sender_id, sender_name=msg.sender_name, kind=msg.kind,
+                          text=msg.text, sent_at=msg.at, received_at=now)
+    try:
+        with session.begin_nested():
+            session.add(row)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return None
+    return row
+
+
+def mark_processed(*, session: Session, message_id: str, ticket_id: int | None = None) -> None:
+    row = session.exec(select(IncomingMessage).where(IncomingMessage.message_id == message_id)).one()
+    row.state = MessageState.PROCESSED
+    row.ticket_id = ticket_id if ticket_id is not None else row.ticket_id
+    session.add(row)
+
+
+def mark_failed(*, session: Session, message_id: str, error: str) -> IncomingMessage:
+    """Count a failed attempt; after MAX_ATTEMPTS the message is parked for an operator."""
+    row = session.exec(select(IncomingMessage).where(IncomingMessage.message_id == message_id)).one()
+    row.attempts += 1
+    row.error = error[:2000]
+    row.state = MessageState.PARKED if row.attempts >= MAX_ATTEMPTS else MessageState.FAILED
+    session.add(row)
+    session.commit()
+    return row
+
+
+def unfinished(*, session: Session) -> list[IncomingMessage]:
+    """Messages received but not processed (a crash or a failure): to retry on start."""
+    states = (MessageState.RECEIVED, MessageState.FAILED)
+    return list(session.exec(select(IncomingMessage).where(col(IncomingMessage.state).in_(states))
+                             .order_by(IncomingMessage.id)))
+
+
+def as_incoming(row: IncomingMessage) -> Incoming:
+    return Incoming(id=row.message_id, sender_id=row.sender_id, sender_name=row.sender_name, text=row.text,
+                    at=row.sent_at, room_id=row.room_id, room_topic=row.room_topic, kind=row.kind)

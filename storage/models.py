@@ -1,0 +1,165 @@
+"""All tables of mulin in one module (SQLModel). Times are stored timezone-aware (UTC) on every backend."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import Enum
+
+from sqlalchemy import Column, DateTime, Text, TypeDecorator, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class AwareDateTime(TypeDecorator):
+    """SQLite forgets tzinfo; store UTC and hand back aware datetimes everywhere."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):  # noqa: ANN001
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; pass an aware `now`")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect):  # noqa: ANN001
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def _time(nullable: bool = True, index: bool = False):  # noqa: ANN202
+    return Field(default=None, sa_column=Column(AwareDateTime(), nullable=nullable, index=index))
+
+
+class TicketStatus(str, Enum):
+    NEW = "new"              # filed, waiting for a place or an owner
+    ASSIGNED = "assigned"    # routed to a grid worker, not yet accepted
+    ACCEPTED = "accepted"    # the worker is on it
+    RESOLVED = "resolved"    # the worker says done; waiting for the reporter's follow-up
+    CLOSED = "closed"        # finished (rated, or follow-up timed out)
+    RETURNED = "returned"    # wrong assignment handed back to the secretaries' queue
+
+    @property
+    def is_open(self) -> bool:
+        return self not in (TicketStatus.RESOLVED, TicketStatus.CLOSED)
+
+
+class Ticket(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    status: TicketStatus = Field(default=TicketStatus.NEW, index=True)
+    category: str = Field(index=True)
+    category_name: str
+    urgent: bool = False
+    urgent_reason: str | None = None
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    building: str | None = None
+    unit: str | None = None
+    room_no: str | None = None
+    location_raw: str | None = None
+    grid_id: str | None = Field(default=None, index=True)
+    assignee_staff_id: str | None = Field(default=None, index=True)
+    reporter_id: str = Field(index=True)
+    reporter_name: str
+    room_id: str | None = None       # the WeChat group the ticket came from
+    room_topic: str | None = None
+    source_message_id: str = Field(unique=True)
+    resolution_note: str | None = None
+    rating: str | None = None        # satisfied | basically | dissatisfied | unrated
+    reopen_count: int = 0
+    created_at: datetime = _time(nullable=False, index=True)
+    updated_at: datetime = _time(nullable=False)
+    accepted_at: datetime | None = _time()
+    resolved_at: datetime | None = _time()
+    closed_at: datetime | None = _time()
+
+
+class TicketEvent(SQLModel, table=True):
+    """The audit trail: every change of a ticket, who did it, when, and why."""
+
+    __tablename__ = "ticket_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    kind: str          # created | assigned | accepted | resolved | closed | transferred | returned | ...
+    actor_id: str      # WeChat contact id, staff id, or "mulin" for the bot itself
+    at: datetime = _time(nullable=False)
+    note: str | None = Field(default=None, sa_column=Column(Text))
+    from_status: str | None = None
+    to_status: str | None = None
+
+
+class MessageState(str, Enum):
+    RECEIVED = "received"
+    PROCESSED = "processed"
+    FAILED = "failed"    # will be retried
+    PARKED = "parked"    # kept failing; reported to operators, never dropped
+
+
+class IncomingMessage(SQLModel, table=True):
+    """Every message the bot received, stored by its WeChat message id before anything else happens."""
+
+    __tablename__ = "incoming_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: str = Field(unique=True)
+    room_id: str | None = None
+    room_topic: str | None = None
+    sender_id: str = Field(index=True)
+    sender_name: str
+    kind: str = "text"
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    sent_at: datetime = _time(nullable=False)
+    received_at: datetime = _time(nullable=False)
+    state: MessageState = Field(default=MessageState.RECEIVED, index=True)
+    attempts: int = 0
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    ticket_id: int | None = None
+
+
+class OutboxState(str, Enum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A reply written in the same transaction as the change that causes it; the sender delivers it."""
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    room_id: str | None = None
+    to_id: str | None = None
+    mentions: str = ""   # comma-separated contact ids
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    ticket_id: int | None = None
+    created_at: datetime = _time(nullable=False)
+    state: OutboxState = Field(default=OutboxState.PENDING, index=True)
+    attempts: int = 0
+    sent_at: datetime | None = _time()
+    gateway_message_id: str | None = None
+    error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class StaffBinding(SQLModel, table=True):
+    """Which WeChat contact id is which staff member; seeded from config, extended by 绑定 codes."""
+
+    __tablename__ = "staff_binding"
+    __table_args__ = (UniqueConstraint("wechat_id"),)
+
+    staff_id: str = Field(primary_key=True)
+    wechat_id: str
+    bound_at: datetime = _time(nullable=False)
+
+
+class TicketFollower(SQLModel, table=True):
+    """Residents who reported the same problem and get the same status replies."""
+
+    __tablename__ = "ticket_follower"
+
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    contact_id: str = Field(primary_key=True)
+    room_id: str | None = None
+    message_id: str | None = None
+    joined_at: datetime = _time(nullable=False)

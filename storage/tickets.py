@@ -1,0 +1,134 @@
+"""Tickets and their explicit state machine. Every change writes a TicketEvent (actor, time, note)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from storage.models import Ticket, TicketEvent, TicketFollower, TicketStatus
+
+S = TicketStatus
+OPEN_STATUSES = (S.NEW, S.ASSIGNED, S.ACCEPTED, S.RETURNED)
+
+
+@dataclass(frozen=True)
+class Transition:
+    sources: tuple[TicketStatus, ...]
+    target: TicketStatus | None  # None: the status stays as it is (e.g. an extension)
+
+
+# action -> which states it may start from and where it leads
+TRANSITIONS: dict[str, Transition] = {
+    "assigned": Transition((S.NEW, S.RETURNED, S.ASSIGNED, S.ACCEPTED), S.ASSIGNED),
+    "accepted": Transition((S.ASSIGNED,), S.ACCEPTED),
+    "resolved": Transition((S.ACCEPTED,), S.RESOLVED),
+    "transferred": Transition((S.ASSIGNED, S.ACCEPTED), S.ASSIGNED),
+    "returned": Transition((S.ASSIGNED, S.ACCEPTED), S.RETURNED),
+    "extended": Transition((S.ASSIGNED, S.ACCEPTED), None),
+    "supervised": Transition(OPEN_STATUSES, None),
+    "merged": Transition(OPEN_STATUSES, None),
+    "located": Transition((S.NEW,), None),
+    "reopened": Transition((S.RESOLVED, S.CLOSED), S.ASSIGNED),
+    "closed": Transition((S.RESOLVED,), S.CLOSED),
+}
+
+STATUS_NAMES = {S.NEW: "待派单", S.ASSIGNED: "待接单", S.ACCEPTED: "处理中", S.RESOLVED: "已办结待回访",
+                S.CLOSED: "已关闭", S.RETURNED: "已退回待重新指派"}
+
+
+class IllegalTransition(Exception):
+    """Refused with a reason a grid worker can read."""
+
+
+def create_ticket(*, session: Session, now: datetime, source_message_id: str, text: str, category: str,
+                  category_name: str, reporter_id: str, reporter_name: str, urgent: bool = False,
+                  urgent_reason: str | None = None, building: str | None = None, unit: str | None = None,
+                  room_no: str | None = None, location_raw: str | None = None, room_id: str | None = None,
+                  room_topic: str | None = None) -> Ticket:
+    ticket = Ticket(
+        source_message_id=source_message_id, text=text, category=category, category_name=category_name,
+        urgent=urgent, urgent_reason=urgent_reason, building=building, unit=unit, room_no=room_no,
+        location_raw=location_raw, reporter_id=reporter_id, reporter_name=reporter_name, room_id=room_id,
+        room_topic=room_topic, created_at=now, updated_at=now, status=S.NEW,
+    )
+    session.add(ticket)
+    session.flush()
+    session.add(TicketEvent(ticket_id=ticket.id, kind="created", actor_id=reporter_id, at=now,
+                            to_status=S.NEW.value, note=None))
+    return ticket
+
+
+def transition(*, session: Session, ticket: Ticket, action: str, actor_id: str, now: datetime,
+               note: str | None = None, assignee_staff_id: str | None = None,
+               grid_id: str | None = None) -> TicketEvent:
+    rule = TRANSITIONS[action]
+    if ticket.status not in rule.sources:
+        raise IllegalTransition(f"工单#{ticket.id}当前状态为“{STATUS_NAMES[ticket.status]}”，不能{ACTION_NAMES[action]}")
+    before = ticket.status
+    if rule.target is not None:
+        ticket.status = rule.target
+    if action in ("assigned", "transferred"):
+        ticket.assignee_staff_id = assignee_staff_id
+        ticket.grid_id = grid_id or ticket.grid_id
+        ticket.accepted_at = None
+    elif action == "accepted":
+        ticket.accepted_at = now
+    elif action == "resolved":
+        ticket.resolved_at = now
+        ticket.resolution_note = note
+    elif action == "returned":
+        ticket.assignee_staff_id = None
+    elif action == "reopened":
+        ticket.reopen_count += 1
+        ticket.resolved_at = None
+        ticket.closed_at = None
+        ticket.rating = None
+    elif action == "closed":
+        ticket.closed_at = now
+    ticket.updated_at = now
+    session.add(ticket)
+    event = TicketEvent(ticket_id=ticket.id, kind=action, actor_id=actor_id, at=now, note=note,
+                        from_status=before.value, to_status=ticket.status.value)
+    session.add(event)
+    return event
+
+
+ACTION_NAMES = {"assigned": "指派", "accepted": "接单", "resolved": "办结", "transferred": "转办",
+                "returned": "退回", "extended": "延期", "supervised": "督办", "merged": "合并",
+                "located": "补充地点", "reopened": "重新办理", "closed": "关闭"}
+
+
+def get_ticket(*, session: Session, ticket_id: int) -> Ticket | None:
+    return session.get(Ticket, ticket_id)
+
+
+def list_tickets(*, session: Session, statuses: tuple[TicketStatus, ...] | None = None,
+                 assignee_staff_id: str | None = None) -> list[Ticket]:
+    query = select(Ticket)
+    if statuses:
+        query = query.where(col(Ticket.status).in_(statuses))
+    if assignee_staff_id is not None:
+        query = query.where(Ticket.assignee_staff_id == assignee_staff_id)
+    return list(session.exec(query.order_by(Ticket.created_at, Ticket.id)))
+
+
+def events_of(*, session: Session, ticket_id: int) -> list[TicketEvent]:
+    return list(session.exec(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)))
+
+
+def events_after(*, session: Session, last_id: int) -> list[TicketEvent]:
+    return list(session.exec(select(TicketEvent).where(TicketEvent.id > last_id).order_by(TicketEvent.id)))
+
+
+def add_follower(*, session: Session, ticket: Ticket, contact_id: str, room_id: str | None,
+                 message_id: str | None, now: datetime) -> bool:
+    if contact_id == ticket.reporter_id or session.get(TicketFollower, (ticket.id, contact_id)):
+        return False
+    session.add(TicketFollower(ticket_id=ticket.id, contact_id=contact_id, room_id=room_id,
+                               message_id=message_id, joined_at=now))
+    return True
+
+
+def followers_of(*, session: Session, ticket_id: int) -> list[TicketFollower]:
+    return list(session.exec(select(TicketFollower).where(TicketFollower.ticket_id == ticket_id)))
