@@ -7,7 +7,7 @@ from classifier.location import BuildingIndex, parse_location
 from classifier.model import Classification
 from classifier.patterns import Pattern, token_index
 from classifier.rules import Rules
-from classifier.tokenize import make_tokenizer, normalise
+from classifier.tokenize import make_tokenizer, normalise, user_words
 
 
 class Classifier:
@@ -16,7 +16,9 @@ class Classifier:
         self.buildings = buildings
         self.thresholds = dict(rules.thresholds)
         self._names = {c.code: c.name for c in rules.categories}
-        self._tok = make_tokenizer(rules.words() | (buildings.words() if buildings else set()))
+        self._rule_words = rules.words()
+        self._vocab = self._rule_words | set(user_words()) | (buildings.words() if buildings else set())
+        self._tok = make_tokenizer(self._vocab)
         self._prefilter = _any_word_regex(self._trigger_words())
         self._chatter = Classification(False, "other", self._names["other"], 0.99, matched=["prefilter:no-trigger"])
 
@@ -56,17 +58,31 @@ class _Message:
         self.tokens = [t for t in clf._tok.lcut(norm, HMM=False) if not t.isspace()]
         self.index = token_index(self.tokens)
         self.matched: list[str] = []
+        self._index_inner_words(clf)
 
-    def hit(self, pattern: Pattern) -> bool:
+    def _index_inner_words(self, clf: Classifier) -> None:
+        """jieba's own long words can swallow a rule word (灯不亮 ⊃ 不亮): index those inner words too.
+        Our vocabulary (电梯口) stays whole, and single characters are never pulled out."""
+        for pos, tok in enumerate(self.tokens):
+            if len(tok) < 3 or tok in clf._vocab:
+                continue
+            for size in range(2, len(tok)):
+                for i in range(len(tok) - size + 1):
+                    if tok[i:i + size] in clf._rule_words:
+                        self.index.setdefault(tok[i:i + size], []).append(pos)
+
+    def hit(self, pattern: Pattern) -> str | None:
+        """The matched words joined by '+', or None when absent or negated ("没有积水")."""
         found = pattern.find(self.index, self.rules.window)
         if found is None:
-            return False
+            return None
         start, end, positions = found
+        words = "+".join(_word_at(self.tokens[i], part) for i, part in zip(positions, pattern.parts))
         scope = range(max(0, start - self.rules.negation_scope), end + 1)
         if any(self.tokens[i] in self.rules.negators for i in scope if i not in positions):
-            self.matched.append(f"negated:{pattern.text}")
-            return False
-        return True
+            self.matched.append(f"negated:{words}")
+            return None
+        return words
 
     def blocked(self) -> tuple[str | None, bool]:
         """(kind, soft) of the first blocker that applies, e.g. ('notice', False)."""
@@ -83,9 +99,9 @@ class _Message:
         for cat in self.rules.categories:
             score, suppressed = 0, False
             for kw in cat.keywords:
-                if self.hit(kw.pattern):
+                if words := self.hit(kw.pattern):
                     score += kw.weight
-                    self.matched.append(f"kw:{kw.pattern.text}({cat.code},{kw.weight:+d})")
+                    self.matched.append(f"kw:{words}({cat.code},{kw.weight:+d})")
             for rule in cat.context:
                 if self.hit(rule.pattern):
                     suppressed = suppressed or rule.suppress
@@ -101,9 +117,9 @@ class _Message:
         scores = self.scores()
         cue = 0
         for w in r.cues:
-            if self.hit(w.pattern):
+            if words := self.hit(w.pattern):
                 cue += w.weight
-                self.matched.append(f"cue:{w.pattern.text}({w.weight:+d})")
+                self.matched.append(f"cue:{words}({w.weight:+d})")
         ranked = sorted(scores.values(), reverse=True)
         problem, second = (ranked + [0, 0])[:2]
         evidence = max(0, problem + cue)
@@ -127,6 +143,11 @@ class _Message:
             self.matched.append(f"place:{location.building}")
         return Classification(True, code, self.clf.category_name(code), round(confidence, 2),
                               reason is not None, reason, location, self.matched)
+
+
+def _word_at(token: str, part: frozenset[str]) -> str:
+    """The alternative that matched at this token: the token itself or a word inside it."""
+    return token if token in part else max((w for w in part if w in token), key=len, default=token)
 
 
 def _any_word_regex(words: set[str]) -> re.Pattern:

@@ -1,0 +1,100 @@
+"""Scores classifications against labelled lines (expect_request, expect_category, expect_urgent)."""
+from __future__ import annotations
+
+from collections import Counter
+from typing import TextIO
+
+
+class Tally:
+    def __init__(self, clf):
+        self.clf = clf
+        self.n = Counter()
+        self.per_category: dict[str, Counter] = {}
+
+    def add(self, record: dict, result) -> list[str]:
+        """Counts one labelled message; returns what went wrong with it."""
+        errors: list[str] = []
+        n = self.n
+        expect_request = bool(record.get("expect_request"))
+        n["expected_requests" if expect_request else "expected_chatter"] += 1
+        if expect_request and result.is_request:
+            n["true_positive"] += 1
+            want = record.get("expect_category") or "other"
+            row = self.per_category.setdefault(want, Counter())
+            row["recognised"] += 1
+            if result.category == want:
+                n["category_correct"] += 1
+                row["correct"] += 1
+            else:
+                errors.append(f"category {result.category} != {want}")
+        elif expect_request:
+            errors.append("missed request")
+            self.per_category.setdefault(record.get("expect_category") or "other", Counter())["missed"] += 1
+        elif result.is_request:
+            n["false_alarm"] += 1
+            errors.append("false alarm")
+        if record.get("expect_urgent"):
+            n["expected_urgent"] += 1
+            if result.urgent:
+                n["urgent_found"] += 1
+            else:
+                errors.append("missed urgent")
+        elif result.urgent and not expect_request:
+            errors.append("urgent on non-request")
+        if expect_request and "expect_building" in record:
+            n["expected_building"] += 1
+            got = result.location.building if result.location else None
+            if got == record["expect_building"]:
+                n["building_correct"] += 1
+            else:
+                errors.append(f"building {got} != {record['expect_building']}")
+        return errors
+
+    def metrics(self) -> dict[str, float]:
+        n = self.n
+        filed = n["true_positive"] + n["false_alarm"]
+        return {
+            "request_precision": _ratio(n["true_positive"], filed),
+            "request_recall": _ratio(n["true_positive"], n["expected_requests"]),
+            "false_alarm": _ratio(n["false_alarm"], n["expected_chatter"], empty=0.0),
+            "category_accuracy": _ratio(n["category_correct"], n["true_positive"]),
+            "urgent_recall": _ratio(n["urgent_found"], n["expected_urgent"]),
+            "building_accuracy": _ratio(n["building_correct"], n["expected_building"]),
+        }
+
+    def report(self, out: TextIO) -> int:
+        """Writes the summary and per-category table; 1 when any threshold is missed."""
+        m, t, n = self.metrics(), self.clf.thresholds, self.n
+        checks = [
+            ("request recall", m["request_recall"], ">=", t["request_recall"],
+             f"{n['true_positive']} of {n['expected_requests']} requests"),
+            ("false-alarm rate", m["false_alarm"], "<=", t["false_alarm_max"],
+             f"{n['false_alarm']} of {n['expected_chatter']} non-requests filed"),
+            ("category accuracy", m["category_accuracy"], ">=", t["category_accuracy"],
+             f"on {n['true_positive']} recognised requests"),
+            ("urgent recall", m["urgent_recall"], ">=", t["urgent_recall"],
+             f"{n['urgent_found']} of {n['expected_urgent']} urgent"),
+        ]
+        out.write(f"messages: {n['expected_requests'] + n['expected_chatter']}\n")
+        out.write(f"request precision   {m['request_precision']:.3f}\n")
+        failed = False
+        for name, value, op, limit, note in checks:
+            ok = value >= limit if op == ">=" else value <= limit
+            failed |= not ok
+            out.write(f"{name:<19} {value:.3f}  ({op} {limit:.2f} {'ok' if ok else 'FAIL'})  {note}\n")
+        if n["expected_building"]:
+            out.write(f"building accuracy   {m['building_accuracy']:.3f}  (no threshold)  "
+                      f"{n['building_correct']} of {n['expected_building']}\n")
+        out.write(f"\n{'category':<14}{'name':<8}{'recognised':>11}{'correct':>9}{'missed':>8}{'accuracy':>10}\n")
+        for code, name in self.clf.categories:
+            row = self.per_category.get(code)
+            if row:
+                acc = _ratio(row["correct"], row["recognised"])
+                out.write(f"{code:<14}{name:<8}{row['recognised']:>11}{row['correct']:>9}{row['missed']:>8}{acc:>10.3f}\n")
+        for code in sorted(set(self.per_category) - {c for c, _ in self.clf.categories}):
+            out.write(f"{code:<14}(unknown category code in labels)\n")
+        return 1 if failed else 0
+
+
+def _ratio(a: int, b: int, empty: float = 1.0) -> float:
+    return a / b if b else empty

@@ -1,0 +1,135 @@
+"""Request detection, context rules, negation, urgency and input robustness."""
+import json
+
+import pytest
+
+
+@pytest.mark.parametrize("text, category", [
+    ("A2和百意中间路面存在积水", "drainage"),
+    ("3号楼2单元楼道灯不亮了，麻烦看看", "lighting"),
+    ("电梯坏了三天了还没修", "elevator"),
+    ("暖气一点都不热，家里才十五度", "heating"),
+    ("下水道堵了，污水流了一地", "drainage"),
+    ("走廊乱堆杂物，太危险了", "fire_safety"),
+    ("有人在楼道里飞线充电", "fire_safety"),
+    ("楼上又高空抛物了，差点砸到人", "fire_safety"),
+    ("楼下饭店油烟太大了，窗户都不敢开", "sanitation"),
+    ("小区充电桩不够用，每天晚上排队", "parking"),
+    ("消防通道被私家车占用了", "fire_safety"),
+    ("高龄补贴怎么办理？需要什么材料", "services"),
+    ("晚上广场舞音响太吵了，孩子没法睡觉", "noise"),
+])
+def test_requests_get_their_category(clf, text, category):
+    result = clf.classify(text)
+    assert result.is_request, result.matched
+    assert result.category == category, result.matched
+    assert result.category_name == clf.category_name(category)
+    assert 0.0 < result.confidence <= 1.0
+
+
+def test_lift_lobby_quarrel_is_not_a_lift_fault(clf):
+    result = clf.classify("电梯口有人吵架")
+    assert result.category != "elevator"
+    assert not any("(elevator" in m for m in result.matched if m.startswith("kw:"))
+
+
+def test_ebike_in_lift_is_fire_safety(clf):
+    result = clf.classify("又有人推电动车进电梯")
+    assert result.is_request and result.category == "fire_safety"
+    assert any(m.startswith("ctx:") and "elevator" in m for m in result.matched)
+
+
+@pytest.mark.parametrize("text", [
+    "已经修好了",
+    "楼道灯已经修好了，谢谢网格员",
+    "没事了，来水了",
+    "门口没有积水了",
+    "电梯没坏，是停电了一会儿，现在来电了",
+    "【通知】明天8:00-18:00停水，请居民提前储水",
+    "温馨提示：近期天气干燥，请居民注意用火安全",
+    "请居民提前储水，明天检修管道",
+    "谢谢王芳！",
+    "大家早上好",
+    "[红包]恭喜发财，大吉大利",
+    "收到",
+    "出售九成新电动车，有意者私聊",
+    "今天天气真不错",
+    "",
+    "   ",
+])
+def test_not_requests(clf, text):
+    result = clf.classify(text)
+    assert not result.is_request, result.matched
+    assert result.category == "other" and not result.urgent and result.location is None
+
+
+def test_still_broken_after_repair_is_a_request(clf):
+    assert clf.classify("上周修好了，今天又坏了，电梯一直停在三楼").is_request
+    assert clf.classify("楼道灯还没修好").is_request
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("3号楼一单元有很大的煤气味！", "燃气泄漏"),
+    ("电梯困人了，快来人", "电梯困人"),
+    ("小区门口的井盖丢了，晚上很危险", "井盖缺失"),
+    ("楼道里电线裸露，小孩经常经过", "漏电或电线裸露"),
+    ("5号楼楼道配电箱冒烟了", "漏电或电线裸露"),
+    ("车棚着火了", "着火冒烟"),
+    ("整栋楼都停电了", "整栋停水停电"),
+    ("下水道返水，污水倒灌进屋了", "污水倒灌进屋"),
+])
+def test_urgent_with_reason(clf, text, reason):
+    result = clf.classify(text)
+    assert result.is_request and result.urgent, result.matched
+    assert result.urgent_reason == reason
+
+
+def test_ordinary_request_is_not_urgent(clf):
+    result = clf.classify("楼道灯不亮了")
+    assert result.is_request and not result.urgent and result.urgent_reason is None
+
+
+def test_full_width_and_zero_width_are_normalised(clf):
+    plain = clf.classify("3号楼楼道灯不亮了")
+    fancy = clf.classify("３号楼楼\u200b道\u200d灯不\ufeff亮了")
+    assert fancy.is_request and fancy.category == plain.category == "lighting"
+    assert fancy.location.building == "3号楼"
+
+
+def test_only_the_head_of_very_long_text_counts(clf):
+    assert clf.classify("楼道灯不亮了" + "哈" * 100_000).is_request
+    assert not clf.classify("哈" * 3000 + "楼道灯不亮了").is_request
+
+
+def test_to_dict_is_json(clf):
+    d = clf.classify("A2楼道灯不亮了").to_dict()
+    assert json.loads(json.dumps(d, ensure_ascii=False)) == d
+    assert d["location"]["building"] == "A2"
+    assert set(d) == {"is_request", "category", "category_name", "confidence", "urgent", "urgent_reason",
+                      "location", "matched"}
+
+
+def test_categories_are_the_taxonomy(clf):
+    assert dict(clf.categories)["drainage"] == "排水"
+    assert clf.category_name("fire_safety") == "消防安全"
+    assert len(clf.categories) == 19
+
+
+@pytest.mark.parametrize("text", ["\ud800", "\x00\x01", "😀" * 50, "号楼" * 30, "一一一一号楼", "1-2-", "--3号楼--",
+                                  "电梯" * 1500, "【", "@", "3-2-3010000", "十十十号楼"])
+def test_odd_input_never_raises(clf, text):
+    clf.classify(text)
+
+
+def test_property_never_raises(clf):
+    hypothesis = pytest.importorskip("hypothesis")
+    st = hypothesis.strategies
+
+    @hypothesis.settings(max_examples=300, deadline=None)
+    @hypothesis.given(st.text(alphabet=st.sampled_from(list("电梯坏了停水楼道灯不亮没有已经修好号楼单元层一二三0123AB-　 \u200b【】@")) | st.characters(), max_size=80))
+    def check(text):
+        result = clf.classify(text)
+        assert 0.0 <= result.confidence <= 1.0
+        assert result.is_request or result.category == "other"
+
+    check()

@@ -1,0 +1,42 @@
+"""run_classify: plain and JSON lines in, JSON lines out; --eval scores labelled lines."""
+import io
+import json
+
+from classifier.cli import ConfigBuildings, run_classify
+
+
+def test_plain_and_json_lines(clf):
+    out = io.StringIO()
+    lines = ["楼道灯不亮了\n", "\n", json.dumps({"text": "早上好", "msg_id": 7}, ensure_ascii=False) + "\n", "{not json\n"]
+    assert run_classify(lines, out, clf, evaluate=False) == 0
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [r["text"] for r in rows] == ["楼道灯不亮了", "早上好", "{not json"]
+    assert rows[0]["is_request"] and rows[0]["category"] == "lighting"
+    assert rows[1]["msg_id"] == 7 and not rows[1]["is_request"]
+    assert "楼道灯" in out.getvalue()  # ensure_ascii=False
+
+
+def label(text, request, category="other", urgent=False):
+    return json.dumps({"text": text, "expect_request": request, "expect_category": category,
+                       "expect_urgent": urgent}, ensure_ascii=False)
+
+
+def test_eval_passes_and_fails(clf):
+    good = [label("楼道灯不亮了", True, "lighting"), label("有煤气味", True, "gas", True), label("谢谢", False)]
+    out = io.StringIO()
+    assert run_classify(good, out, clf, evaluate=True) == 0
+    report = out.getvalue()
+    assert "request recall      1.000" in report and "lighting" in report
+
+    bad = good + [label("今天天气不错", True, "other"), label("电梯坏了", True, "water")]
+    out = io.StringIO()
+    assert run_classify(bad, out, clf, evaluate=True) == 1
+    failures = [json.loads(line) for line in out.getvalue().splitlines() if line.startswith("{")]
+    assert [f["errors"] for f in failures] == [["missed request"], ["category elevator != water"]]
+    assert "FAIL" in out.getvalue()
+
+
+def test_config_buildings_reads_aliases(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text("grids:\n  - id: g1\n    buildings: [A1, {name: 百意, aliases: [百意楼]}]\n", encoding="utf-8")
+    assert ConfigBuildings(str(path)).building_aliases() == {"A1": [], "百意": ["百意楼"]}

@@ -1,0 +1,87 @@
+"""Rule files are data: communities edit them, and mistakes fail at load with file:line and reason."""
+import re
+import textwrap
+
+import pytest
+
+import classifier
+from classifier import RulesError
+from classifier.rules import DEFAULT_RULES, load_rules
+
+
+def write(tmp_path, text):
+    path = tmp_path / "rules.yaml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def with_change(tmp_path, old, new):
+    text = DEFAULT_RULES.read_text(encoding="utf-8")
+    assert old in text
+    return write(tmp_path, text.replace(old, new, 1))
+
+
+def line_of(path, needle):
+    return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in line)
+
+
+def test_shipped_rules_load():
+    rules = load_rules()
+    codes = [c.code for c in rules.categories]
+    assert codes == ["water", "power", "heating", "gas", "drainage", "lighting", "elevator", "sanitation",
+                     "greenery", "road", "parking", "fire_safety", "noise", "construction", "property",
+                     "dispute", "public_safety", "services", "other"]
+    assert set(rules.thresholds) == {"request_recall", "false_alarm_max", "category_accuracy", "urgent_recall"}
+
+
+def test_bad_yaml_names_file_and_line(tmp_path):
+    path = write(tmp_path, """\
+        version: 1
+        window: 5
+        categories:
+          - code: water
+            name: [供水
+        """)
+    with pytest.raises(RulesError, match=re.escape(str(path)) + r":\d+: invalid YAML"):
+        load_rules(path)
+
+
+def test_unknown_field_names_line(tmp_path):
+    path = with_change(tmp_path, "    name: 供水\n", "    name: 供水\n    colour: blue\n")
+    with pytest.raises(RulesError) as err:
+        load_rules(path)
+    assert f"{path}:{line_of(path, 'colour: blue')}:" in str(err.value)
+    assert "unknown field 'colour'" in str(err.value)
+
+
+@pytest.mark.parametrize("weight", ["high", "99", "2.5"])
+def test_bad_weight_names_line(tmp_path, weight):
+    path = with_change(tmp_path, "      油烟: 4\n", f"      油烟: {weight}\n")
+    with pytest.raises(RulesError) as err:
+        load_rules(path)
+    assert f"{path}:{line_of(path, '油烟: ')}:" in str(err.value)
+    assert "weight of '油烟'" in str(err.value)
+
+
+def test_duplicate_category_and_missing_fields(tmp_path):
+    path = with_change(tmp_path, "  - code: power\n", "  - code: water\n")
+    with pytest.raises(RulesError, match="duplicate category code 'water'"):
+        load_rules(path)
+    path = with_change(tmp_path, "  - code: other\n    name: 其他\n", "  - code: misc\n    name: 其他\n")
+    with pytest.raises(RulesError, match="must include code 'other'"):
+        load_rules(path)
+
+
+def test_missing_rules_file(tmp_path):
+    with pytest.raises(RulesError, match="cannot read"):
+        load_rules(tmp_path / "nope.yaml")
+
+
+def test_community_adds_category_and_keyword_without_code(tmp_path):
+    path = with_change(tmp_path, "  - code: other\n", "  - code: pets\n    name: 宠物\n    keywords:\n"
+                                                      "      流浪猫|野猫: 4\n  - code: other\n")
+    clf = classifier.load(rules_path=path)
+    assert ("pets", "宠物") in clf.categories
+    result = clf.classify("小区里流浪猫太多了，晚上一直叫，麻烦管管")
+    assert result.is_request and result.category == "pets" and result.category_name == "宠物"
+    assert any(m.startswith("kw:流浪猫(pets,+4)") for m in result.matched)

@@ -1,0 +1,45 @@
+"""Shared fixtures: a real database per test (SQLite file, and PostgreSQL when MULIN_TEST_DATABASE_URL is set)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from sqlmodel import SQLModel
+
+from bot.config import load_config
+from storage.db import init_db, make_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("MULIN_TEST_DATABASE_URL") else [])
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/mulin.db"
+    url = os.environ["MULIN_TEST_DATABASE_URL"]
+    engine = make_engine(url)
+    SQLModel.metadata.drop_all(engine)  # each test starts from an empty schema
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def engine(database_url: str):
+    engine = make_engine(database_url)
+    init_db(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def config():
+    return load_config(ROOT / "config.yaml")
+
+
+@pytest.fixture(scope="session")
+def classifier(config):
+    import classifier as clf
+
+    return clf.load(config)
