@@ -13,8 +13,8 @@ from handlers.context import Ctx, Deps
 from handlers.dispatcher import Dispatcher, build_dispatcher
 from storage import inbox, outbox
 from storage.db import init_db, new_session
-from storage.models import MessageState, Ticket, TicketEvent
-from storage.staff import seed_bindings, staff_id_of
+from storage.models import Ticket, TicketEvent
+from storage.staff import StaffDirectory, seed_bindings
 from storage.tickets import events_after
 
 log = logging.getLogger("mulin.app")
@@ -32,7 +32,8 @@ class App:
         self.config = config
         self.engine = engine
         self.clock = clock
-        self.deps = Deps(config=config, classifier=classifier)
+        self.directory = StaffDirectory()
+        self.deps = Deps(config=config, classifier=classifier, directory=self.directory)
         self.dispatcher = dispatcher or build_dispatcher()
         self.sender = sender
         self.ticket_observers: list[TicketObserver] = []
@@ -41,6 +42,7 @@ class App:
         self._waiters: dict[str, asyncio.Future[None]] = {}
         self._last_event_id = 0
         self._unserved_logged: set[str] = set()
+        self._outbox_dirty = True  # something may be pending: set by new replies and by failed sends
 
     # ---- lifecycle -----------------------------------------------------------------------
     def prepare(self) -> None:
@@ -49,6 +51,7 @@ class App:
         with new_session(self.engine) as session:
             pairs = [(s.id, s.wechat_id) for s in self.config.staff if s.wechat_id]
             seed_bindings(session=session, pairs=pairs, now=self.clock.now())
+            self.directory.reload(session=session)
             last = events_after(session=session, last_id=0)
             self._last_event_id = last[-1].id if last else 0
 
@@ -79,7 +82,8 @@ class App:
             msg = await self._queue.get()
             try:
                 self.process(msg)
-                await self.flush_outbox()
+                if self._outbox_dirty:
+                    await self.flush_outbox()
             except Exception:  # noqa: BLE001 - one bad message must not stop intake
                 log.exception("unexpected error around message %s", msg.id)
             finally:
@@ -101,22 +105,24 @@ class App:
             return None
         now = self.clock.now()
         with new_session(self.engine) as session:
-            if not retry and inbox.record_incoming(session=session, msg=msg, now=now) is None:
+            if not retry and not inbox.record_incoming(session=session, msg=msg, now=now):
                 log.info("message %s already received; not handled twice", msg.id)
                 return None
             try:
-                staff_id = staff_id_of(session=session, wechat_id=msg.sender_id)
+                staff_id = self.directory.staff_id_of(msg.sender_id)
                 staff = self.config.staff_by_id(staff_id) if staff_id else None
                 ctx = Ctx(deps=self.deps, session=session, msg=msg, now=now, staff=staff)
                 taken = self.dispatcher.dispatch(ctx)
                 inbox.mark_processed(session=session, message_id=msg.id, ticket_id=ctx.ticket_id)
                 session.commit()
+                self._outbox_dirty |= ctx.queued > 0
             except Exception as exc:  # noqa: BLE001 - recorded, retried, then parked; never dropped
                 session.rollback()
                 row = inbox.mark_failed(session=session, message_id=msg.id, error=repr(exc))
                 log.exception("message %s failed (attempt %s, %s)", msg.id, row.attempts, row.state.value)
                 return None
-            self._emit_ticket_events(session)
+            if self.ticket_observers:
+                self._emit_ticket_events(session)
         return taken
 
     async def retry_unfinished(self) -> None:
@@ -142,6 +148,7 @@ class App:
             return 0
         sent = 0
         blocked: set[str] = set()
+        self._outbox_dirty = False
         with new_session(self.engine) as session:
             for row in outbox.pending(session=session):
                 conversation = row.room_id or row.to_id or ""
@@ -153,16 +160,12 @@ class App:
                     log.warning("send to %s failed: %r", conversation, exc)
                     outbox.mark_send_failed(session=session, row=row, error=repr(exc))
                     blocked.add(conversation)
+                    self._outbox_dirty = True
                     continue
                 outbox.mark_sent(session=session, row=row, now=self.clock.now(), gateway_message_id=gateway_id)
                 sent += 1
         return sent
 
     def parked(self) -> int:
-        from sqlmodel import func, select
-
-        from storage.models import IncomingMessage
-
         with new_session(self.engine) as session:
-            return session.exec(select(func.count()).select_from(IncomingMessage)
-                                .where(IncomingMessage.state == MessageState.PARKED)).one()
+            return inbox.count_parked(session=session)

@@ -17,8 +17,8 @@ class Classifier:
         self.thresholds = dict(rules.thresholds)
         self._names = {c.code: c.name for c in rules.categories}
         self._rule_words = rules.words()
-        self._vocab = self._rule_words | set(user_words()) | (buildings.words() if buildings else set())
-        self._tok = make_tokenizer(self._vocab)
+        self._atomic = set(user_words()) | (buildings.words() if buildings else set())
+        self._tok = make_tokenizer(self._rule_words | self._atomic)
         self._prefilter = _any_word_regex(self._trigger_words())
         self._chatter = Classification(False, "other", self._names["other"], 0.99, matched=["prefilter:no-trigger"])
 
@@ -61,23 +61,27 @@ class _Message:
         self._index_inner_words(clf)
 
     def _index_inner_words(self, clf: Classifier) -> None:
-        """jieba's own long words can swallow a rule word (灯不亮 ⊃ 不亮): index those inner words too.
-        Our vocabulary (电梯口) stays whole, and single characters are never pulled out."""
+        """Long words can swallow a rule word (灯不亮 ⊃ 不亮, 路面破损 ⊃ 破损): index those inner words too,
+        and "坏了" also as "坏". Place words from the user dictionary (电梯口) stay whole."""
         for pos, tok in enumerate(self.tokens):
-            if len(tok) < 3 or tok in clf._vocab:
+            if len(tok) >= 2 and tok.endswith("了"):
+                self.index.setdefault(tok[:-1], []).append(pos)
+            if len(tok) < 3 or tok in clf._atomic:
                 continue
             for size in range(2, len(tok)):
                 for i in range(len(tok) - size + 1):
                     if tok[i:i + size] in clf._rule_words:
                         self.index.setdefault(tok[i:i + size], []).append(pos)
 
-    def hit(self, pattern: Pattern) -> str | None:
+    def hit(self, pattern: Pattern, negatable: bool = True) -> str | None:
         """The matched words joined by '+', or None when absent or negated ("没有积水")."""
         found = pattern.find(self.index, self.rules.window)
         if found is None:
             return None
         start, end, positions = found
         words = "+".join(_word_at(self.tokens[i], part) for i, part in zip(positions, pattern.parts))
+        if not negatable:
+            return words
         scope = range(max(0, start - self.rules.negation_scope), end + 1)
         if any(self.tokens[i] in self.rules.negators for i in scope if i not in positions):
             self.matched.append(f"negated:{words}")
@@ -88,8 +92,8 @@ class _Message:
         """(kind, soft) of the first blocker that applies, e.g. ('notice', False)."""
         head = self.norm.lstrip()
         for b in self.rules.blockers:
-            if any(head.startswith(p) for p in b.prefixes) or any(self.hit(p) for p in b.patterns):
-                if not any(self.hit(p) for p in b.unless):
+            if any(head.startswith(p) for p in b.prefixes) or any(self.hit(p, b.negatable) for p in b.patterns):
+                if not any(self.hit(p, False) for p in b.unless):
                     self.matched.append(f"block:{b.kind}")
                     return b.kind, b.soft
         return None, False
@@ -117,13 +121,13 @@ class _Message:
         scores = self.scores()
         cue = 0
         for w in r.cues:
-            if words := self.hit(w.pattern):
+            if words := self.hit(w.pattern, negatable=False):  # cues already say "没人管" themselves
                 cue += w.weight
                 self.matched.append(f"cue:{words}({w.weight:+d})")
         ranked = sorted(scores.values(), reverse=True)
         problem, second = (ranked + [0, 0])[:2]
         evidence = max(0, problem + cue)
-        if kind is not None and not (soft and problem >= r.strong_score):
+        if kind is not None and not (soft and evidence >= r.strong_score):
             is_request = False
         else:
             is_request = (problem > 0 and evidence >= r.min_score) or cue >= r.cue_only_score
@@ -135,7 +139,8 @@ class _Message:
         code = max(scores, key=scores.get) if scores else "other"  # ties go to the category listed first
         margin = (problem - second) / problem if problem else 0.0
         confidence = certainty * (0.6 + 0.4 * margin)
-        reason = next((u.reason for u in r.urgent if any(self.hit(p) for p in u.patterns)), None)
+        reason = next((u.reason for u in r.urgent if any(self.hit(p) for p in u.patterns)
+                       and not any(self.hit(p) for p in u.unless)), None)
         if reason:
             self.matched.append(f"urgent:{reason}")
         location = parse_location(self.norm, self.clf.buildings)

@@ -9,7 +9,8 @@ from classifier.model import Location
 _CN = "零〇一二两三四五六七八九十"
 _NUM = rf"(?:\d{{1,3}}|[{_CN}]{{1,3}})"
 _COMPACT = re.compile(r"(?<![\d.:/-])(\d{1,2})-(\d{1,2})-(\d{3,4})(?![\d.:/-])")
-_BUILDING = re.compile(rf"(?<![A-Za-z\d])([A-Za-z]?{_NUM})\s*(?:号楼|号院|栋|幢|座)")
+# "三栋楼" counts buildings; "3栋" / "三号楼" name one.
+_BUILDING = re.compile(rf"(?<![A-Za-z\d])([A-Za-z]?{_NUM})\s*(?:号楼|号院|(?:栋|幢|座)(?!楼))|(?<![A-Za-z\d])([A-Za-z]?\d{{1,3}})\s*(?:栋|幢|座)楼")
 _LETTER = re.compile(r"(?<![A-Za-z\d])([A-Za-z]\d{1,2})(?![A-Za-z\d])(?:\s*(?:号楼|楼|栋|幢|座))?")
 _UNIT = re.compile(rf"({_NUM})\s*单元")
 _ROOM = re.compile(r"(?:单元|号楼|栋|幢|座|[A-Za-z]\d{1,2}[-\s]?)\s*(\d{3,4})(?!\d)|(?<!\d)(\d{3,4})\s*(?:室|房间|户)")
@@ -100,7 +101,7 @@ def parse_location(text: str, index: BuildingIndex | None) -> Location | None:
     for rx in (_BUILDING, _LETTER):
         for m in rx.finditer(text):
             if not any(o.start <= m.start() < o.end for o in mentions):
-                mentions.append(_Mention(m.start(), m.end(), building_key(m.group(1))))
+                mentions.append(_Mention(m.start(), m.end(), building_key(m.group(1) or m.group(2))))
     if index is not None:
         mentions += [m for m in index.named_mentions(text) if not any(o.start <= m.start < o.end for o in mentions)]
     if unit is None and (m := _UNIT.search(text)):

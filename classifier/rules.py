@@ -50,12 +50,14 @@ class Blocker:
     prefixes: tuple[str, ...]
     unless: tuple[Pattern, ...]
     soft: bool
+    negatable: bool
 
 
 @dataclass(frozen=True)
 class UrgentRule:
     reason: str
     patterns: tuple[Pattern, ...]
+    unless: tuple[Pattern, ...]
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ class Rules:
         for c in self.categories:
             found += [k.pattern for k in c.keywords] + [r.pattern for r in c.context]
         for u in self.urgent:
-            found += list(u.patterns)
+            found += [*u.patterns, *u.unless]
         return found
 
     def words(self) -> set[str]:
@@ -241,7 +243,7 @@ class _Reader:
         )
 
     def blocker(self, node: Node) -> Blocker:
-        f = self.mapping(node, "blocker", ("kind",), ("patterns", "prefix", "unless", "soft"))
+        f = self.mapping(node, "blocker", ("kind",), ("patterns", "prefix", "unless", "soft", "negatable"))
         if "patterns" not in f and "prefix" not in f:
             raise self.fail(node, "blocker needs 'patterns' or 'prefix'")
         return Blocker(
@@ -250,8 +252,10 @@ class _Reader:
             prefixes=tuple(self.scalar(n, "prefix") for n in self.seq(f["prefix"], "prefix")) if "prefix" in f else (),
             unless=self.patterns(f["unless"], "blocker unless") if "unless" in f else (),
             soft=self.boolean(f["soft"], "soft") if "soft" in f else False,
+            negatable=self.boolean(f["negatable"], "negatable") if "negatable" in f else False,
         )
 
     def urgent(self, node: Node) -> UrgentRule:
-        f = self.mapping(node, "urgent rule", ("reason", "patterns"))
-        return UrgentRule(self.string(f["reason"], "urgent reason"), self.patterns(f["patterns"], "urgent patterns"))
+        f = self.mapping(node, "urgent rule", ("reason", "patterns"), ("unless",))
+        return UrgentRule(self.string(f["reason"], "urgent reason"), self.patterns(f["patterns"], "urgent patterns"),
+                          self.patterns(f["unless"], "urgent unless") if "unless" in f else ())

@@ -10,6 +10,7 @@ from sqlmodel import Session
 from bot.types import Incoming, Outgoing
 from handlers import texts
 from storage.outbox import enqueue
+from storage.staff import StaffDirectory
 
 if TYPE_CHECKING:
     from bot.config import Config, Staff
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 class Deps:
     config: "Config"
     classifier: "Classifier"
+    directory: StaffDirectory
 
 
 @dataclass
@@ -30,6 +32,7 @@ class Ctx:
     now: datetime
     staff: "Staff | None"  # the sender, when their contact id is bound to a staff member
     ticket_id: int | None = None  # the ticket this message created or joined, for the inbox record
+    queued: int = 0  # replies written to the outbox
 
     @property
     def config(self) -> "Config":
@@ -45,6 +48,8 @@ class Ctx:
     def say_room(self, room_id: str, text: str, mentions: tuple[str, ...] = (), ticket_id: int | None = None) -> None:
         out = Outgoing(text=texts.mask(text), room_id=room_id, mentions=mentions)
         enqueue(session=self.session, out=out, now=self.now, ticket_id=ticket_id)
+        self.queued += 1
 
     def say_private(self, contact_id: str, text: str, ticket_id: int | None = None) -> None:
         enqueue(session=self.session, out=Outgoing(text=text, to_id=contact_id), now=self.now, ticket_id=ticket_id)
+        self.queued += 1

@@ -8,7 +8,6 @@ from handlers import texts
 from handlers.context import Ctx
 from handlers.routing import Route, route
 from storage.models import Ticket
-from storage.staff import wechat_id_of
 from storage.tickets import create_ticket, transition
 
 if TYPE_CHECKING:
@@ -48,7 +47,7 @@ class ResidentComplaint:
             room_id=ctx.msg.room_id, room_topic=ctx.msg.room_topic,
         )
         ctx.ticket_id = ticket.id
-        found = route(config=ctx.config, session=ctx.session, building=ticket.building,
+        found = route(config=ctx.config, directory=ctx.deps.directory, building=ticket.building,
                       room_id=ctx.msg.room_id, room_topic=ctx.msg.room_topic)
         acknowledge(ctx, ticket, found)  # the resident hears back first
         if found is not None:
@@ -68,7 +67,7 @@ def assign(ctx: Ctx, ticket: Ticket, found: Route, *, actor_id: str, note: str |
 
 def notify_secretaries(ctx: Ctx, ticket: Ticket, note: str) -> None:
     for secretary in ctx.config.secretaries():
-        wechat_id = wechat_id_of(session=ctx.session, staff_id=secretary.id)
+        wechat_id = ctx.deps.directory.wechat_id_of(secretary.id)
         if wechat_id:
             ctx.say_private(wechat_id, texts.worker_new_ticket(ticket, note=note), ticket_id=ticket.id)
 

@@ -3,10 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import Session
-
 from bot.config import Config, Grid, Staff
-from storage.staff import wechat_id_of
+from storage.staff import StaffDirectory
 
 
 @dataclass(frozen=True)
@@ -16,7 +14,7 @@ class Route:
     worker_wechat_id: str | None  # None: the worker has not bound WeChat yet
 
 
-def route(*, config: Config, session: Session, building: str | None, room_id: str | None,
+def route(*, config: Config, directory: StaffDirectory, building: str | None, room_id: str | None,
           room_topic: str | None) -> Route | None:
     grid = config.grid_of_building(building) if building else None
     if grid is None and room_id is not None:
@@ -26,12 +24,12 @@ def route(*, config: Config, session: Session, building: str | None, room_id: st
         return None
     worker = config.staff_by_id(grid.worker)
     assert worker is not None  # config validation guarantees every grid's worker exists
-    return Route(grid, worker, wechat_id_of(session=session, staff_id=worker.id))
+    return Route(grid, worker, directory.wechat_id_of(worker.id))
 
 
-def staff_route(*, config: Config, session: Session, staff: Staff) -> Route | None:
+def staff_route(*, config: Config, directory: StaffDirectory, staff: Staff) -> Route | None:
     """The route for giving a ticket to a named staff member (transfer, assign)."""
     grid = next((g for g in config.grids if g.worker == staff.id), None)
     if grid is None:
         return None
-    return Route(grid, staff, wechat_id_of(session=session, staff_id=staff.id))
+    return Route(grid, staff, directory.wechat_id_of(staff.id))

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, func, select
 
 from bot.types import Incoming
 from storage.models import IncomingMessage, MessageState
@@ -12,26 +14,23 @@ from storage.models import IncomingMessage, MessageState
 MAX_ATTEMPTS = 3
 
 
-def record_incoming(*, session: Session, msg: Incoming, now: datetime) -> IncomingMessage | None:
-    """Store the message; None when this message id was seen before (a redelivery)."""
-    row = IncomingMessage(message_id=msg.id, room_id=msg.room_id, room_topic=msg.room_topic,
-                          sender_id=msg.sender_id, sender_name=msg.sender_name, kind=msg.kind,
-                          text=msg.text, sent_at=msg.at, received_at=now)
-    try:
-        with session.begin_nested():
-            session.add(row)
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        return None
-    return row
+def record_incoming(*, session: Session, msg: Incoming, now: datetime) -> bool:
+    """Store and commit the message; False when this message id was seen before (a redelivery)."""
+    values = dict(message_id=msg.id, room_id=msg.room_id, room_topic=msg.room_topic, sender_id=msg.sender_id,
+                  sender_name=msg.sender_name, kind=msg.kind, text=msg.text, sent_at=msg.at, received_at=now,
+                  state=MessageState.RECEIVED, attempts=0)
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    statement = insert(IncomingMessage).values(**values).on_conflict_do_nothing(index_elements=["message_id"])
+    inserted = session.execute(statement.returning(IncomingMessage.id)).first() is not None
+    session.commit()
+    return inserted
 
 
 def mark_processed(*, session: Session, message_id: str, ticket_id: int | None = None) -> None:
-    row = session.exec(select(IncomingMessage).where(IncomingMessage.message_id == message_id)).one()
-    row.state = MessageState.PROCESSED
-    row.ticket_id = ticket_id if ticket_id is not None else row.ticket_id
-    session.add(row)
+    values: dict = {"state": MessageState.PROCESSED}
+    if ticket_id is not None:
+        values["ticket_id"] = ticket_id
+    session.execute(update(IncomingMessage).where(IncomingMessage.message_id == message_id).values(**values))
 
 
 def mark_failed(*, session: Session, message_id: str, error: str) -> IncomingMessage:
@@ -55,3 +54,8 @@ def unfinished(*, session: Session) -> list[IncomingMessage]:
 def as_incoming(row: IncomingMessage) -> Incoming:
     return Incoming(id=row.message_id, sender_id=row.sender_id, sender_name=row.sender_name, text=row.text,
                     at=row.sent_at, room_id=row.room_id, room_topic=row.room_topic, kind=row.kind)
+
+
+def count_parked(*, session: Session) -> int:
+    return session.exec(select(func.count()).select_from(IncomingMessage)
+                        .where(IncomingMessage.state == MessageState.PARKED)).one()

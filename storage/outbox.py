@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from bot.types import Outgoing
@@ -29,11 +30,8 @@ def as_outgoing(row: OutboxMessage) -> Outgoing:
 
 
 def mark_sent(*, session: Session, row: OutboxMessage, now: datetime, gateway_message_id: str | None) -> None:
-    row.state = OutboxState.SENT
-    row.sent_at = now
-    row.attempts += 1
-    row.gateway_message_id = gateway_message_id
-    session.add(row)
+    session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
+        state=OutboxState.SENT, sent_at=now, attempts=row.attempts + 1, gateway_message_id=gateway_message_id))
     session.commit()
 
 

@@ -33,3 +33,22 @@ def staff_id_of(*, session: Session, wechat_id: str) -> str | None:
 def wechat_id_of(*, session: Session, staff_id: str) -> str | None:
     row = session.get(StaffBinding, staff_id)
     return row.wechat_id if row else None
+
+
+class StaffDirectory:
+    """An in-memory copy of the bindings, read on every message; reloaded whenever a binding changes."""
+
+    def __init__(self) -> None:
+        self._by_wechat: dict[str, str] = {}
+        self._by_staff: dict[str, str] = {}
+
+    def reload(self, *, session: Session) -> None:
+        rows = session.exec(select(StaffBinding)).all()
+        self._by_wechat = {r.wechat_id: r.staff_id for r in rows}
+        self._by_staff = {r.staff_id: r.wechat_id for r in rows}
+
+    def staff_id_of(self, wechat_id: str) -> str | None:
+        return self._by_wechat.get(wechat_id)
+
+    def wechat_id_of(self, staff_id: str) -> str | None:
+        return self._by_staff.get(staff_id)

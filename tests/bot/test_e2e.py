@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -157,7 +158,7 @@ def test_message_that_fails_is_recorded_retried_and_parked(community_factory, en
 
     async def main():
         async with community_factory() as c:
-            c.app.deps = type(c.app.deps)(config=c.app.deps.config, classifier=Boom())
+            c.app.deps = dataclasses.replace(c.app.deps, classifier=Boom())
             await c.post(ROOM, "wxid_zhang", "A2路灯不亮", message_id="wx-boom")
             with new_session(engine) as session:
                 row = session.exec(select(IncomingMessage)).one()
