@@ -11,6 +11,7 @@ from bot.config import Config
 from bot.types import Incoming, Sender
 from handlers.context import Ctx, Deps
 from handlers.dispatcher import Dispatcher, build_dispatcher
+from handlers.sweeps import SWEEPS
 from storage import inbox, outbox
 from storage.db import init_db, new_session
 from storage.models import Ticket, TicketEvent
@@ -133,6 +134,26 @@ class App:
             log.info("retrying message %s (state %s)", row.message_id, row.state.value)
             self.process(inbox.as_incoming(row), retry=True)
         await self.flush_outbox()
+
+    async def tick(self) -> int:
+        """Run every sweep for the clock's `now` (the scheduler and the simulator's waits call this)."""
+        now = self.clock.now()
+        done = 0
+        with new_session(self.engine) as session:
+            for sweep in SWEEPS:
+                ctx = Ctx(deps=self.deps, session=session, msg=None, now=now, staff=None)
+                try:
+                    done += sweep(ctx)
+                    session.commit()
+                except Exception:  # noqa: BLE001 - one failing sweep must not stop the others; retried next tick
+                    session.rollback()
+                    log.exception("sweep %s failed", sweep.__name__)
+                self._outbox_dirty |= ctx.queued > 0
+            if self.ticket_observers:
+                self._emit_ticket_events(session)
+        if self._outbox_dirty:
+            await self.flush_outbox()
+        return done
 
     def _emit_ticket_events(self, session) -> None:  # noqa: ANN001
         for event in events_after(session=session, last_id=self._last_event_id):

@@ -85,6 +85,26 @@ def cmd_tickets(args: argparse.Namespace) -> int:
     return print_tickets(database_url(config), statuses=args.status, as_json=args.json, out=sys.stdout)
 
 
+def cmd_staff_invite(args: argparse.Namespace) -> int:
+    from bot.clock import SystemClock
+    from bot.config import database_url
+    from storage.db import init_db, make_engine, new_session
+    from storage.staff import create_bind_code
+
+    config = _config(args.config)
+    staff = config.staff_by_id(args.staff_id)
+    if staff is None:
+        print(f"没有这位工作人员：{args.staff_id}（staff ids: {', '.join(s.id for s in config.staff)}）", file=sys.stderr)
+        return EXIT_CONFIG
+    engine = make_engine(database_url(config))
+    init_db(engine)
+    with new_session(engine) as session:
+        code = create_bind_code(session=session, staff_id=staff.id, now=SystemClock().now())
+    engine.dispose()
+    print(f"{staff.name} 的绑定码：{code}（24 小时内有效，只能用一次）\n请让 {staff.name} 私聊机器人发送：绑定 {code}")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     if args.what == "classify":
         from classifier.bench import run_bench
@@ -127,6 +147,13 @@ def build_parser() -> argparse.ArgumentParser:
     tickets.add_argument("--status", action="append", help="new|assigned|accepted|resolved|closed|returned")
     tickets.add_argument("--json", action="store_true")
     tickets.set_defaults(func=cmd_tickets)
+
+    staff = sub.add_parser("staff", help="工作人员管理")
+    staff_sub = staff.add_subparsers(dest="staff_command", required=True)
+    invite = staff_sub.add_parser("invite", help="生成一次性绑定码（24 小时有效）")
+    invite.add_argument("staff_id")
+    invite.add_argument("--config")
+    invite.set_defaults(func=cmd_staff_invite)
 
     bench = sub.add_parser("bench", help="基准测试，结果并排打印比值")
     bench.add_argument("what", choices=["e2e", "classify"])

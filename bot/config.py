@@ -68,6 +68,14 @@ class Group(_Strict):
     grid: str
 
 
+class TicketPolicy(_Strict):
+    duplicate_window_hours: float = Field(default=72, gt=0)   # an open ticket this recent can absorb a repeat report
+    duplicate_similarity: float = Field(default=60, ge=0, le=100)  # rapidfuzz score (0-100) for the same problem
+    place_wait_minutes: float = Field(default=30, gt=0)       # how long to wait for the reporter to name the building
+    followup_days: float = Field(default=3, gt=0)             # no rating by then: closed as 未评价
+    max_extension_days: int = Field(default=10, gt=0)
+
+
 class Config(_Strict):
     community: Community
     wechat: WeChat = WeChat()
@@ -75,7 +83,9 @@ class Config(_Strict):
     staff: tuple[Staff, ...] = Field(min_length=1)
     grids: tuple[Grid, ...] = Field(min_length=1)
     groups: tuple[Group, ...] = ()
+    staff_groups: tuple[str, ...] = ()  # room topics or ids where staff may also send commands
     private_categories: tuple[str, ...] = ("dispute", "public_safety")
+    tickets: TicketPolicy = TicketPolicy()
 
     @model_validator(mode="after")
     def _references(self) -> "Config":
@@ -113,6 +123,16 @@ class Config(_Strict):
 
     def group_for(self, room_id: str, topic: str | None) -> Group | None:
         return next((g for g in self.groups if g.room in (room_id, topic)), None)
+
+    def is_staff_group(self, room_id: str, topic: str | None) -> bool:
+        return any(room in (room_id, topic) for room in self.staff_groups)
+
+    def find_staff(self, name_or_id: str) -> Staff | None:
+        """For 转/指派: a staff member by id or by configured name (names in config are trusted, chat names are not)."""
+        return next((s for s in self.staff if name_or_id in (s.id, s.name)), None)
+
+    def find_grid(self, name_or_id: str) -> Grid | None:
+        return next((g for g in self.grids if name_or_id in (g.id, g.name)), None)
 
     def building_aliases(self) -> dict[str, list[str]]:
         return {b.name: list(b.aliases) for g in self.grids for b in g.buildings}

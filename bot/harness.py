@@ -93,7 +93,9 @@ class Community:
         return message_id
 
     async def wait(self, delta: timedelta) -> None:
+        """Advance the simulated clock and run what became due, as the scheduler would have."""
         self.clock.advance(delta)
+        await self.app.tick()
 
     def rename(self, contact_id: str, name: str) -> None:
         self.sim.rename(contact_id, name)

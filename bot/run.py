@@ -44,6 +44,7 @@ async def serve(*, config: Config, endpoint: str, token: str, database_url: str,
             try:
                 await asyncio.wait_for(stop.wait(), OUTBOX_RETRY_SECONDS)
             except asyncio.TimeoutError:
+                await app.tick()
                 await app.flush_outbox()  # retries sends that failed earlier
     finally:
         await app.stop()

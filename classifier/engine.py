@@ -61,12 +61,12 @@ class _Message:
         self._index_inner_words(clf)
 
     def _index_inner_words(self, clf: Classifier) -> None:
-        """Long words can swallow a rule word (灯不亮 ⊃ 不亮, 路面破损 ⊃ 破损): index those inner words too,
-        and "坏了" also as "坏". Place words from the user dictionary (电梯口) stay whole."""
+        """jieba's own long words can swallow a rule word (灯不亮 ⊃ 不亮): index those inner words too,
+        and "坏了" also as "坏". Our own words stay whole: 电梯口 is no 电梯, 打不着火 no 着火."""
         for pos, tok in enumerate(self.tokens):
             if len(tok) >= 2 and tok.endswith("了"):
                 self.index.setdefault(tok[:-1], []).append(pos)
-            if len(tok) < 3 or tok in clf._atomic:
+            if len(tok) < 3 or tok in clf._atomic or tok in clf._rule_words:
                 continue
             for size in range(2, len(tok)):
                 for i in range(len(tok) - size + 1):

@@ -28,7 +28,7 @@ class Deps:
 class Ctx:
     deps: Deps
     session: Session
-    msg: Incoming
+    msg: Incoming | None  # None for scheduled work (sweeps) that no message started
     now: datetime
     staff: "Staff | None"  # the sender, when their contact id is bound to a staff member
     ticket_id: int | None = None  # the ticket this message created or joined, for the inbox record
@@ -40,6 +40,7 @@ class Ctx:
 
     def reply(self, text: str, *, mention: bool = True) -> None:
         """Answer where the message came from; in a group, masked and @-mentioning the sender."""
+        assert self.msg is not None, "reply() needs the message being answered"
         if self.msg.room_id is not None:
             self.say_room(self.msg.room_id, text, mentions=(self.msg.sender_id,) if mention else ())
         else:

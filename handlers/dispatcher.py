@@ -6,7 +6,8 @@ from typing import Any, Protocol
 
 from handlers import texts
 from handlers.context import Ctx
-from handlers.intake import ResidentComplaint
+from handlers.followup import RatingReply
+from handlers.intake import PlaceReply, ResidentComplaint
 from handlers.staff_commands import ChatCommand
 
 log = logging.getLogger("mulin.dispatch")
@@ -67,4 +68,4 @@ class Dispatcher:
 
 def build_dispatcher() -> Dispatcher:
     """Every handler, in order, listed in one place."""
-    return Dispatcher([ChatCommand(), ResidentComplaint(), PrivateFallback()])
+    return Dispatcher([ChatCommand(), RatingReply(), PlaceReply(), ResidentComplaint(), PrivateFallback()])

@@ -1,14 +1,22 @@
-"""A resident's message that is a request becomes a ticket, routed to the grid worker, answered in the group."""
+"""A resident's message that is a request becomes a ticket, routed to the grid worker, answered in the group.
+
+Before a new ticket: the reporter may be answering our "which building?" question, or repeating a
+problem that is already open (then they join that ticket as a follower).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
+
+from rapidfuzz import fuzz
 
 from handlers import texts
 from handlers.context import Ctx
 from handlers.routing import Route, route
+from handlers.status import tell_reporters
 from storage.models import Ticket
-from storage.tickets import create_ticket, transition
+from storage.tickets import (add_follower, create_ticket, open_candidates, transition, waiting_for_place)
 
 if TYPE_CHECKING:
     from classifier import Classification
@@ -21,6 +29,44 @@ class Complaint:
     classification: "Classification"
 
 
+@dataclass(frozen=True)
+class PlaceAnswer:
+    ticket: Ticket
+    classification: "Classification"
+
+
+class PlaceReply:
+    """Rule: the reporter's next message after we asked which building, within the wait."""
+
+    name = "place_reply"
+
+    def check(self, ctx: Ctx) -> PlaceAnswer | None:
+        if ctx.staff is not None or ctx.msg.kind != "text":
+            return None
+        ticket = waiting_for_place(session=ctx.session, reporter_id=ctx.msg.sender_id, room_id=ctx.msg.room_id,
+                                   now=ctx.now)
+        if ticket is None:
+            return None
+        result = ctx.deps.classifier.classify(ctx.msg.text)
+        if result.location is None and (result.is_request or len(ctx.msg.text) > 30):
+            return None  # a new complaint without a place, not an answer to our question
+        return PlaceAnswer(ticket, result)
+
+    def permit(self, ctx: Ctx, match: PlaceAnswer) -> str | None:
+        return None
+
+    def handle(self, ctx: Ctx, match: PlaceAnswer) -> None:
+        ticket, loc = match.ticket, match.classification.location
+        if loc is not None:
+            ticket.building, ticket.unit, ticket.room_no, ticket.location_raw = loc.building, loc.unit, loc.room, loc.raw
+        else:
+            ticket.location_raw = ctx.msg.text.strip()
+        transition(session=ctx.session, ticket=ticket, action="located", actor_id=ctx.msg.sender_id, now=ctx.now,
+                   note=ctx.msg.text)
+        ctx.ticket_id = ticket.id
+        dispatch_ticket(ctx, ticket)
+
+
 class ResidentComplaint:
     """Rule: a text from a non-staff member that the classifier calls a request."""
 
@@ -29,6 +75,8 @@ class ResidentComplaint:
     def check(self, ctx: Ctx) -> Complaint | None:
         if ctx.staff is not None or ctx.msg.kind != "text" or not ctx.msg.text.strip():
             return None  # staff messages are never filed as complaints
+        if ctx.msg.room_id is not None and ctx.config.is_staff_group(ctx.msg.room_id, ctx.msg.room_topic):
+            return None
         result = ctx.deps.classifier.classify(ctx.msg.text)
         return Complaint(result) if result.is_request else None
 
@@ -38,29 +86,88 @@ class ResidentComplaint:
     def handle(self, ctx: Ctx, match: Complaint) -> None:
         c = match.classification
         loc = c.location
+        existing = find_duplicate(ctx, c)
+        if existing is not None:
+            join(ctx, existing)
+            return
         ticket = create_ticket(
             session=ctx.session, now=ctx.now, source_message_id=ctx.msg.id, text=ctx.msg.text,
             category=c.category, category_name=c.category_name, urgent=c.urgent, urgent_reason=c.urgent_reason,
             reporter_id=ctx.msg.sender_id, reporter_name=ctx.msg.sender_name,
             building=loc.building if loc else None, unit=loc.unit if loc else None,
             room_no=loc.room if loc else None, location_raw=loc.raw if loc else None,
-            room_id=ctx.msg.room_id, room_topic=ctx.msg.room_topic,
+            room_id=ctx.msg.room_id, room_topic=ctx.msg.room_topic, keywords=",".join(sorted(keywords(c))),
         )
         ctx.ticket_id = ticket.id
-        found = route(config=ctx.config, directory=ctx.deps.directory, building=ticket.building,
-                      room_id=ctx.msg.room_id, room_topic=ctx.msg.room_topic)
-        acknowledge(ctx, ticket, found)  # the resident hears back first
-        if found is not None:
-            assign(ctx, ticket, found, actor_id=BOT_ACTOR, note=f"按{'楼栋' if ticket.building else '群默认网格'}派单")
-        else:
-            notify_secretaries(ctx, ticket, f"未能确定网格，请指派：指派 {ticket.id} 人员")
+        if ticket.building is None and ctx.msg.room_id is not None and not ticket.urgent:
+            # ask once; an urgent ticket goes to the group's grid at once instead of waiting
+            ticket.place_asked_until = ctx.now + timedelta(minutes=ctx.config.tickets.place_wait_minutes)
+            ctx.session.add(ticket)
+            ctx.reply(texts.ask_place(ticket))
+            return
+        dispatch_ticket(ctx, ticket)
 
 
-def assign(ctx: Ctx, ticket: Ticket, found: Route, *, actor_id: str, note: str | None = None) -> None:
-    transition(session=ctx.session, ticket=ticket, action="assigned", actor_id=actor_id, now=ctx.now,
-               note=note, assignee_staff_id=found.worker.id, grid_id=found.grid.id)
+def dispatch_ticket(ctx: Ctx, ticket: Ticket) -> None:
+    """Route a new ticket, tell the reporter, and hand it to the worker (or the secretaries)."""
+    found = route(config=ctx.config, directory=ctx.deps.directory, building=ticket.building,
+                  room_id=ticket.room_id, room_topic=ticket.room_topic)
+    acknowledge(ctx, ticket, found)  # the resident hears back first
+    if found is not None:
+        assign(ctx, ticket, found, actor_id=BOT_ACTOR, note=f"按{'楼栋' if ticket.building else '群默认网格'}派单")
+    else:
+        notify_secretaries(ctx, ticket, f"未能确定网格，请指派：指派 {ticket.id} 人员")
+
+
+def find_duplicate(ctx: Ctx, c: "Classification") -> Ticket | None:
+    """The same problem at the same place: category, building (or group when no building) and similar text."""
+    policy = ctx.config.tickets
+    since = ctx.now - timedelta(hours=policy.duplicate_window_hours)
+    building = c.location.building if c.location else None
+    words = keywords(c)
+    for ticket in reversed(open_candidates(session=ctx.session, category=c.category, since=since)):
+        same_place = ticket.building == building if building or ticket.building else ticket.room_id == ctx.msg.room_id
+        if not same_place:
+            continue
+        their_words = set(filter(None, ticket.keywords.split(",")))
+        if words and their_words:
+            if words & their_words:  # 楼道灯 and 路灯 in one building are two problems
+                return ticket
+        elif fuzz.WRatio(ticket.text, ctx.msg.text) >= policy.duplicate_similarity:
+            return ticket
+    return None
+
+
+def keywords(c: "Classification") -> set[str]:
+    """The rule keywords that fired ("kw:积水(drainage,+4)" -> 积水): what the problem is about."""
+    return {m[3:].split("(", 1)[0] for m in c.matched if m.startswith("kw:")}
+
+
+def join(ctx: Ctx, ticket: Ticket) -> None:
+    """A repeat report joins the open ticket; the message is kept as an event, never lost."""
+    ctx.ticket_id = ticket.id
+    added = add_follower(session=ctx.session, ticket=ticket, contact_id=ctx.msg.sender_id, room_id=ctx.msg.room_id,
+                         message_id=ctx.msg.id, now=ctx.now)
+    if added:
+        ticket.follower_count += 1
+    transition(session=ctx.session, ticket=ticket, action="merged", actor_id=ctx.msg.sender_id, now=ctx.now,
+               note=f"{ctx.msg.sender_name}：{ctx.msg.text}")
+    if not added:
+        ctx.reply(texts.already_reported(ticket))
+        return
+    tell_reporters(ctx, ticket, texts.merged(ticket))
+    worker = ctx.deps.directory.wechat_id_of(ticket.assignee_staff_id) if ticket.assignee_staff_id else None
+    if worker:
+        ctx.say_private(worker, texts.worker_merged(ticket, ctx.msg.sender_name, ctx.msg.text), ticket_id=ticket.id)
+
+
+def assign(ctx: Ctx, ticket: Ticket, found: Route, *, actor_id: str, note: str | None = None,
+           action: str = "assigned") -> None:
+    transition(session=ctx.session, ticket=ticket, action=action, actor_id=actor_id, now=ctx.now,
+               note=note, assignee_staff_id=found.worker.id, grid_id=found.grid.id if found.grid else None)
     if found.worker_wechat_id:
-        ctx.say_private(found.worker_wechat_id, texts.worker_new_ticket(ticket), ticket_id=ticket.id)
+        ctx.say_private(found.worker_wechat_id, texts.worker_new_ticket(ticket, note=note if action != "assigned" else None),
+                        ticket_id=ticket.id)
     else:
         notify_secretaries(ctx, ticket, f"网格员{found.worker.name}尚未绑定微信，请代为联系")
 
@@ -74,10 +181,13 @@ def notify_secretaries(ctx: Ctx, ticket: Ticket, note: str) -> None:
 
 def acknowledge(ctx: Ctx, ticket: Ticket, found: Route | None) -> None:
     worker_name = found.worker.name if found else None
-    grid_name = found.grid.name if found else None
+    grid_name = found.grid.name if found and found.grid else None
     if ticket.category in ctx.config.private_categories:
-        if ctx.msg.room_id is not None:
-            ctx.reply(texts.filed_private_group())
-        ctx.say_private(ctx.msg.sender_id, texts.filed_private_dm(ticket, worker_name), ticket_id=ticket.id)
+        if ticket.room_id is not None:
+            ctx.say_room(ticket.room_id, texts.filed_private_group(), mentions=(ticket.reporter_id,))
+        ctx.say_private(ticket.reporter_id, texts.filed_private_dm(ticket, worker_name), ticket_id=ticket.id)
+    elif ticket.room_id is not None:
+        ctx.say_room(ticket.room_id, texts.filed(ticket, worker_name, grid_name), mentions=(ticket.reporter_id,),
+                     ticket_id=ticket.id)
     else:
-        ctx.reply(texts.filed(ticket, worker_name, grid_name))
+        ctx.say_private(ticket.reporter_id, texts.filed(ticket, worker_name, grid_name), ticket_id=ticket.id)

@@ -9,7 +9,7 @@ from storage.staff import StaffDirectory
 
 @dataclass(frozen=True)
 class Route:
-    grid: Grid
+    grid: Grid | None  # None: a staff member without a grid (a secretary) takes it
     worker: Staff
     worker_wechat_id: str | None  # None: the worker has not bound WeChat yet
 

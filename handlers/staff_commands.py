@@ -5,12 +5,18 @@ sender may do it, by WeChat contact id only.
 """
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 from handlers import texts
+from handlers.binding import redeem
 from handlers.commands import Command, Malformed, parse_command
 from handlers.context import Ctx
-from storage.models import Ticket
-from storage.tickets import (OPEN_STATUSES, IllegalTransition, followers_of, get_ticket, list_tickets,
-                             transition)
+from handlers.intake import assign, notify_secretaries
+from handlers.routing import Route
+from handlers.status import tell_reporters, worker_name
+from storage.models import Ticket, TicketStatus
+from storage.tickets import OPEN_STATUSES, IllegalTransition, followers_of, get_ticket, list_tickets, transition
 
 STAFF_ONLY = {"accept", "resolve", "transfer", "return", "extend", "mine", "assign", "supervise", "todo"}
 SECRETARY_ONLY = {"assign", "supervise", "todo"}
@@ -23,14 +29,17 @@ class ChatCommand:
     name = "chat_command"
 
     def check(self, ctx: Ctx) -> Command | Malformed | None:
-        if not ctx.msg.is_private or ctx.msg.kind != "text":
+        msg = ctx.msg
+        if msg.kind != "text":
             return None
-        return parse_command(ctx.msg.text)
+        if not msg.is_private and not ctx.config.is_staff_group(msg.room_id, msg.room_topic):
+            return None
+        return parse_command(msg.text)
 
     def permit(self, ctx: Ctx, cmd: Command | Malformed) -> str | None:
         if cmd.name in STAFF_ONLY and ctx.staff is None:
             return texts.not_permitted()
-        if cmd.name in SECRETARY_ONLY and (ctx.staff is None or ctx.staff.role != "secretary"):
+        if cmd.name in SECRETARY_ONLY and ctx.staff.role != "secretary":
             return "该指令仅限社区书记使用。"
         if not isinstance(cmd, Command) or cmd.ticket_id is None:
             return None
@@ -39,7 +48,7 @@ class ChatCommand:
             return texts.not_found(cmd.ticket_id)
         if cmd.name == "progress":
             return None if may_view(ctx, ticket) else texts.not_found(cmd.ticket_id)
-        if ctx.staff is not None and (ctx.staff.role == "secretary" or ticket.assignee_staff_id == ctx.staff.id):
+        if ctx.staff.role == "secretary" or ticket.assignee_staff_id == ctx.staff.id:
             return None
         return texts.not_permitted(ticket.id)
 
@@ -47,17 +56,13 @@ class ChatCommand:
         if isinstance(cmd, Malformed):
             ctx.reply(texts.malformed(cmd.need, EXAMPLES.get(cmd.name, "帮助")))
             return
-        handler = getattr(self, f"_{cmd.name}", None)
-        if handler is None:
-            ctx.reply("该指令暂未开放，发“帮助”查看可用指令。")
-            return
         ticket = get_ticket(session=ctx.session, ticket_id=cmd.ticket_id) if cmd.ticket_id else None
         try:
-            handler(ctx, cmd, ticket)
+            getattr(self, f"_{cmd.name}")(ctx, cmd, ticket)
         except IllegalTransition as exc:
             ctx.reply(str(exc))
 
-    # ---- one method per command ----------------------------------------------------------
+    # ---- everyone -------------------------------------------------------------------------
     def _help(self, ctx: Ctx, cmd: Command, ticket: None) -> None:
         if ctx.staff is None:
             ctx.reply(texts.RESIDENT_HELP)
@@ -67,6 +72,10 @@ class ChatCommand:
     def _progress(self, ctx: Ctx, cmd: Command, ticket: Ticket) -> None:
         ctx.reply(texts.progress(ticket, worker_name(ctx, ticket)))
 
+    def _bind(self, ctx: Ctx, cmd: Command, ticket: None) -> None:
+        ctx.reply(redeem(ctx, cmd.argument))
+
+    # ---- grid workers ---------------------------------------------------------------------
     def _mine(self, ctx: Ctx, cmd: Command, ticket: None) -> None:
         tickets = list_tickets(session=ctx.session, statuses=OPEN_STATUSES, assignee_staff_id=ctx.staff.id)
         ctx.reply(texts.my_tickets(tickets))
@@ -77,39 +86,98 @@ class ChatCommand:
         tell_reporters(ctx, ticket, texts.accepted_group(ticket, worker_name(ctx, ticket) or ctx.staff.name))
 
     def _resolve(self, ctx: Ctx, cmd: Command, ticket: Ticket) -> None:
-        if ticket.status.value == "assigned":  # a worker who fixed it at once need not 接 first
+        if ticket.status == TicketStatus.ASSIGNED:  # a worker who fixed it at once need not 接 first
             transition(session=ctx.session, ticket=ticket, action="accepted", actor_id=ctx.msg.sender_id,
                        now=ctx.now, note="办结时自动接单")
         transition(session=ctx.session, ticket=ticket, action="resolved", actor_id=ctx.msg.sender_id,
                    now=ctx.now, note=cmd.argument)
+        ticket.followup_due_at = ctx.now + timedelta(days=ctx.config.tickets.followup_days)
         ctx.reply(texts.worker_resolved(ticket))
         tell_reporters(ctx, ticket, texts.resolved_group(ticket, worker_name(ctx, ticket) or ctx.staff.name))
+        ctx.say_private(ticket.reporter_id, texts.followup_question(ticket), ticket_id=ticket.id)
+
+    def _transfer(self, ctx: Ctx, cmd: Command, ticket: Ticket) -> None:
+        target, _, reason = cmd.argument.partition(" ")
+        found = target_route(ctx, target, ticket)
+        if found is None:
+            ctx.reply(texts.TRANSFER_TARGET_UNKNOWN)
+            return
+        if found.worker.id == ticket.assignee_staff_id:
+            ctx.reply(f"工单#{ticket.id}已经由{found.worker.name}负责。")
+            return
+        assign(ctx, ticket, found, actor_id=ctx.msg.sender_id, note=f"{ctx.staff.name}转办：{reason or '未说明原因'}",
+               action="transferred")
+        ctx.reply(texts.worker_done(f"转给{found.worker.name}", ticket))
+        tell_reporters(ctx, ticket, texts.transferred_group(ticket, found.worker.name))
+
+    def _return(self, ctx: Ctx, cmd: Command, ticket: Ticket) -> None:
+        transition(session=ctx.session, ticket=ticket, action="returned", actor_id=ctx.msg.sender_id, now=ctx.now,
+                   note=cmd.argument)
+        ctx.reply(texts.worker_done("退回", ticket) + "书记会重新指派。")
+        notify_secretaries(ctx, ticket, f"{ctx.staff.name}退回：{cmd.argument}。请指派：指派 {ticket.id} 人员")
+
+    def _extend(self, ctx: Ctx, cmd: Command, ticket: Ticket) -> None:
+        match = re.match(r"(\d{1,3})\s*天?\s*(.*)", cmd.argument)
+        limit = ctx.config.tickets.max_extension_days
+        if match is None or int(match.group(1)) < 1:
+            ctx.reply(texts.malformed("天数", EXAMPLES["extend"]))
+            return
+        days, reason = int(match.group(1)), match.group(2).strip()
+        if ticket.extension_days + days > limit:
+            ctx.reply(f"延期合计不能超过{limit}个工作日（已延期{ticket.extension_days}天）。")
+            return
+        if not reason:
+            ctx.reply(texts.malformed("延期原因", EXAMPLES["extend"]))
+            return
+        transition(session=ctx.session, ticket=ticket, action="extended", actor_id=ctx.msg.sender_id, now=ctx.now,
+                   note=f"{days}天：{reason}")
+        ticket.extension_days += days
+        ctx.reply(texts.worker_done(f"延期{days}天", ticket))
+        if ctx.staff.role != "secretary":
+            notify_secretaries(ctx, ticket, f"{ctx.staff.name}申请延期{days}天：{reason}")
+
+    # ---- secretaries ----------------------------------------------------------------------
+    def _assign(self, ctx: Ctx, cmd: Command, ticket: Ticket) -> None:
+        target = cmd.argument.split(" ", 1)[0]
+        found = target_route(ctx, target, ticket)
+        if found is None:
+            ctx.reply(texts.TRANSFER_TARGET_UNKNOWN)
+            return
+        assign(ctx, ticket, found, actor_id=ctx.msg.sender_id, note=f"{ctx.staff.name}指派")
+        ctx.reply(texts.worker_done(f"指派给{found.worker.name}", ticket))
+
+    def _supervise(self, ctx: Ctx, cmd: Command, ticket: Ticket) -> None:
+        transition(session=ctx.session, ticket=ticket, action="supervised", actor_id=ctx.msg.sender_id, now=ctx.now,
+                   note=cmd.argument)
+        worker = ctx.deps.directory.wechat_id_of(ticket.assignee_staff_id) if ticket.assignee_staff_id else None
+        if worker:
+            ctx.say_private(worker, f"【督办】工单#{ticket.id}（{ticket.category_name}）：{cmd.argument}——{ctx.staff.name}",
+                            ticket_id=ticket.id)
+        ctx.reply(texts.worker_done("督办", ticket))
+
+    def _todo(self, ctx: Ctx, cmd: Command, ticket: None) -> None:
+        tickets = list_tickets(session=ctx.session, statuses=OPEN_STATUSES)
+        tickets.sort(key=lambda t: (not t.urgent, t.created_at))  # urgent first, then oldest
+        if not tickets:
+            ctx.reply("目前没有未办结的工单。")
+            return
+        lines = [f"#{t.id} {'【紧急】' if t.urgent else ''}{t.category_name} {texts.place(t)} "
+                 f"{texts.STATUS_NAMES[t.status]} {worker_name(ctx, t) or '未指派'}" for t in tickets]
+        ctx.reply(f"未办结工单{len(tickets)}张：\n" + "\n".join(lines))
 
 
-def worker_name(ctx: Ctx, ticket: Ticket) -> str | None:
-    staff = ctx.config.staff_by_id(ticket.assignee_staff_id) if ticket.assignee_staff_id else None
-    return staff.name if staff else None
+def target_route(ctx: Ctx, target: str, ticket: Ticket) -> Route | None:
+    """转/指派 targets: a grid (its worker) or a staff member by configured name or id."""
+    grid = ctx.config.find_grid(target)
+    staff = ctx.config.staff_by_id(grid.worker) if grid else ctx.config.find_staff(target)
+    if staff is None:
+        return None
+    if grid is None:
+        grid = next((g for g in ctx.config.grids if g.worker == staff.id), None) or ctx.config.grid_by_id(ticket.grid_id or "")
+    return Route(grid, staff, ctx.deps.directory.wechat_id_of(staff.id))
 
 
 def may_view(ctx: Ctx, ticket: Ticket) -> bool:
-    if ctx.staff is not None:
-        return True
-    if ticket.reporter_id == ctx.msg.sender_id:
+    if ctx.staff is not None or ticket.reporter_id == ctx.msg.sender_id:
         return True
     return any(f.contact_id == ctx.msg.sender_id for f in followers_of(session=ctx.session, ticket_id=ticket.id))
-
-
-def tell_reporters(ctx: Ctx, ticket: Ticket, text: str) -> None:
-    """A status reply reaches the reporter and every follower: in their group, or privately."""
-    people = [(ticket.reporter_id, ticket.room_id)] + [
-        (f.contact_id, f.room_id) for f in followers_of(session=ctx.session, ticket_id=ticket.id)]
-    private = ticket.category in ctx.config.private_categories
-    by_room: dict[str | None, list[str]] = {}
-    for contact_id, room_id in people:
-        by_room.setdefault(None if private else room_id, []).append(contact_id)
-    for room_id, contacts in by_room.items():
-        if room_id is None:
-            for contact_id in contacts:
-                ctx.say_private(contact_id, text, ticket_id=ticket.id)
-        else:
-            ctx.say_room(room_id, text, mentions=tuple(contacts), ticket_id=ticket.id)

@@ -109,3 +109,47 @@ def private_ok() -> str:
 
 def failed_to_process() -> str:
     return "抱歉，系统刚才出了点问题，您的消息已记录，我们会尽快处理。"
+
+
+def ask_place(ticket: Ticket) -> str:
+    return f"收到，已登记为工单#{ticket.id}（{ticket.category_name}）。请问具体是几号楼几单元？方便我们尽快派人。"
+
+
+def merged(ticket: Ticket) -> str:
+    households = ticket.follower_count + 1
+    return f"已有{households}户反映此问题，正在处理（#{ticket.id}），处理进展会及时告知大家。"
+
+
+def already_reported(ticket: Ticket) -> str:
+    return f"您反映的问题已在处理中（#{ticket.id}），请耐心等候，有进展会告诉您。"
+
+
+def worker_merged(ticket: Ticket, name: str, text: str) -> str:
+    return f"工单#{ticket.id}又有居民反映（共{ticket.follower_count + 1}户）：{name}：{text}"
+
+
+def followup_question(ticket: Ticket) -> str:
+    return (f"您好，您反映的工单#{ticket.id}（{ticket.category_name}）已办结。问题解决了吗？"
+            "回复：1 满意 2 基本满意 3 不满意 4 没解决")
+
+
+def rated(rating: str) -> str:
+    if rating == "dissatisfied":
+        return "收到您的评价，很抱歉没让您满意，社区会认真改进。"
+    return "感谢您的评价！有问题随时在群里告诉我们。"
+
+
+def reopened_group(ticket: Ticket, worker_name: str | None) -> str:
+    who = f"网格员{worker_name}" if worker_name else "工作人员"
+    return f"工单#{ticket.id}居民反映问题还没解决，已重新交{who}办理。"
+
+
+def transferred_group(ticket: Ticket, worker_name: str) -> str:
+    return f"工单#{ticket.id}（{ticket.category_name}）已转交网格员{worker_name}办理。"
+
+
+def worker_done(action: str, ticket: Ticket) -> str:
+    return f"已{action}工单#{ticket.id}。"
+
+
+TRANSFER_TARGET_UNKNOWN = "没有找到这个网格或人员，请写网格名（如 第二网格）或工作人员姓名。"

@@ -57,6 +57,7 @@ class Ticket(SQLModel, table=True):
     unit: str | None = None
     room_no: str | None = None
     location_raw: str | None = None
+    keywords: str = ""               # comma-separated rule keywords that fired: used to spot repeat reports
     grid_id: str | None = Field(default=None, index=True)
     assignee_staff_id: str | None = Field(default=None, index=True)
     reporter_id: str = Field(index=True)
@@ -67,6 +68,12 @@ class Ticket(SQLModel, table=True):
     resolution_note: str | None = None
     rating: str | None = None        # satisfied | basically | dissatisfied | unrated
     reopen_count: int = 0
+    return_count: int = 0
+    transfer_count: int = 0
+    extension_days: int = 0
+    follower_count: int = 0          # residents who reported the same problem after the reporter
+    place_asked_until: datetime | None = _time()  # waiting for the reporter to say which building
+    followup_due_at: datetime | None = _time()    # resolved: closes as unrated when nobody answers by then
     created_at: datetime = _time(nullable=False, index=True)
     updated_at: datetime = _time(nullable=False)
     accepted_at: datetime | None = _time()
@@ -163,3 +170,27 @@ class TicketFollower(SQLModel, table=True):
     room_id: str | None = None
     message_id: str | None = None
     joined_at: datetime = _time(nullable=False)
+
+
+class BindCode(SQLModel, table=True):
+    """A one-time code that binds the WeChat contact who sends "绑定 <code>" to a staff member."""
+
+    __tablename__ = "bind_code"
+
+    code: str = Field(primary_key=True)
+    staff_id: str = Field(index=True)
+    created_at: datetime = _time(nullable=False)
+    expires_at: datetime = _time(nullable=False)
+    used_by: str | None = None
+    used_at: datetime | None = _time()
+
+
+class BindAttempt(SQLModel, table=True):
+    """Every 绑定 try, so guessing codes can be rate-limited across restarts."""
+
+    __tablename__ = "bind_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: str = Field(index=True)
+    at: datetime = _time(nullable=False)
+    ok: bool = False

@@ -45,12 +45,12 @@ def create_ticket(*, session: Session, now: datetime, source_message_id: str, te
                   category_name: str, reporter_id: str, reporter_name: str, urgent: bool = False,
                   urgent_reason: str | None = None, building: str | None = None, unit: str | None = None,
                   room_no: str | None = None, location_raw: str | None = None, room_id: str | None = None,
-                  room_topic: str | None = None) -> Ticket:
+                  room_topic: str | None = None, keywords: str = "") -> Ticket:
     ticket = Ticket(
         source_message_id=source_message_id, text=text, category=category, category_name=category_name,
         urgent=urgent, urgent_reason=urgent_reason, building=building, unit=unit, room_no=room_no,
         location_raw=location_raw, reporter_id=reporter_id, reporter_name=reporter_name, room_id=room_id,
-        room_topic=room_topic, created_at=now, updated_at=now, status=S.NEW,
+        room_topic=room_topic, keywords=keywords, created_at=now, updated_at=now, status=S.NEW,
     )
     session.add(ticket)
     session.flush()
@@ -72,6 +72,8 @@ def transition(*, session: Session, ticket: Ticket, action: str, actor_id: str, 
         ticket.assignee_staff_id = assignee_staff_id
         ticket.grid_id = grid_id or ticket.grid_id
         ticket.accepted_at = None
+        ticket.place_asked_until = None
+        ticket.transfer_count += action == "transferred"
     elif action == "accepted":
         ticket.accepted_at = now
     elif action == "resolved":
@@ -79,13 +81,17 @@ def transition(*, session: Session, ticket: Ticket, action: str, actor_id: str, 
         ticket.resolution_note = note
     elif action == "returned":
         ticket.assignee_staff_id = None
+        ticket.return_count += 1
     elif action == "reopened":
         ticket.reopen_count += 1
         ticket.resolved_at = None
         ticket.closed_at = None
         ticket.rating = None
+        ticket.followup_due_at = None
+        ticket.accepted_at = None
     elif action == "closed":
         ticket.closed_at = now
+        ticket.followup_due_at = None
     ticket.updated_at = now
     session.add(ticket)
     event = TicketEvent(ticket_id=ticket.id, kind=action, actor_id=actor_id, at=now, note=note,
@@ -132,3 +138,32 @@ def add_follower(*, session: Session, ticket: Ticket, contact_id: str, room_id: 
 
 def followers_of(*, session: Session, ticket_id: int) -> list[TicketFollower]:
     return list(session.exec(select(TicketFollower).where(TicketFollower.ticket_id == ticket_id)))
+
+
+def open_candidates(*, session: Session, category: str, since: datetime) -> list[Ticket]:
+    """Open tickets of this category filed since `since`: the ones a repeat report may join."""
+    query = select(Ticket).where(Ticket.category == category, col(Ticket.status).in_(OPEN_STATUSES),
+                                 Ticket.created_at >= since)
+    return list(session.exec(query.order_by(Ticket.id)))
+
+
+def waiting_for_place(*, session: Session, reporter_id: str, room_id: str | None, now: datetime) -> Ticket | None:
+    query = select(Ticket).where(Ticket.reporter_id == reporter_id, Ticket.room_id == room_id,
+                                 Ticket.status == S.NEW, Ticket.place_asked_until > now)
+    return session.exec(query.order_by(col(Ticket.id).desc())).first()
+
+
+def place_wait_over(*, session: Session, now: datetime) -> list[Ticket]:
+    query = select(Ticket).where(Ticket.status == S.NEW, Ticket.place_asked_until <= now)
+    return list(session.exec(query.order_by(Ticket.id)))
+
+
+def awaiting_rating(*, session: Session, reporter_id: str) -> Ticket | None:
+    query = select(Ticket).where(Ticket.reporter_id == reporter_id, Ticket.status == S.RESOLVED,
+                                 col(Ticket.followup_due_at).is_not(None))
+    return session.exec(query.order_by(col(Ticket.resolved_at).desc())).first()
+
+
+def followup_over(*, session: Session, now: datetime) -> list[Ticket]:
+    query = select(Ticket).where(Ticket.status == S.RESOLVED, Ticket.followup_due_at <= now)
+    return list(session.exec(query.order_by(Ticket.id)))
