@@ -93,7 +93,8 @@ class App:
                     waiter.set_result(None)
 
     def served(self, msg: Incoming) -> bool:
-        if msg.room_id is None or self.config.group_for(msg.room_id, msg.room_topic) is not None:
+        if msg.room_id is None or self.config.group_for(msg.room_id, msg.room_topic) is not None \
+                or self.config.is_staff_group(msg.room_id, msg.room_topic):
             return True
         if msg.room_id not in self._unserved_logged:
             self._unserved_logged.add(msg.room_id)

@@ -18,13 +18,14 @@ from bot.config import Config
 from bot.scenario import Scenario, Step
 from bot.simulator import PuppetSimulator, Sent
 from bot.wechaty_transport import WechatyTransport
+from handlers.texts import place
 from storage.models import Ticket, TicketEvent
 
 STEP = timedelta(seconds=1)  # each scenario step advances the simulated clock by one second
 
 
 def ticket_record(event: TicketEvent, ticket: Ticket, assignee_wechat: str | None) -> dict[str, Any]:
-    location = "".join(p for p in (ticket.building, ticket.unit, ticket.room_no) if p) or ticket.location_raw
+    location = place(ticket) if (ticket.building or ticket.unit or ticket.room_no or ticket.location_raw) else None
     return {"type": "ticket", "at": event.at.astimezone(SHANGHAI).isoformat(), "ticket": ticket.id,
             "event": event.kind, "status": event.to_status, "category": ticket.category, "urgent": ticket.urgent,
             "assignee": assignee_wechat, "reporter": ticket.reporter_id, "location": location or None}

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -84,18 +83,25 @@ def _rate(fn, stream: list[str]) -> float:
     return len(stream) / best
 
 
+# Runs one command and reports (seconds, peak RSS KB). A small launcher is needed because Linux carries a
+# forked child's RSS high-water mark across exec, so children of this big bench process would all show its size.
+_LAUNCHER = """
+import json, resource, subprocess, sys, time
+cmd = json.loads(sys.argv[1])
+start = time.perf_counter()
+done = subprocess.run(cmd, input="楼道灯不亮了\\n".encode(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+elapsed = time.perf_counter() - start
+print(json.dumps([done.returncode, elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss]))
+"""
+
+
 def _child(cmd: list[str]) -> tuple[float, int]:
-    """(wall seconds, peak RSS KB) of one subprocess; os.wait4 gives that child's own rusage."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    proc.stdin.write("楼道灯不亮了\n".encode())
-    proc.stdin.close()
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} exited with {proc.returncode}")
-    return elapsed, usage.ru_maxrss
+    """(wall seconds, peak RSS KB) of one run of `cmd` with one message on stdin."""
+    out = subprocess.run([sys.executable, "-c", _LAUNCHER, json.dumps(cmd)], capture_output=True, text=True, check=True)
+    code, elapsed, rss = json.loads(out.stdout)
+    if code != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited with {code}")
+    return elapsed, rss
 
 
 def _cache() -> str:

@@ -19,8 +19,16 @@ class Classifier:
         self._rule_words = rules.words()
         self._atomic = set(user_words()) | (buildings.words() if buildings else set())
         self._tok = make_tokenizer(self._rule_words | self._atomic)
+        self._postings: dict[str, list[tuple[Pattern, int]]] = {}
+        for pattern in rules.patterns():
+            for i, part in enumerate(pattern.parts):
+                for word in part:
+                    self._postings.setdefault(word, []).append((pattern, i))
         self._prefilter = _any_word_regex(self._trigger_words())
-        self._chatter = Classification(False, "other", self._names["other"], 0.99, matched=["prefilter:no-trigger"])
+        # Hard blockers decided by prefix alone ("【通知】…", "[文件]…") need no tokenising: notices are long.
+        self._prefix_blocks = [(prefix, b.kind) for b in rules.blockers if not b.soft and not b.unless
+                               for prefix in b.prefixes]
+        self._owner = {k.pattern: c.code for c in rules.categories for k in (*c.keywords, *c.context)}
 
     @property
     def categories(self) -> list[tuple[str, str]]:
@@ -35,19 +43,27 @@ class Classifier:
     def classify(self, text: str) -> Classification:
         norm = normalise(text)
         if not self._prefilter.search(norm):
-            return self._chatter  # no rule word can match: skip tokenising (most group traffic)
+            return self._not_request(0.99, "prefilter:no-trigger")  # skip tokenising most group traffic
+        head = norm.lstrip()
+        for prefix, kind in self._prefix_blocks:
+            if head.startswith(prefix):
+                return self._not_request(0.9, f"block:{kind}")
         return _Message(self, norm).decide()
 
+    def _not_request(self, confidence: float, reason: str) -> Classification:
+        return Classification(False, "other", self._names["other"], confidence, matched=[reason])
+
     def _trigger_words(self) -> set[str]:
-        """Words of which a message must contain at least one to possibly be a request."""
+        """Words of which a message must contain at least one to possibly be a request: from every
+        scoring pattern, its rarest part (by jieba frequency), since all parts must be present."""
         r = self.rules
         patterns: list[Pattern] = [w.pattern for w in r.cues if w.weight > 0]
         for c in r.categories:
             patterns += [k.pattern for k in c.keywords if k.weight > 0]
             patterns += [x.pattern for x in c.context if x.add > 0]
-        for u in r.urgent:
-            patterns += list(u.patterns)
-        return set().union(*(p.parts[0] for p in patterns)) if patterns else set()
+        freq = self._tok.FREQ
+        rarest = (min(p.parts, key=lambda part: sum(freq.get(w) or 0 for w in part)) for p in patterns)
+        return set().union(*rarest) if patterns else set()
 
 
 class _Message:
@@ -59,6 +75,15 @@ class _Message:
         self.index = token_index(self.tokens)
         self.matched: list[str] = []
         self._index_inner_words(clf)
+        self.present = self._present_patterns(clf)
+
+    def _present_patterns(self, clf: Classifier) -> set[Pattern]:
+        """Patterns with every part somewhere in the message; only these are worth locating."""
+        seen: dict[Pattern, set[int]] = {}
+        for word in self.index:
+            for pattern, part in clf._postings.get(word, ()):
+                seen.setdefault(pattern, set()).add(part)
+        return {p for p, parts in seen.items() if len(parts) == len(p.parts)}
 
     def _index_inner_words(self, clf: Classifier) -> None:
         """jieba's own long words can swallow a rule word (灯不亮 ⊃ 不亮): index those inner words too,
@@ -75,6 +100,8 @@ class _Message:
 
     def hit(self, pattern: Pattern, negatable: bool = True) -> str | None:
         """The matched words joined by '+', or None when absent or negated ("没有积水")."""
+        if pattern not in self.present:
+            return None
         found = pattern.find(self.index, self.rules.window)
         if found is None:
             return None
@@ -100,7 +127,10 @@ class _Message:
 
     def scores(self) -> dict[str, int]:
         scores: dict[str, int] = {}
+        candidates = {self.clf._owner[p] for p in self.present if p in self.clf._owner}
         for cat in self.rules.categories:
+            if cat.code not in candidates:
+                continue
             score, suppressed = 0, False
             for kw in cat.keywords:
                 if words := self.hit(kw.pattern):
@@ -152,7 +182,7 @@ class _Message:
 
 def _word_at(token: str, part: frozenset[str]) -> str:
     """The alternative that matched at this token: the token itself or a word inside it."""
-    return token if token in part else max((w for w in part if w in token), key=len, default=token)
+    return token if token in part else next((w for w in part if w in token), token)
 
 
 def _any_word_regex(words: set[str]) -> re.Pattern:

@@ -72,14 +72,14 @@ class BuildingIndex:
         best = process.extractOne(key, list(self.canonical), scorer=fuzz.ratio, score_cutoff=80)
         return self.canonical[best[0]] if best else None
 
-    def named_mentions(self, text: str) -> list[_Mention]:
+    def named_mentions(self, text: str, fuzzy: bool = True) -> list[_Mention]:
         found: list[_Mention] = []
         upper = text.upper()
         for spelling in self.named:
             at = upper.find(spelling)
             if at >= 0 and not any(m.start <= at < m.end for m in found):
                 found.append(_Mention(at, at + len(spelling), spelling))
-        if found or not self.named:
+        if found or not fuzzy or not self.named:
             return found
         from rapidfuzz import fuzz
 
@@ -103,7 +103,8 @@ def parse_location(text: str, index: BuildingIndex | None) -> Location | None:
             if not any(o.start <= m.start() < o.end for o in mentions):
                 mentions.append(_Mention(m.start(), m.end(), building_key(m.group(1) or m.group(2))))
     if index is not None:
-        mentions += [m for m in index.named_mentions(text) if not any(o.start <= m.start < o.end for o in mentions)]
+        named = index.named_mentions(text, fuzzy=not mentions)
+        mentions += [m for m in named if not any(o.start <= m.start < o.end for o in mentions)]
     if unit is None and (m := _UNIT.search(text)):
         unit, mentions = cn_number(m.group(1)), mentions + [_Mention(m.start(), m.end(), "")]
     if room is None and (m := _ROOM.search(text)):

@@ -6,7 +6,7 @@ from bisect import bisect_left
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity hash: patterns are looked up per message, so hashing must be cheap
 class Pattern:
     text: str
     parts: tuple[frozenset[str], ...]
@@ -23,9 +23,12 @@ class Pattern:
 
     def find(self, index: dict[str, list[int]], window: int) -> tuple[int, int, tuple[int, ...]] | None:
         """First (start, end, matched positions) where every part lies within `window` tokens of part one."""
-        positions = [sorted(p for alt in part for p in index.get(alt, ())) for part in self.parts]
-        if any(not p for p in positions):
-            return None
+        positions = []
+        for part in self.parts:
+            found = sorted(p for alt in index.keys() & part for p in index[alt])
+            if not found:
+                return None
+            positions.append(found)
         for anchor in positions[0]:
             chosen = [anchor]
             for other in positions[1:]:

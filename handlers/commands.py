@@ -6,7 +6,6 @@ The verb always comes first; the ticket number may carry a "#".
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 # verb -> canonical command name; longer verbs first so "接单" wins over "接"
@@ -28,7 +27,10 @@ NEEDS_TICKET = {"accept", "resolve", "transfer", "return", "extend", "progress",
 NEEDS_ARGUMENT = {"resolve": "办结说明", "transfer": "网格或人员", "return": "退回原因", "extend": "天数",
                   "assign": "人员", "supervise": "督办内容", "bind": "绑定码"}
 
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+# zero-width characters vanish; full-width digits, "＃" and the ideographic space become ASCII.
+# Only these: the worker's note (办结 N 已清理，排水口已疏通) keeps its Chinese punctuation.
+_FOLD = {**dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff")),
+         **{0xFF10 + i: str(i) for i in range(10)}, ord("＃"): "#", ord("\u3000"): " "}
 _VERB_RE = re.compile("^(" + "|".join(sorted(map(re.escape, VERBS), key=len, reverse=True)) + r")(?![\u4e00-\u9fff])")
 _NUMBER_RE = re.compile(r"^#?\s*(\d{1,9})(?!\d)")
 
@@ -49,8 +51,8 @@ class Malformed:
 
 
 def normalize(text: str) -> str:
-    """Full-width to half-width, zero-width characters gone, spaces collapsed."""
-    text = unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH)
+    """Full-width digits and "#" to ASCII, zero-width characters gone, spaces collapsed."""
+    text = text.translate(_FOLD)
     return re.sub(r"\s+", " ", text).strip()
 
 

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz
 
+from classifier.location import parse_location
+
 from handlers import texts
 from handlers.context import Ctx
 from handlers.routing import Route, route
@@ -20,6 +22,7 @@ from storage.tickets import (add_follower, create_ticket, open_candidates, trans
 
 if TYPE_CHECKING:
     from classifier import Classification
+    from classifier.model import Location
 
 BOT_ACTOR = "mulin"
 
@@ -32,7 +35,7 @@ class Complaint:
 @dataclass(frozen=True)
 class PlaceAnswer:
     ticket: Ticket
-    classification: "Classification"
+    location: "Location | None"
 
 
 class PlaceReply:
@@ -47,16 +50,16 @@ class PlaceReply:
                                    now=ctx.now)
         if ticket is None:
             return None
-        result = ctx.deps.classifier.classify(ctx.msg.text)
-        if result.location is None and (result.is_request or len(ctx.msg.text) > 30):
+        location = parse_location(ctx.msg.text, ctx.deps.classifier.buildings)
+        if location is None and (len(ctx.msg.text) > 30 or ctx.deps.classifier.classify(ctx.msg.text).is_request):
             return None  # a new complaint without a place, not an answer to our question
-        return PlaceAnswer(ticket, result)
+        return PlaceAnswer(ticket, location)
 
     def permit(self, ctx: Ctx, match: PlaceAnswer) -> str | None:
         return None
 
     def handle(self, ctx: Ctx, match: PlaceAnswer) -> None:
-        ticket, loc = match.ticket, match.classification.location
+        ticket, loc = match.ticket, match.location
         if loc is not None:
             ticket.building, ticket.unit, ticket.room_no, ticket.location_raw = loc.building, loc.unit, loc.room, loc.raw
         else:
@@ -99,8 +102,9 @@ class ResidentComplaint:
             room_id=ctx.msg.room_id, room_topic=ctx.msg.room_topic, keywords=",".join(sorted(keywords(c))),
         )
         ctx.ticket_id = ticket.id
-        if ticket.building is None and ctx.msg.room_id is not None and not ticket.urgent:
-            # ask once; an urgent ticket goes to the group's grid at once instead of waiting
+        private = ticket.category in ctx.config.private_categories
+        if ticket.building is None and ctx.msg.room_id is not None and not ticket.urgent and not private:
+            # ask once; urgent and private tickets go to the group's grid at once instead
             ticket.place_asked_until = ctx.now + timedelta(minutes=ctx.config.tickets.place_wait_minutes)
             ctx.session.add(ticket)
             ctx.reply(texts.ask_place(ticket))

@@ -21,8 +21,12 @@ def mask(text: str) -> str:
 
 
 def place(ticket: Ticket) -> str:
-    parts = [p for p in (ticket.building, ticket.unit, ticket.room_no) if p]
-    return "".join(parts) or ticket.location_raw or "未注明"
+    unit = f"{ticket.unit}单元" if ticket.unit and ticket.unit.isdigit() else ticket.unit
+    room = f"{ticket.room_no}室" if ticket.room_no and ticket.room_no.isdigit() else ticket.room_no
+    parts = [p for p in (ticket.building, unit, room) if p]
+    # "A1" + "2单元" would read as A12单元
+    return "".join(p if i == 0 or not parts[i - 1][-1].isascii() else f" {p}" for i, p in enumerate(parts)) \
+        or ticket.location_raw or "未注明"
 
 
 def filed(ticket: Ticket, worker_name: str | None, grid_name: str | None) -> str:

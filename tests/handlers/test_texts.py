@@ -1,0 +1,28 @@
+import pytest
+
+from handlers.texts import mask, place
+from storage.models import Ticket
+
+
+@pytest.mark.parametrize("raw, masked", [
+    ("我电话13812345678", "我电话138****5678"),
+    ("身份证370802199001011234", "身份证370802********1234"),
+    ("身份证37080219900101123X号", "身份证370802********123X号"),
+    ("座机0537-2345678", "座机0537-****678"),
+    ("3号楼2单元301", "3号楼2单元301"),
+    ("工单#12345", "工单#12345"),
+])
+def test_mask_hides_phone_and_id_numbers_only(raw, masked):
+    assert mask(raw) == masked
+
+
+@pytest.mark.parametrize("building, unit, room, raw, expected", [
+    ("3号楼", "2", "301", None, "3号楼2单元301室"),
+    ("A1", "2", None, None, "A1 2单元"),
+    (None, None, None, "东门口", "东门口"),
+    (None, None, None, None, "未注明"),
+])
+def test_place_reads_naturally(building, unit, room, raw, expected):
+    ticket = Ticket(category="x", category_name="x", text="x", reporter_id="r", reporter_name="r",
+                    source_message_id="m", building=building, unit=unit, room_no=room, location_raw=raw)
+    assert place(ticket) == expected
