@@ -26,8 +26,7 @@ class Classifier:
                     self._postings.setdefault(word, []).append((pattern, i))
         self._prefilter = _any_word_regex(self._trigger_words())
         # Hard blockers decided by prefix alone ("【通知】…", "[文件]…") need no tokenising: notices are long.
-        self._prefix_blocks = [(prefix, b.kind) for b in rules.blockers if not b.soft and not b.unless
-                               for prefix in b.prefixes]
+        self._prefix_blocks = [(b.prefixes, b.kind) for b in rules.blockers if b.prefixes and not b.soft and not b.unless]
         self._owner = {k.pattern: c.code for c in rules.categories for k in (*c.keywords, *c.context)}
 
     @property
@@ -45,8 +44,8 @@ class Classifier:
         if not self._prefilter.search(norm):
             return self._not_request(0.99, "prefilter:no-trigger")  # skip tokenising most group traffic
         head = norm.lstrip()
-        for prefix, kind in self._prefix_blocks:
-            if head.startswith(prefix):
+        for prefixes, kind in self._prefix_blocks:
+            if head.startswith(prefixes):
                 return self._not_request(0.9, f"block:{kind}")
         return _Message(self, norm).decide()
 
@@ -119,7 +118,7 @@ class _Message:
         """(kind, soft) of the first blocker that applies, e.g. ('notice', False)."""
         head = self.norm.lstrip()
         for b in self.rules.blockers:
-            if any(head.startswith(p) for p in b.prefixes) or any(self.hit(p, b.negatable) for p in b.patterns):
+            if head.startswith(b.prefixes) or any(self.hit(p, b.negatable) for p in b.patterns):
                 if not any(self.hit(p, False) for p in b.unless):
                     self.matched.append(f"block:{b.kind}")
                     return b.kind, b.soft
