@@ -3,40 +3,20 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from pathlib import Path
 
-import pytest
-
-from bot.harness import Community
-from bot.scenario import load_scenario
-from storage.db import new_session
-from storage.models import IncomingMessage, MessageState, Ticket, TicketEvent
 from sqlmodel import select
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "scenarios"
+from bot.harness import Community
+from storage.db import new_session
+from storage.models import IncomingMessage, MessageState, TicketEvent
+
 ROOM = "20001@chatroom"
 
 
-def run(coro):
-    return asyncio.run(coro)
-
-
-@pytest.fixture
-def community_factory(config, engine, classifier):
-    def make(name: str = "basic.yaml") -> Community:
-        return Community(config=config, scenario=load_scenario(DATA / name), engine=engine, classifier=classifier)
-    return make
-
-
-def tickets(engine) -> list[Ticket]:
-    with new_session(engine) as session:
-        return list(session.exec(select(Ticket).order_by(Ticket.id)))
-
-
-def test_complaint_is_filed_routed_accepted_and_resolved(community_factory, engine):
+def test_complaint_is_filed_routed_accepted_and_resolved(make, engine, stored_tickets):
     async def story(c: Community):
         await c.post(ROOM, "wxid_zhang", "A2和百意中间路面存在积水")
-        [ticket] = tickets(engine)
+        [ticket] = stored_tickets()
         group = c.sent(room=ROOM)
         assert len(group) == 1 and group[0].mentions == ["wxid_zhang"]
         assert f"#{ticket.id}" in group[0].text and "排水" in group[0].text and "王芳" in group[0].text
@@ -50,34 +30,34 @@ def test_complaint_is_filed_routed_accepted_and_resolved(community_factory, engi
         assert "已办结" in last.text and "已清理" in last.text and last.mentions == ["wxid_zhang"]
 
     async def main():
-        async with community_factory() as c:
+        async with make() as c:
             await story(c)
             events = [(r["event"], r["status"]) for r in c.ticket_events()]
             assert events == [("created", "new"), ("assigned", "assigned"), ("accepted", "accepted"),
                               ("resolved", "resolved")]
             assert all(r["assignee"] == "wxid_wangfang" for r in c.ticket_events()[1:])
-    run(main())
-    [ticket] = tickets(engine)
+    asyncio.run(main())
+    [ticket] = stored_tickets()
     assert ticket.status.value == "resolved" and ticket.category == "drainage"
     assert ticket.building == "A2" and ticket.grid_id == "g1" and ticket.assignee_staff_id == "wangfang"
     assert ticket.reporter_id == "wxid_zhang" and ticket.resolution_note == "已清理"
 
 
-def test_chatter_makes_no_ticket_and_no_reply(community_factory, engine):
+def test_chatter_makes_no_ticket_and_no_reply(make, engine, stored_tickets):
     async def main():
-        async with community_factory() as c:
+        async with make() as c:
             for text in ["好的谢谢", "今晚几点停电通知看到了吗", "[红包]恭喜发财，大吉大利"]:
                 await c.post(ROOM, "wxid_li", text)
             assert c.sent() == []
-    run(main())
-    assert tickets(engine) == []
+    asyncio.run(main())
+    assert stored_tickets() == []
 
 
-def test_renamed_resident_cannot_accept_the_workers_ticket(community_factory, engine):
+def test_renamed_resident_cannot_accept_the_workers_ticket(make, engine, stored_tickets):
     async def main():
-        async with community_factory() as c:
+        async with make() as c:
             await c.post(ROOM, "wxid_zhang", "2号楼楼道灯不亮了")
-            [ticket] = tickets(engine)
+            [ticket] = stored_tickets()
             c.rename("wxid_stranger", "赵强")  # the worker's display name, but not the worker's contact id
             await c.dm("wxid_stranger", f"接 {ticket.id}")
             assert "仅限社区工作人员" in c.sent(to="wxid_stranger")[-1].text
@@ -86,49 +66,49 @@ def test_renamed_resident_cannot_accept_the_workers_ticket(community_factory, en
             assert "不是您负责的" in c.sent(to="wxid_wangfang")[-1].text
             await c.dm("wxid_zhaoqiang", f"接 {ticket.id}")
             assert "已接单" in c.sent(to="wxid_zhaoqiang")[-1].text
-    run(main())
-    [ticket] = tickets(engine)
+    asyncio.run(main())
+    [ticket] = stored_tickets()
     assert ticket.assignee_staff_id == "zhaoqiang" and ticket.status.value == "accepted"
     with new_session(engine) as session:
         accepted = session.exec(select(TicketEvent).where(TicketEvent.kind == "accepted")).all()
     assert [e.actor_id for e in accepted] == ["wxid_zhaoqiang"]
 
 
-def test_message_replayed_after_restart_makes_one_ticket_and_one_reply(community_factory, engine):
+def test_message_replayed_after_restart_makes_one_ticket_and_one_reply(make, engine, stored_tickets):
     """wechaty dedupes ids within a process; after a restart the gateway may replay, and the database must."""
     async def main():
-        async with community_factory() as c:
+        async with make() as c:
             await c.post(ROOM, "wxid_zhang", "3号楼下水道堵了 污水流了一地", message_id="wx-dup-1")
             assert len(c.sent(room=ROOM)) == 1
-        async with community_factory() as again:
+        async with make() as again:
             await again.post(ROOM, "wxid_zhang", "3号楼下水道堵了 污水流了一地", message_id="wx-dup-1")
             assert again.sent() == []
-    run(main())
-    assert len(tickets(engine)) == 1
+    asyncio.run(main())
+    assert len(stored_tickets()) == 1
 
 
-def test_unserved_group_is_ignored_and_not_stored(community_factory, engine):
+def test_unserved_group_is_ignored_and_not_stored(make, engine, stored_tickets):
     async def main():
-        async with community_factory() as c:
+        async with make() as c:
             await c.post("29999@chatroom", "wxid_zhang", "小区路灯坏了好几天了")
             assert c.sent() == []
-    run(main())
-    assert tickets(engine) == []
+    asyncio.run(main())
+    assert stored_tickets() == []
     with new_session(engine) as session:
         assert session.exec(select(IncomingMessage)).all() == []
 
 
-def test_worker_messages_in_group_are_never_filed(community_factory, engine):
+def test_worker_messages_in_group_are_never_filed(make, engine, stored_tickets):
     async def main():
-        async with community_factory() as c:
+        async with make() as c:
             await c.post(ROOM, "wxid_wangfang", "A2楼道灯不亮的问题我已经联系电工了")
-    run(main())
-    assert tickets(engine) == []
+    asyncio.run(main())
+    assert stored_tickets() == []
 
 
-def test_commands_get_help_not_silence(community_factory):
+def test_commands_get_help_not_silence(make):
     async def main():
-        async with community_factory() as c:
+        async with make() as c:
             await c.dm("wxid_wangfang", "办结")
             assert "工单号" in c.sent(to="wxid_wangfang")[-1].text
             await c.dm("wxid_wangfang", "接 999")
@@ -137,27 +117,27 @@ def test_commands_get_help_not_silence(community_factory):
             assert "可用指令" in c.sent(to="wxid_wangfang")[-1].text
             await c.dm("wxid_zhang", "在吗")
             assert "睦邻助手" in c.sent(to="wxid_zhang")[-1].text
-    run(main())
+    asyncio.run(main())
 
 
-def test_failed_send_stays_in_outbox_and_is_retried(community_factory, engine):
+def test_failed_send_stays_in_outbox_and_is_retried(make, engine, stored_tickets):
     async def main():
-        async with community_factory() as c:
+        async with make() as c:
             c.sim.fail_next_sends = 1
             await c.post(ROOM, "wxid_zhang", "A1单元门坏了关不上")
             assert c.sent(room=ROOM) == []  # the group reply failed; the worker DM went out
             assert await c.app.flush_outbox() == 1
             assert len(c.sent(room=ROOM)) == 1
-    run(main())
+    asyncio.run(main())
 
 
-def test_message_that_fails_is_recorded_retried_and_parked(community_factory, engine):
+def test_message_that_fails_is_recorded_retried_and_parked(make, engine, stored_tickets):
     class Boom:
         def classify(self, text):
             raise RuntimeError("classifier exploded")
 
     async def main():
-        async with community_factory() as c:
+        async with make() as c:
             c.app.deps = dataclasses.replace(c.app.deps, classifier=Boom())
             await c.post(ROOM, "wxid_zhang", "A2路灯不亮", message_id="wx-boom")
             with new_session(engine) as session:
@@ -169,4 +149,4 @@ def test_message_that_fails_is_recorded_retried_and_parked(community_factory, en
                 row = session.exec(select(IncomingMessage)).one()
             assert row.state == MessageState.PARKED and row.attempts == 3
             assert c.app.parked() == 1
-    run(main())
+    asyncio.run(main())

@@ -1,36 +1,17 @@
 """Issue 5 end to end: a complaint travels filed -> routed -> accepted -> resolved -> rated, through real wechaty."""
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
 from sqlmodel import select
 
 from bot.harness import Community
-from bot.scenario import load_scenario
 from storage.db import new_session
 from storage.models import Ticket, TicketEvent, TicketFollower
 from storage.staff import create_bind_code
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "scenarios"
 ROOM = "20001@chatroom"
 ROOM2 = "20002@chatroom"
-
-
-@pytest.fixture
-def make(config, engine, classifier):
-    def factory(name: str = "basic.yaml") -> Community:
-        return Community(config=config, scenario=load_scenario(DATA / name), engine=engine, classifier=classifier)
-    return factory
-
-
-def run(factory, story):
-    async def main():
-        async with factory() as community:
-            await story(community)
-    asyncio.run(main())
 
 
 def ticket(engine, ticket_id: int = 1) -> Ticket:
@@ -44,7 +25,7 @@ def events(engine, ticket_id: int = 1) -> list[str]:
                                               .order_by(TicketEvent.id))]
 
 
-def test_full_loop_with_rating(make, engine):
+def test_full_loop_with_rating(play, engine):
     async def story(c: Community):
         await c.post(ROOM, "wxid_zhang", "A1楼道灯不亮了，晚上上楼看不见")
         await c.dm("wxid_wangfang", "接单＃１")  # full-width digits and "#"
@@ -53,13 +34,13 @@ def test_full_loop_with_rating(make, engine):
         assert "问题解决了吗" in question and "#1" in question
         await c.dm("wxid_zhang", "1")
         assert "感谢您的评价" in c.sent(to="wxid_zhang")[-1].text
-    run(make, story)
+    play(story)
     t = ticket(engine)
     assert t.status.value == "closed" and t.rating == "satisfied"
     assert events(engine) == ["created", "assigned", "accepted", "resolved", "closed"]
 
 
-def test_unsolved_reopens_to_the_same_worker(make, engine):
+def test_unsolved_reopens_to_the_same_worker(play, engine):
     async def story(c: Community):
         await c.post(ROOM, "wxid_zhang", "A2单元门禁坏了刷不开")
         await c.dm("wxid_wangfang", "办结 1 已修好")  # resolving straight away accepts implicitly
@@ -69,25 +50,25 @@ def test_unsolved_reopens_to_the_same_worker(make, engine):
         assert "还没解决" in c.sent(room=ROOM)[-1].text
         await c.dm("wxid_wangfang", "接 1")
         assert "已接单" in c.sent(to="wxid_wangfang")[-1].text
-    run(make, story)
+    play(story)
     t = ticket(engine)
     assert t.status.value == "accepted" and t.assignee_staff_id == "wangfang" and t.reopen_count == 1
     assert "reopened" in events(engine)
 
 
-def test_no_rating_in_three_days_closes_unrated(make, engine):
+def test_no_rating_in_three_days_closes_unrated(play, engine):
     async def story(c: Community):
         await c.post(ROOM, "wxid_zhang", "A1门口的垃圾桶满了没人清")
         await c.dm("wxid_wangfang", "办结 1 已清运")
         await c.wait(timedelta(days=2))
         assert ticket(engine).status.value == "resolved"
         await c.wait(timedelta(days=1, minutes=1))
-    run(make, story)
+    play(story)
     t = ticket(engine)
     assert t.status.value == "closed" and t.rating == "unrated"
 
 
-def test_duplicate_joins_first_ticket_and_both_are_told(make, engine):
+def test_duplicate_joins_first_ticket_and_both_are_told(play, engine):
     async def story(c: Community):
         await c.post(ROOM, "wxid_zhang", "A2和百意中间路面存在积水")
         await c.post(ROOM, "wxid_li", "A2那边积水太深了过不去")
@@ -97,7 +78,7 @@ def test_duplicate_joins_first_ticket_and_both_are_told(make, engine):
         await c.dm("wxid_wangfang", "办结 1 已抽水清理")
         resolved = c.sent(room=ROOM)[-1]
         assert "已办结" in resolved.text and set(resolved.mentions) == {"wxid_zhang", "wxid_li"}
-    run(make, story)
+    play(story)
     with new_session(engine) as session:
         assert len(session.exec(select(Ticket)).all()) == 1
         [follower] = session.exec(select(TicketFollower)).all()
@@ -106,16 +87,16 @@ def test_duplicate_joins_first_ticket_and_both_are_told(make, engine):
     assert "积水太深" in merged.note  # the second message is kept, not lost
 
 
-def test_different_problem_in_same_building_is_not_merged(make, engine):
+def test_different_problem_in_same_building_is_not_merged(play, engine):
     async def story(c: Community):
         await c.post(ROOM2, "wxid_li", "3号楼楼道灯不亮")
         await c.post(ROOM2, "wxid_li", "3号楼门口路灯坏了")
-    run(make, story)
+    play(story)
     with new_session(engine) as session:
         assert len(session.exec(select(Ticket)).all()) == 2
 
 
-def test_dispute_never_shows_its_text_in_the_group(make, engine):
+def test_dispute_never_shows_its_text_in_the_group(play, engine):
     text = "楼上邻居天天半夜吵架摔东西，我电话13812345678，实在受不了了"
     async def story(c: Community):
         await c.post(ROOM, "wxid_zhang", text)
@@ -126,11 +107,11 @@ def test_dispute_never_shows_its_text_in_the_group(make, engine):
         await c.dm("wxid_wangfang", "办结 1 已上门调解")
         assert len(c.sent(room=ROOM)) == 1  # status replies went privately
         assert any("已上门调解" in s.text for s in c.sent(to="wxid_zhang"))
-    run(make, story)
+    play(story)
     assert ticket(engine).category == "dispute"
 
 
-def test_phone_numbers_are_masked_in_group_replies(make, engine):
+def test_phone_numbers_are_masked_in_group_replies(play, engine):
     async def story(c: Community):
         await c.post(ROOM, "wxid_zhang", "A1三单元下水道堵了，联系我13812345678")
         await c.dm("wxid_wangfang", "办结 1 已疏通，有事打13912345678")
@@ -138,10 +119,10 @@ def test_phone_numbers_are_masked_in_group_replies(make, engine):
             assert "12345678" not in sent.text
         assert "139****5678" in c.sent(room=ROOM)[-1].text
         assert "13812345678" in c.sent(to="wxid_wangfang")[0].text  # the worker needs the number to call back
-    run(make, story)
+    play(story)
 
 
-def test_missing_place_is_asked_once_then_filled(make, engine):
+def test_missing_place_is_asked_once_then_filled(play, engine):
     async def story(c: Community):
         await c.post(ROOM, "wxid_zhang", "楼道里的灯坏了好几天了")
         assert "几号楼几单元" in c.sent(room=ROOM)[-1].text
@@ -149,23 +130,23 @@ def test_missing_place_is_asked_once_then_filled(make, engine):
         await c.post(ROOM, "wxid_zhang", "百意楼2单元")
         assert "王芳" in c.sent(room=ROOM)[-1].text
         assert "新工单#1" in c.sent(to="wxid_wangfang")[-1].text
-    run(make, story)
+    play(story)
     t = ticket(engine)
     assert t.building == "百意" and t.status.value == "assigned"
     assert events(engine) == ["created", "located", "assigned"]
 
 
-def test_missing_place_times_out_to_group_default_grid(make, engine):
+def test_missing_place_times_out_to_group_default_grid(play, engine):
     async def story(c: Community):
         await c.post(ROOM2, "wxid_li", "小区里垃圾没人清理，味道很大")
         await c.wait(timedelta(minutes=31))
         assert "新工单#1" in c.sent(to="wxid_zhaoqiang")[-1].text
-    run(make, story)
+    play(story)
     t = ticket(engine)
     assert t.grid_id == "g2" and t.assignee_staff_id == "zhaoqiang"
 
 
-def test_transfer_return_assign_extend_supervise(make, engine):
+def test_transfer_return_assign_extend_supervise(play, engine):
     async def story(c: Community):
         await c.post(ROOM, "wxid_zhang", "A1电梯异响，坐着心里发慌")
         await c.dm("wxid_wangfang", "转 1 第二网格 这栋归赵强")
@@ -188,7 +169,7 @@ def test_transfer_return_assign_extend_supervise(make, engine):
         assert "#1" in c.sent(to="wxid_lishuji")[-1].text
         await c.dm("wxid_wangfang", "我的")
         assert "#1" in c.sent(to="wxid_wangfang")[-1].text
-    run(make, story)
+    play(story)
     t = ticket(engine)
     assert (t.status.value, t.assignee_staff_id, t.transfer_count, t.return_count, t.extension_days) == \
         ("accepted", "wangfang", 1, 1, 3)
@@ -196,26 +177,26 @@ def test_transfer_return_assign_extend_supervise(make, engine):
                               "supervised"]
 
 
-def test_illegal_transition_is_refused_with_reason(make, engine):
+def test_illegal_transition_is_refused_with_reason(play, engine):
     async def story(c: Community):
         await c.post(ROOM, "wxid_zhang", "A1楼道堆满杂物，消防通道都堵了")
         await c.dm("wxid_wangfang", "办结 1 已清理")
         await c.dm("wxid_wangfang", "接 1")
         assert "不能接单" in c.sent(to="wxid_wangfang")[-1].text
-    run(make, story)
+    play(story)
 
 
-def test_resident_sees_only_own_tickets(make, engine):
+def test_resident_sees_only_own_tickets(play, engine):
     async def story(c: Community):
         await c.post(ROOM, "wxid_zhang", "A1楼道灯不亮")
         await c.dm("wxid_zhang", "进度 1")
         assert "待接单" in c.sent(to="wxid_zhang")[-1].text
         await c.dm("wxid_stranger", "进度 1")
         assert "没有找到工单#1" in c.sent(to="wxid_stranger")[-1].text
-    run(make, story)
+    play(story)
 
 
-def test_bind_code_binds_by_contact_id_once(make, engine, config):
+def test_bind_code_binds_by_contact_id_once(play, engine, config):
     async def story(c: Community):
         with new_session(engine) as session:
             code = create_bind_code(session=session, staff_id="liuyang", now=c.clock.now())
@@ -230,25 +211,25 @@ def test_bind_code_binds_by_contact_id_once(make, engine, config):
         for _ in range(5):
             await c.dm("wxid_li", "绑定 00000000")
         assert "尝试次数过多" in c.sent(to="wxid_li")[-1].text
-    run(make, story)
+    play(story)
 
 
-def test_expired_bind_code_is_refused(make, engine):
+def test_expired_bind_code_is_refused(play, engine):
     async def story(c: Community):
         with new_session(engine) as session:
             code = create_bind_code(session=session, staff_id="liuyang", now=c.clock.now())
         await c.wait(timedelta(hours=25))
         await c.dm("wxid_stranger", f"绑定 {code}")
         assert "无效或已过期" in c.sent(to="wxid_stranger")[-1].text
-    run(make, story)
+    play(story)
 
 
-def test_staff_group_commands_work_and_are_never_filed(make, engine):
+def test_staff_group_commands_work_and_are_never_filed(play, engine):
     async def story(c: Community):
         await c.post(ROOM, "wxid_zhang", "A1楼道灯不亮")
         await c.post("20009@chatroom", "wxid_wangfang", "接 1")
         assert "已接单" in c.sent(room="20009@chatroom")[-1].text
         await c.post("20009@chatroom", "wxid_lishuji", "3号楼电梯坏了大家注意")  # staff chatter, not a ticket
-    run(make, story)
+    play(story)
     with new_session(engine) as session:
         assert len(session.exec(select(Ticket)).all()) == 1
