@@ -26,8 +26,13 @@ def _config(path: str | None):  # noqa: ANN202
 
 
 def _classifier(config):  # noqa: ANN001,ANN202
+    import jieba
+
     import classifier
 
+    # jieba sets its own logger to DEBUG on import and prints dictionary loading; operators want quiet starts
+    if not logging.getLogger().isEnabledFor(logging.INFO):
+        jieba.setLogLevel(logging.WARNING)
     return classifier.load(config)
 
 
@@ -60,6 +65,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     config = _config(args.config)
     endpoint, token = gateway(config)
+    if not endpoint:  # before the classifier loads: fail in a blink, not after seconds
+        print("微信网关错误 (gateway error): 未配置微信网关地址：请设置 WECHATY_PUPPET_SERVICE_ENDPOINT 或 "
+              "config.yaml 的 wechat.endpoint (no puppet-service endpoint configured)", file=sys.stderr)
+        return EXIT_GATEWAY
     return asyncio.run(serve(config=config, endpoint=endpoint, token=token, database_url=database_url(config),
                              classifier=_classifier(config)))
 
