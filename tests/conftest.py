@@ -5,10 +5,15 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlmodel import SQLModel
 
 from bot.config import load_config
 from storage.db import init_db, make_engine
+
+# machines here are noisy and shared: no per-example deadline, no "too slow" health check, so no flakes
+settings.register_profile("mulin", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("mulin")
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("MULIN_TEST_DATABASE_URL") else [])
