@@ -59,15 +59,13 @@ async def _bot_round(community: Community, n: int) -> float:
     return n / (time.perf_counter() - start)
 
 
-async def _bench(config: Config, messages: int, rounds: int, out: TextIO) -> float:
-    import classifier as clf
-
+async def _bench(config: Config, classifier, messages: int, rounds: int, out: TextIO) -> float:
     from storage.db import make_engine
 
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(f"sqlite:///{tmp}/bench.db")
         async with Community(config=config, scenario=_scenario(config), engine=engine,
-                             classifier=clf.load(config)) as community:
+                             classifier=classifier) as community:
             community.records.clear()
             community.app.ticket_observers.clear()
             echo, bot = [], []
@@ -86,6 +84,6 @@ async def _bench(config: Config, messages: int, rounds: int, out: TextIO) -> flo
     return ratio
 
 
-def bench_e2e(*, config: Config, messages: int, out: TextIO, rounds: int = 3) -> int:
-    ratio = asyncio.run(_bench(config, messages, rounds, out))
+def bench_e2e(*, config: Config, classifier, messages: int, out: TextIO, rounds: int = 3) -> int:
+    ratio = asyncio.run(_bench(config, classifier, messages, rounds, out))
     return 0 if ratio >= 0.7 else 1

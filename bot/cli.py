@@ -121,7 +121,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         return run_bench(sys.stdout, [sys.executable, "-m", "bot.cli"])
     from bot.bench import bench_e2e
 
-    return bench_e2e(config=_config(args.config), messages=args.messages, out=sys.stdout)
+    config = _config(args.config)
+    return bench_e2e(config=config, classifier=_classifier(config), messages=args.messages, out=sys.stdout)
 
 
 def build_parser() -> argparse.ArgumentParser:
