@@ -1,7 +1,7 @@
 """Time is passed in: the real clock in production, a fake one in the demo and tests."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -35,6 +35,3 @@ class FakeClock:
     def set(self, when: datetime) -> None:
         self._now = when
 
-
-def to_utc(when: datetime) -> datetime:
-    return when.astimezone(timezone.utc)

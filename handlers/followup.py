@@ -6,7 +6,7 @@ import re
 from handlers import texts
 from handlers.commands import normalize
 from handlers.context import Ctx
-from handlers.status import tell_reporters, worker_name
+from handlers.status import worker_name
 from storage.models import Ticket
 from storage.tickets import awaiting_rating, followup_over, transition
 

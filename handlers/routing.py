@@ -26,10 +26,3 @@ def route(*, config: Config, directory: StaffDirectory, building: str | None, ro
     assert worker is not None  # config validation guarantees every grid's worker exists
     return Route(grid, worker, directory.wechat_id_of(worker.id))
 
-
-def staff_route(*, config: Config, directory: StaffDirectory, staff: Staff) -> Route | None:
-    """The route for giving a ticket to a named staff member (transfer, assign)."""
-    grid = next((g for g in config.grids if g.worker == staff.id), None)
-    if grid is None:
-        return None
-    return Route(grid, staff, directory.wechat_id_of(staff.id))

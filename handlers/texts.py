@@ -111,9 +111,6 @@ def private_ok() -> str:
     return "暂时只能识别文字消息，请用文字描述问题和楼栋单元，谢谢。"
 
 
-def failed_to_process() -> str:
-    return "抱歉，系统刚才出了点问题，您的消息已记录，我们会尽快处理。"
-
 
 def ask_place(ticket: Ticket) -> str:
     return f"收到，已登记为工单#{ticket.id}（{ticket.category_name}）。请问具体是几号楼几单元？方便我们尽快派人。"

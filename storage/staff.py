@@ -26,16 +26,6 @@ def seed_bindings(*, session: Session, pairs: list[tuple[str, str]], now: dateti
     session.commit()
 
 
-def staff_id_of(*, session: Session, wechat_id: str) -> str | None:
-    row = session.exec(select(StaffBinding).where(StaffBinding.wechat_id == wechat_id)).first()
-    return row.staff_id if row else None
-
-
-def wechat_id_of(*, session: Session, staff_id: str) -> str | None:
-    row = session.get(StaffBinding, staff_id)
-    return row.wechat_id if row else None
-
-
 class StaffDirectory:
     """An in-memory copy of the bindings, read on every message; reloaded whenever a binding changes."""
 
