@@ -1,0 +1,65 @@
+"""The operator commands, run in-process against a real SQLite file."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import pytest
+
+from bot.cli import main
+from bot.clock import SHANGHAI
+from storage.db import init_db, make_engine, new_session
+from storage.models import BindCode
+from storage.tickets import create_ticket, transition
+from sqlmodel import select
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path}/ops.db"
+    monkeypatch.setenv("MULIN_DATABASE_URL", url)
+    engine = make_engine(url)
+    init_db(engine)
+    yield engine
+    engine.dispose()
+
+
+def test_tickets_lists_filters_and_masks(db, capsys):
+    with new_session(db) as session:
+        a = create_ticket(session=session, now=NOW, source_message_id="m1", text="A2积水 电话13812345678",
+                          category="drainage", category_name="排水", reporter_id="wxid_zhang", reporter_name="张阿姨",
+                          building="A2")
+        create_ticket(session=session, now=NOW, source_message_id="m2", text="3号楼楼道灯不亮", category="lighting",
+                      category_name="照明", reporter_id="wxid_li", reporter_name="李大爷", building="3号楼")
+        transition(session=session, ticket=a, action="assigned", actor_id="mulin", now=NOW, assignee_staff_id="wangfang")
+        session.commit()
+    assert main(["tickets", "--json", "--status", "assigned"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["id"] for r in rows] == [1] and rows[0]["assignee_staff_id"] == "wangfang"
+    assert "138****5678" in rows[0]["text"] and "13812345678" not in rows[0]["text"]
+    assert main(["tickets"]) == 0
+    out = capsys.readouterr().out
+    assert "共 2 张工单" in out and "#2" in out and "照明" in out
+    assert main(["tickets", "--status", "bogus"]) == 2
+
+
+def test_staff_invite_prints_a_code_that_is_stored(db, capsys):
+    assert main(["staff", "invite", "liuyang"]) == 0
+    out = capsys.readouterr().out
+    with new_session(db) as session:
+        [code] = session.exec(select(BindCode)).all()
+    assert f"绑定 {code.code}" in out and code.staff_id == "liuyang"
+    assert (code.expires_at - code.created_at).total_seconds() == 24 * 3600
+
+
+def test_staff_invite_unknown_person(db, capsys):
+    assert main(["staff", "invite", "nobody"]) == 2
+    assert "没有这位工作人员" in capsys.readouterr().err
+
+
+def test_run_without_endpoint_exits_3(monkeypatch, capsys):
+    monkeypatch.delenv("WECHATY_PUPPET_SERVICE_ENDPOINT", raising=False)
+    assert main(["run"]) == 3
+    assert "未配置微信网关地址" in capsys.readouterr().err
