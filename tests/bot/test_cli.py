@@ -63,3 +63,19 @@ def test_run_without_endpoint_exits_3(monkeypatch, capsys):
     monkeypatch.delenv("WECHATY_PUPPET_SERVICE_ENDPOINT", raising=False)
     assert main(["run"]) == 3
     assert "未配置微信网关地址" in capsys.readouterr().err
+
+
+def test_demo_prints_the_story_and_writes_the_transcript(tmp_path, capsys):
+    transcript = tmp_path / "t.jsonl"
+    assert main(["demo", "--database", f"sqlite:///{tmp_path}/demo.db", "--transcript-jsonl", str(transcript)]) == 0
+    out = capsys.readouterr().out
+    assert "张阿姨：A2和百意中间路面存在积水" in out and "工单#1" in out
+    records = [json.loads(line) for line in transcript.read_text(encoding="utf-8").splitlines()]
+    send_keys = {"type", "at", "room", "to", "mentions", "text"}
+    ticket_keys = {"type", "at", "ticket", "event", "status", "category", "urgent", "assignee", "reporter", "location"}
+    assert all(set(r) == (send_keys if r["type"] == "send" else ticket_keys) for r in records)
+    first = [r["event"] for r in records if r["type"] == "ticket" and r["ticket"] == 1]
+    assert first[:2] == ["created", "assigned"] and "accepted" in first and "resolved" in first
+    assert [r["at"] for r in records] == sorted(r["at"] for r in records)  # in order on the simulated clock
+    groups = [r for r in records if r["type"] == "send" and r["room"]]
+    assert groups and all("13812345678" not in r["text"] for r in groups)
