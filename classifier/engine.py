@@ -17,13 +17,22 @@ class Classifier:
         self.thresholds = dict(rules.thresholds)
         self._names = {c.code: c.name for c in rules.categories}
         self._rule_words = rules.words()
+        # Category words stay whole when they are tokens (打不着火 is no 着火); words that only cues, blockers or
+        # urgent rules use are looked inside, so "有煤气味" still holds the gas keyword 煤气味.
+        self._whole = {w for c in rules.categories for k in (*c.keywords, *c.context) for w in k.pattern.words()}
         self._atomic = set(user_words()) | (buildings.words() if buildings else set())
         self._tok = make_tokenizer(self._rule_words | self._atomic)
-        self._postings: dict[str, list[tuple[Pattern, int]]] = {}
+        # word -> one-part patterns holding it (present as soon as the word is), and (pattern, part) of the rest
+        self._singles: dict[str, list[Pattern]] = {}
+        self._postings: dict[str, list[tuple[Pattern, int, int]]] = {}  # (pattern, bit of this part, all bits)
         for pattern in rules.patterns():
+            full = (1 << len(pattern.parts)) - 1
             for i, part in enumerate(pattern.parts):
                 for word in part:
-                    self._postings.setdefault(word, []).append((pattern, i))
+                    if len(pattern.parts) == 1:
+                        self._singles.setdefault(word, []).append(pattern)
+                    else:
+                        self._postings.setdefault(word, []).append((pattern, 1 << i, full))
         self._prefilter = _any_word_regex(self._trigger_words())
         # Hard blockers decided by prefix alone ("【通知】…", "[文件]…") need no tokenising: notices are long.
         self._prefix_blocks = [(b.prefixes, b.kind) for b in rules.blockers if b.prefixes and not b.soft and not b.unless]
@@ -78,19 +87,28 @@ class _Message:
 
     def _present_patterns(self, clf: Classifier) -> set[Pattern]:
         """Patterns with every part somewhere in the message; only these are worth locating."""
-        seen: dict[Pattern, set[int]] = {}
+        present: set[Pattern] = set()
+        seen: dict[Pattern, int] = {}
+        singles, postings = clf._singles, clf._postings
         for word in self.index:
-            for pattern, part in clf._postings.get(word, ()):
-                seen.setdefault(pattern, set()).add(part)
-        return {p for p, parts in seen.items() if len(parts) == len(p.parts)}
+            if word in singles:
+                present.update(singles[word])
+            if word in postings:
+                for pattern, bit, full in postings[word]:
+                    got = seen.get(pattern, 0) | bit
+                    seen[pattern] = got
+                    if got == full:
+                        present.add(pattern)
+        return present
 
     def _index_inner_words(self, clf: Classifier) -> None:
         """jieba's own long words can swallow a rule word (灯不亮 ⊃ 不亮): index those inner words too,
-        and "坏了" also as "坏". Our own words stay whole: 电梯口 is no 电梯, 打不着火 no 着火."""
+        and "坏了" also as "坏". Community and category words stay whole: 电梯口 is no 电梯, 打不着火 no 着火;
+        a word only cues or urgent rules name ("关在电梯") is looked inside like jieba's own."""
         for pos, tok in enumerate(self.tokens):
             if len(tok) >= 2 and tok.endswith("了"):
                 self.index.setdefault(tok[:-1], []).append(pos)
-            if len(tok) < 3 or tok in clf._atomic or tok in clf._rule_words:
+            if len(tok) < 3 or tok in clf._atomic or tok in clf._whole:
                 continue
             for size in range(2, len(tok)):
                 for i in range(len(tok) - size + 1):
@@ -118,8 +136,9 @@ class _Message:
         """(kind, soft) of the first blocker that applies, e.g. ('notice', False)."""
         head = self.norm.lstrip()
         for b in self.rules.blockers:
-            if head.startswith(b.prefixes) or any(self.hit(p, b.negatable) for p in b.patterns):
-                if not any(self.hit(p, False) for p in b.unless):
+            present = self.present
+            if head.startswith(b.prefixes) or any(p in present and self.hit(p, b.negatable) for p in b.patterns):
+                if not any(p in present and self.hit(p, False) for p in b.unless):
                     self.matched.append(f"block:{b.kind}")
                     return b.kind, b.soft
         return None, False
@@ -131,8 +150,9 @@ class _Message:
             if cat.code not in candidates:
                 continue
             score, suppressed = 0, False
+            present = self.present
             for kw in cat.keywords:
-                if words := self.hit(kw.pattern):
+                if kw.pattern in present and (words := self.hit(kw.pattern)):
                     score += kw.weight
                     self.matched.append(f"kw:{words}({cat.code},{kw.weight:+d})")
             for rule in cat.context:
@@ -147,10 +167,13 @@ class _Message:
     def decide(self) -> Classification:
         r = self.rules
         kind, soft = self.blocked()
+        if kind is not None and not soft:  # a hard block decides alone; scoring would only fill `matched`
+            return Classification(False, "other", self.clf.category_name("other"), 0.9, matched=self.matched)
         scores = self.scores()
         cue = 0
+        present = self.present
         for w in r.cues:
-            if words := self.hit(w.pattern, negatable=False):  # cues already say "没人管" themselves
+            if w.pattern in present and (words := self.hit(w.pattern, negatable=False)):  # cues already say "没人管" themselves
                 cue += w.weight
                 self.matched.append(f"cue:{words}({w.weight:+d})")
         ranked = sorted(scores.values(), reverse=True)
@@ -168,8 +191,8 @@ class _Message:
         code = max(scores, key=scores.get) if scores else "other"  # ties go to the category listed first
         margin = (problem - second) / problem if problem else 0.0
         confidence = certainty * (0.6 + 0.4 * margin)
-        reason = next((u.reason for u in r.urgent if any(self.hit(p) for p in u.patterns)
-                       and not any(self.hit(p) for p in u.unless)), None)
+        reason = next((u.reason for u in r.urgent if any(p in present and self.hit(p) for p in u.patterns)
+                       and not any(p in present and self.hit(p) for p in u.unless)), None)
         if reason:
             self.matched.append(f"urgent:{reason}")
         location = parse_location(self.norm, self.clf.buildings)

@@ -23,6 +23,10 @@ class Pattern:
 
     def find(self, index: dict[str, list[int]], window: int) -> tuple[int, int, tuple[int, ...]] | None:
         """First (start, end, matched positions) where every part lies within `window` tokens of part one."""
+        if len(self.parts) == 1:  # most rules are one word list: its first occurrence will do
+            first = min(p for alt in index.keys() & self.parts[0] for p in index[alt][:1]) \
+                if not index.keys().isdisjoint(self.parts[0]) else None
+            return None if first is None else (first, first, (first,))
         positions = []
         for part in self.parts:
             found = sorted(p for alt in index.keys() & part for p in index[alt])
