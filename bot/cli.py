@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import sys
@@ -68,21 +67,31 @@ def cmd_run(args: argparse.Namespace) -> int:
         print("微信网关错误 (gateway error): 未配置微信网关地址：请设置 WECHATY_PUPPET_SERVICE_ENDPOINT 或 "
               "config.yaml 的 wechat.endpoint (no puppet-service endpoint configured)", file=sys.stderr)
         return EXIT_GATEWAY
+    import asyncio
+
     return asyncio.run(serve(config=config, endpoint=endpoint, token=token, database_url=database_url(config),
                              classifier=_classifier(config)))
 
 
 def cmd_sim(args: argparse.Namespace) -> int:
+    import asyncio
+
     from bot.sim_server import serve_simulator
 
     return asyncio.run(serve_simulator(port=args.port, scenario_path=args.scenario, step_pause=args.pause))
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
-    from classifier.cli import run_classify
+    from classifier.cli import ConfigBuildings, run_classify
 
-    config = _config(args.config) if (args.config or Path("config.yaml").exists()) else None
-    return run_classify(sys.stdin, sys.stdout, _classifier(config), args.eval)
+    # only the building names are needed: read them with yaml alone, so a one-line classify starts fast
+    path = args.config or ("config.yaml" if Path("config.yaml").exists() else None)
+    try:
+        buildings = ConfigBuildings(path) if path else None
+    except (OSError, KeyError, TypeError, ValueError) as exc:
+        print(f"配置错误 (config error): {path}: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    return run_classify(sys.stdin, sys.stdout, _classifier(buildings), args.eval)
 
 
 def cmd_tickets(args: argparse.Namespace) -> int:
@@ -115,8 +124,11 @@ def cmd_staff_invite(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     if args.what == "classify":
+        import jieba
+
         from classifier.bench import run_bench
 
+        jieba.setLogLevel(logging.WARNING)
         return run_bench(sys.stdout, [sys.executable, "-m", "bot.cli"])
     from bot.bench import bench_e2e
 
