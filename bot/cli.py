@@ -7,10 +7,9 @@ import os
 import sys
 from pathlib import Path
 
+from bot.exitcodes import EXIT_CONFIG, EXIT_GATEWAY
+
 DEFAULT_SCENARIO = Path("scenarios/demo.yaml")
-EXIT_CONFIG = 2
-EXIT_GATEWAY = 3
-EXIT_DATABASE = 4
 
 
 def _config(path: str | None):  # noqa: ANN202

@@ -9,6 +9,7 @@ import sys
 from bot.app import App
 from bot.clock import SystemClock
 from bot.config import Config
+from bot.exitcodes import EXIT_DATABASE, EXIT_GATEWAY
 from storage.db import DatabaseError, make_engine, mask_url
 
 log = logging.getLogger("mulin.run")
@@ -16,7 +17,6 @@ OUTBOX_RETRY_SECONDS = 10
 
 
 async def serve(*, config: Config, endpoint: str, token: str, database_url: str, classifier) -> int:
-    from bot.cli import EXIT_DATABASE, EXIT_GATEWAY
     from bot.wechaty_transport import GatewayError, WechatyTransport
 
     engine = make_engine(database_url)

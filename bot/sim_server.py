@@ -6,6 +6,7 @@ import signal
 import sys
 
 from bot.clock import SystemClock
+from bot.exitcodes import EXIT_CONFIG
 from bot.scenario import ScenarioError, load_scenario
 from bot.simulator import PuppetSimulator
 
@@ -15,7 +16,7 @@ async def serve_simulator(*, port: int, scenario_path: str | None, step_pause: f
         scenario = load_scenario(scenario_path) if scenario_path else None
     except ScenarioError as exc:
         print(f"场景文件错误 (scenario error): {exc}", file=sys.stderr)
-        return 2
+        return EXIT_CONFIG
     sim = PuppetSimulator(clock=SystemClock(), **({"self_id": scenario.self_.id, "self_name": scenario.self_.name}
                                                   if scenario else {}))
     names = {}

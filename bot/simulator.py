@@ -188,11 +188,16 @@ class PuppetSimulator:
             if not self._streams:
                 self._stream_opened.clear()
 
+    @staticmethod
+    def _require(table: dict[str, Any], key: str, what: str) -> Any:
+        """Unknown ids answer NOT_FOUND, as a real gateway does."""
+        if key not in table:
+            raise GRPCError(Status.NOT_FOUND, f"no {what} {key}")
+        return table[key]
+
     async def contact_payload(self, stream: Stream) -> None:
         request = await stream.recv_message()
-        contact = self.contacts.get(request.id)
-        if contact is None:
-            raise GRPCError(Status.NOT_FOUND, f"no contact {request.id}")
+        contact = self._require(self.contacts, request.id, "contact")
         await stream.send_message(pb.ContactPayloadResponse(
             id=contact.id, name=contact.name, type=pb.ContactType.CONTACT_TYPE_PERSONAL, friend=True))
 
@@ -202,9 +207,7 @@ class PuppetSimulator:
 
     async def message_payload(self, stream: Stream) -> None:
         request = await stream.recv_message()
-        payload = self.messages.get(request.id)
-        if payload is None:
-            raise GRPCError(Status.NOT_FOUND, f"no message {request.id}")
+        payload = self._require(self.messages, request.id, "message")
         await stream.send_message(payload)
 
     async def message_send_text(self, stream: Stream) -> None:
@@ -231,9 +234,7 @@ class PuppetSimulator:
 
     async def room_payload(self, stream: Stream) -> None:
         request = await stream.recv_message()
-        room = self.rooms.get(request.id)
-        if room is None:
-            raise GRPCError(Status.NOT_FOUND, f"no room {request.id}")
+        room = self._require(self.rooms, request.id, "room")
         await stream.send_message(pb.RoomPayloadResponse(
             id=room.id, topic=room.topic, owner_id=room.members[0], member_ids=list(room.members)))
 
@@ -248,7 +249,5 @@ class PuppetSimulator:
 
     async def room_member_payload(self, stream: Stream) -> None:
         request = await stream.recv_message()
-        contact = self.contacts.get(request.member_id)
-        if contact is None:
-            raise GRPCError(Status.NOT_FOUND, f"no member {request.member_id}")
+        contact = self._require(self.contacts, request.member_id, "member")
         await stream.send_message(pb.RoomMemberPayloadResponse(id=contact.id, name=contact.name))
