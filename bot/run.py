@@ -45,6 +45,7 @@ async def serve(*, config: Config, endpoint: str, token: str, database_url: str,
                 await asyncio.wait_for(stop.wait(), OUTBOX_RETRY_SECONDS)
             except asyncio.TimeoutError:
                 await app.tick()
+                await app.retry_unfinished()  # messages that failed are retried, then parked
                 await app.flush_outbox()  # retries sends that failed earlier
     finally:
         await app.stop()
