@@ -6,6 +6,7 @@ and its line; the CLI turns it into exit code 2.
 from __future__ import annotations
 
 import os
+from datetime import time
 from pathlib import Path
 from typing import Any, Literal
 
@@ -76,6 +77,30 @@ class TicketPolicy(_Strict):
     max_extension_days: int = Field(default=10, gt=0)
 
 
+class SendingPolicy(_Strict):
+    """WeChat mutes or bans accounts that send too fast; these limits keep the bot under the radar."""
+
+    group_interval_seconds: float = Field(default=3, ge=0)    # at most one message per group this often
+    private_interval_seconds: float = Field(default=1, ge=0)  # the same for one private chat
+    per_minute: int = Field(default=20, gt=0)                 # across all chats, in any 60 s window
+    group_daily_cap: int = Field(default=100, gt=0)           # per group per local day; urgent ones still go
+    merge_window_seconds: float = Field(default=10, ge=0)     # waiting replies this close together become one
+    merge_max: int = Field(default=5, ge=1)                   # at most this many replies in one message
+    quiet_start: time = time(22, 0)                           # quiet hours: proactive notices wait until quiet_end
+    quiet_end: time = time(7, 0)                              # (equal to quiet_start: no quiet hours)
+    retry_seconds: float = Field(default=5, gt=0)             # a failed send: retried at once, then 5 s, 10 s, ...
+    retry_max_seconds: float = Field(default=300, gt=0)
+    max_attempts: int = Field(default=10, ge=1)               # then the reply is marked failed and logged
+
+    @field_validator("quiet_start", "quiet_end", mode="before")
+    @classmethod
+    def _sexagesimal(cls, value: Any) -> Any:
+        # YAML 1.1 reads an unquoted 22:00 as the base-60 integer 1320
+        if isinstance(value, int) and 0 <= value < 24 * 60:
+            return time(value // 60, value % 60)
+        return value
+
+
 class Config(_Strict):
     community: Community
     wechat: WeChat = WeChat()
@@ -86,6 +111,7 @@ class Config(_Strict):
     staff_groups: tuple[str, ...] = ()  # room topics or ids where staff may also send commands
     private_categories: tuple[str, ...] = ("dispute", "public_safety")
     tickets: TicketPolicy = TicketPolicy()
+    sending: SendingPolicy = SendingPolicy()
 
     @model_validator(mode="after")
     def _references(self) -> "Config":

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Callable, TextIO
 
 from sqlalchemy.engine import Engine
@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from bot.app import App
 from bot.clock import FakeClock, SHANGHAI
 from bot.config import Config
+from bot.pacing import PACING, RETRY
 from bot.scenario import Scenario, Step
 from bot.simulator import PuppetSimulator, Sent
 from bot.wechaty_transport import WechatyTransport
@@ -22,6 +23,7 @@ from handlers.texts import place
 from storage.models import Ticket, TicketEvent
 
 STEP = timedelta(seconds=1)  # each scenario step advances the simulated clock by one second
+MAX_SETTLE_ROUNDS = 10_000  # a pacing plan that never empties is a bug, not a long scenario
 
 
 def ticket_record(event: TicketEvent, ticket: Ticket, assignee_wechat: str | None) -> dict[str, Any]:
@@ -75,15 +77,19 @@ class Community:
         await self.sim.stop()
 
     # ---- what people do ----------------------------------------------------------------
-    async def post(self, room: str, sender: str, text: str, *, message_id: str | None = None,
-                   kind: str = "text") -> str:
-        return await self._deliver(sender=sender, text=text, room=room, message_id=message_id, kind=kind)
+    async def post(self, room: str, sender: str, text: str, *, message_id: str | None = None, kind: str = "text",
+                   after: timedelta = STEP, settle: bool = True) -> str:
+        """A group message `after` the previous moment; with `settle`, paced replies go out before the next step."""
+        return await self._deliver(sender=sender, text=text, room=room, message_id=message_id, kind=kind,
+                                   after=after, settle=settle)
 
-    async def dm(self, sender: str, text: str, *, message_id: str | None = None, kind: str = "text") -> str:
-        return await self._deliver(sender=sender, text=text, room=None, message_id=message_id, kind=kind)
+    async def dm(self, sender: str, text: str, *, message_id: str | None = None, kind: str = "text",
+                 after: timedelta = STEP, settle: bool = True) -> str:
+        return await self._deliver(sender=sender, text=text, room=None, message_id=message_id, kind=kind,
+                                   after=after, settle=settle)
 
-    async def _deliver(self, **kwargs: Any) -> str:
-        self.clock.advance(STEP)
+    async def _deliver(self, *, after: timedelta, settle: bool, **kwargs: Any) -> str:
+        await self.advance_to(self.clock.now() + after)
         message_id = kwargs.get("message_id") or self.sim.new_id("msg-in-")
         kwargs["message_id"] = message_id
         done = self.app.wait_processed(message_id)
@@ -91,12 +97,38 @@ class Community:
                       "from": kwargs["sender"], "text": kwargs["text"], "kind": kwargs["kind"]})
         await self.sim.push_message(**kwargs)
         await asyncio.wait_for(done, 30)
+        if settle:
+            await self.settle()
         return message_id
 
     async def wait(self, delta: timedelta) -> None:
         """Advance the simulated clock and run what became due, as the scheduler would have."""
-        self.clock.advance(delta)
+        await self.advance_to(self.clock.now() + delta)
         await self.app.tick()
+        await self.settle()
+
+    # ---- simulated time for the sender: the clock moves only here --------------------------
+    async def advance_to(self, when: datetime) -> None:
+        """Move the clock to `when`, stopping at each moment a waiting reply may go and sending it then."""
+        await self._run_sends_until(lambda due: due <= when)
+        self.clock.set(max(when, self.clock.now()))
+
+    async def settle(self, reasons: frozenset[str] = PACING) -> None:
+        """Let simulated time pass until no reply waits for pacing (`reasons`); quiet hours and caps still hold."""
+        await self._run_sends_until(lambda due: True, reasons)
+
+    async def drain(self) -> None:
+        """Also retry failed sends; what is left then waits for quiet hours or a daily cap."""
+        await self.settle(PACING | {RETRY})
+
+    async def _run_sends_until(self, wanted: Callable[[datetime], bool], reasons: frozenset[str] | None = None) -> None:
+        for _ in range(MAX_SETTLE_ROUNDS):
+            due = self.app.next_send_due(reasons)
+            if due is None or not wanted(due):
+                return
+            self.clock.set(max(due, self.clock.now()))
+            await self.app.flush_outbox()
+        raise RuntimeError(f"replies still waiting after {MAX_SETTLE_ROUNDS} rounds of sending")
 
     def rename(self, contact_id: str, name: str) -> None:
         self.sim.rename(contact_id, name)
@@ -111,6 +143,7 @@ class Community:
                 await self.wait(step.delay)
             elif step.rename is not None:
                 self.rename(step.rename, step.to)
+        await self.drain()
 
     # ---- what tests look at ------------------------------------------------------------
     def sent(self, *, room: str | None = None, to: str | None = None) -> list[Sent]:

@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from bot.types import Incoming, Outgoing
 from handlers import texts
+from storage.models import Ticket
 from storage.outbox import enqueue
 from storage.staff import StaffDirectory
 
@@ -46,11 +47,21 @@ class Ctx:
         else:
             self.say_private(self.msg.sender_id, text)
 
-    def say_room(self, room_id: str, text: str, mentions: tuple[str, ...] = (), ticket_id: int | None = None) -> None:
+    def say_room(self, room_id: str, text: str, mentions: tuple[str, ...] = (), ticket_id: int | None = None, *,
+                 urgent: bool = False) -> None:
         out = Outgoing(text=texts.mask(text), room_id=room_id, mentions=mentions)
-        enqueue(session=self.session, out=out, now=self.now, ticket_id=ticket_id)
-        self.queued += 1
+        self._queue(out, ticket_id=ticket_id, urgent=urgent, reply=self.msg is not None and self.msg.room_id == room_id)
 
-    def say_private(self, contact_id: str, text: str, ticket_id: int | None = None) -> None:
-        enqueue(session=self.session, out=Outgoing(text=text, to_id=contact_id), now=self.now, ticket_id=ticket_id)
+    def say_private(self, contact_id: str, text: str, ticket_id: int | None = None, *, urgent: bool = False) -> None:
+        self._queue(Outgoing(text=text, to_id=contact_id), ticket_id=ticket_id, urgent=urgent,
+                    reply=self.msg is not None and self.msg.sender_id == contact_id)
+
+    def _queue(self, out: Outgoing, *, ticket_id: int | None, urgent: bool, reply: bool) -> None:
+        """A reply to the message in hand, in its chat or to its sender, is not held by quiet hours;
+        anything about an urgent ticket is urgent."""
+        if not urgent and ticket_id is not None:
+            ticket = self.session.get(Ticket, ticket_id)
+            urgent = ticket is not None and ticket.urgent
+        enqueue(session=self.session, out=out, now=self.now, ticket_id=ticket_id, urgent=urgent,
+                in_reply_to=self.msg.id if reply else None)
         self.queued += 1

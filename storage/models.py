@@ -126,6 +126,7 @@ class IncomingMessage(SQLModel, table=True):
 
 class OutboxState(str, Enum):
     PENDING = "pending"
+    SENDING = "sending"  # handed to the gateway; found at start-up it may or may not have been delivered
     SENT = "sent"
     FAILED = "failed"
 
@@ -136,16 +137,21 @@ class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox"
 
     id: int | None = Field(default=None, primary_key=True)
-    room_id: str | None = None
-    to_id: str | None = None
+    room_id: str | None = Field(default=None, index=True)
+    to_id: str | None = Field(default=None, index=True)
     mentions: str = ""   # comma-separated contact ids
     text: str = Field(sa_column=Column(Text, nullable=False))
     ticket_id: int | None = None
+    urgent: bool = False              # goes first, and also in quiet hours and past the daily cap
+    in_reply_to: str | None = None    # the message just received that this answers: not held by quiet hours
     created_at: datetime = _time(nullable=False)
     state: OutboxState = Field(default=OutboxState.PENDING, index=True)
     attempts: int = 0
-    sent_at: datetime | None = _time()
+    next_attempt_at: datetime | None = _time()  # after a failed send: not before this (backoff)
+    sent_at: datetime | None = _time(index=True)
+    merged_into: int | None = None    # sent as part of this row's message (one WeChat message for several rows)
     gateway_message_id: str | None = None
+    resent: int = 0                   # times it was found in flight after a crash and sent again
     error: str | None = Field(default=None, sa_column=Column(Text))
 
 
