@@ -88,7 +88,7 @@ class SendingPolicy(_Strict):
     merge_max: int = Field(default=5, ge=1)                   # at most this many replies in one message
     quiet_start: time = time(22, 0)                           # quiet hours: proactive notices wait until quiet_end
     quiet_end: time = time(7, 0)                              # (equal to quiet_start: no quiet hours)
-    retry_seconds: float = Field(default=5, gt=0)             # a failed send: retried at once, then 5 s, 10 s, ...
+    retry_seconds: float = Field(default=5, gt=0)             # a failed send is retried after 5 s, 10 s, 20 s ...
     retry_max_seconds: float = Field(default=300, gt=0)
     max_attempts: int = Field(default=10, ge=1)               # then the reply is marked failed and logged
 

@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from pathlib import Path
 
+import pytest
 from hypothesis import given, strategies as st
 
 from bot.clock import SHANGHAI
-from bot.config import SendingPolicy
+from bot.config import ConfigError, SendingPolicy, parse_config
 from bot.pacing import CAP, INTERVAL, QUIET, RATE, RETRY, History, Pacer, Pending, Send
 
+ROOT = Path(__file__).resolve().parents[2]
 NOON = datetime(2026, 11, 23, 12, 0, tzinfo=SHANGHAI)
 NIGHT = datetime(2026, 11, 23, 23, 0, tzinfo=SHANGHAI)
 G1, G2, P1 = "g1@chatroom", "g2@chatroom", "wxid_a"
@@ -128,3 +131,11 @@ def test_simulated_traffic_never_breaks_a_limit_and_everything_goes(items):
         assert ids == sorted(ids)  # order kept per chat
     times = sorted(at for _, at in out)
     assert all(b - a >= timedelta(minutes=1) for a, b in zip(times, times[20:]))  # no 60 s with more than 20
+
+
+def test_the_sending_section_is_validated_and_unquoted_times_still_read_as_times():
+    text = (ROOT / "config.yaml").read_text(encoding="utf-8")
+    config = parse_config(text.replace('quiet_start: "22:00"', "quiet_start: 22:30"))
+    assert config.sending.quiet_start == time(22, 30) and config.sending.per_minute == 20
+    with pytest.raises(ConfigError, match=r"config.yaml:\d+: sending.per_minute"):
+        parse_config(text.replace("per_minute: 20", "per_minute: 0"))
