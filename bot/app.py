@@ -7,7 +7,9 @@ from typing import Callable, Protocol
 
 from sqlalchemy.engine import Engine
 
+from bot.clock import SHANGHAI
 from bot.config import Config
+from bot.workcalendar import WorkCalendar
 from bot.types import Incoming, Sender
 from handlers.context import Ctx, Deps
 from handlers.dispatcher import Dispatcher, build_dispatcher
@@ -34,7 +36,8 @@ class App:
         self.engine = engine
         self.clock = clock
         self.directory = StaffDirectory()
-        self.deps = Deps(config=config, classifier=classifier, directory=self.directory)
+        self.calendar = WorkCalendar(tz=SHANGHAI, holidays=config.calendar.holidays, workdays=config.calendar.workdays)
+        self.deps = Deps(config=config, classifier=classifier, directory=self.directory, calendar=self.calendar)
         self.dispatcher = dispatcher or build_dispatcher()
         self.sender = sender
         self.ticket_observers: list[TicketObserver] = []

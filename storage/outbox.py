@@ -12,9 +12,10 @@ from storage.models import OutboxMessage, OutboxState
 MAX_SEND_ATTEMPTS = 5
 
 
-def enqueue(*, session: Session, out: Outgoing, now: datetime, ticket_id: int | None = None) -> OutboxMessage:
+def enqueue(*, session: Session, out: Outgoing, now: datetime, ticket_id: int | None = None,
+            urgent: bool = False) -> OutboxMessage:
     row = OutboxMessage(room_id=out.room_id, to_id=out.to_id, mentions=",".join(out.mentions), text=out.text,
-                        ticket_id=ticket_id, created_at=now)
+                        ticket_id=ticket_id, created_at=now, urgent=urgent)
     session.add(row)
     return row
 
