@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from typing import Callable, Protocol
 
 from sqlalchemy.engine import Engine
@@ -18,7 +19,7 @@ from storage import inbox, outbox
 from storage.db import init_db, new_session
 from storage.models import Ticket, TicketEvent
 from storage.staff import StaffDirectory, seed_bindings
-from storage.tickets import events_after
+from storage.tickets import events_after, next_due
 
 log = logging.getLogger("mulin.app")
 
@@ -62,6 +63,7 @@ class App:
     async def start(self) -> None:
         self._worker = asyncio.create_task(self._work(), name="mulin-dispatch")
         await self.retry_unfinished()
+        await self.tick()  # after downtime: what fell due meanwhile, and the latest missed digest, once
 
     async def stop(self) -> None:
         if self._worker is not None:
@@ -140,7 +142,7 @@ class App:
         await self.flush_outbox()
 
     async def tick(self) -> int:
-        """Run every sweep for the clock's `now` (the scheduler and the simulator's waits call this)."""
+        """Run every sweep for the clock's `now` (the scheduler's jobs and the simulator's waits call this)."""
         now = self.clock.now()
         done = 0
         with new_session(self.engine) as session:
@@ -158,6 +160,11 @@ class App:
         if self._outbox_dirty:
             await self.flush_outbox()
         return done
+
+    def next_due(self) -> datetime | None:
+        """The earliest moment a sweep has ticket work (digests follow their own trigger)."""
+        with new_session(self.engine) as session:
+            return next_due(session=session)
 
     def _emit_ticket_events(self, session) -> None:  # noqa: ANN001
         for event in events_after(session=session, last_id=self._last_event_id):

@@ -16,6 +16,7 @@ from bot.app import App
 from bot.clock import FakeClock, SHANGHAI
 from bot.config import Config
 from bot.scenario import Scenario, Step
+from bot.schedule import TICK, first_fire_at_or_after, jobs, next_fire
 from bot.simulator import PuppetSimulator, Sent
 from bot.wechaty_transport import WechatyTransport
 from handlers.texts import place
@@ -41,12 +42,18 @@ class Community:
             self.sim.add_contact(person.id, person.name)
         for room in scenario.rooms:
             self.sim.add_room(room.id, room.topic, list(room.members))
-        self.app = App(config=config, engine=engine, clock=self.clock, classifier=classifier)
+        self.engine = engine
+        self.classifier = classifier
+        self.app = self._new_app()
         self.transport: WechatyTransport | None = None
         self.records: list[dict[str, Any]] = []
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
         self.sim.on_sent.append(lambda sent: self._record(sent.as_record()))
-        self.app.ticket_observers.append(self._on_ticket)
+
+    def _new_app(self) -> App:
+        app = App(config=self.config, engine=self.engine, clock=self.clock, classifier=self.classifier)
+        app.ticket_observers.append(self._on_ticket)
+        return app
 
     def _record(self, record: dict[str, Any]) -> None:
         self.records.append(record)
@@ -58,21 +65,28 @@ class Community:
         self._record(ticket_record(event, ticket, staff.wechat_id if staff else None))
 
     async def __aenter__(self) -> "Community":
-        port = await self.sim.start()
+        self._port = await self.sim.start()
+        await self._start_bot()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._stop_bot()
+        await self.sim.stop()
+
+    async def _start_bot(self) -> None:
         self.app.prepare()
-        self.transport = WechatyTransport(endpoint=f"127.0.0.1:{port}", token="simulator",
+        self.transport = WechatyTransport(endpoint=f"127.0.0.1:{self._port}", token="simulator",
                                           on_message=self.app.on_message)
         self.app.sender = self.transport
         await self.transport.start()
         await self.app.start()
-        return self
 
-    async def __aexit__(self, *exc: object) -> None:
+    async def _stop_bot(self) -> None:
         await self.app.stop()
         self.sim.end_streams()  # close the event stream first, or wechaty sleeps 60 s to reconnect
         if self.transport is not None:
             await self.transport.stop()
-        await self.sim.stop()
+            self.transport = None
 
     # ---- what people do ----------------------------------------------------------------
     async def post(self, room: str, sender: str, text: str, *, message_id: str | None = None,
@@ -94,9 +108,31 @@ class Community:
         return message_id
 
     async def wait(self, delta: timedelta) -> None:
-        """Advance the simulated clock and run what became due, as the scheduler would have."""
+        """Advance the simulated clock, running each job at every fire time on the way where it has work."""
+        target = self.clock.now() + delta
+        scan, digest = jobs(self.config, SHANGHAI)
+        while True:
+            now = self.clock.now()
+            due = self.app.next_due()
+            fires = [next_fire(digest, now)]
+            if due is not None:
+                fires.append(first_fire_at_or_after(scan, max(due, now + TICK)))
+            when = min(fires)
+            if when > target:
+                break
+            self.clock.set(when)
+            await self.app.tick()
+        self.clock.set(target)
+
+    async def wait_until(self, moment) -> None:  # noqa: ANN001
+        await self.wait(moment - self.clock.now())
+
+    async def offline(self, delta: timedelta) -> None:
+        """The bot stops, time passes, and it starts again on the same database (a restart over night)."""
+        await self._stop_bot()
         self.clock.advance(delta)
-        await self.app.tick()
+        self.app = self._new_app()
+        await self._start_bot()
 
     def rename(self, contact_id: str, name: str) -> None:
         self.sim.rename(contact_id, name)
@@ -109,6 +145,8 @@ class Community:
                 await self.dm(step.dm, step.text, message_id=step.id, kind=step.kind)
             elif step.wait is not None:
                 await self.wait(step.delay)
+            elif step.offline is not None:
+                await self.offline(step.offline_for)
             elif step.rename is not None:
                 self.rename(step.rename, step.to)
 
