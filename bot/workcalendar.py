@@ -129,6 +129,5 @@ class WorkCalendar:
         return self.add_working_time(start, self.working_time_between(start, deadline) * fraction)
 
     def working_days_late(self, deadline: datetime, now: datetime) -> int:
-        """Whole working days (started ones count) between a missed deadline and now."""
-        late = self.working_time_between(deadline, now)
-        return int(-(-late // DAY)) if late > timedelta(0) else 0
+        """Whole working days between a missed deadline and now (0: late by less than a working day)."""
+        return self.working_time_between(deadline, now) // DAY

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import and_, case, func, or_
 from sqlmodel import Session, col, select
 
-from storage.models import Ticket, TicketEvent, TicketStatus
+from storage.models import Notice, Ticket, TicketEvent, TicketStatus
 from storage.tickets import OPEN_STATUSES
 
 S = TicketStatus
@@ -107,8 +107,10 @@ def activity(*, session: Session, since: datetime, until: datetime) -> Activity:
         select(TicketEvent.kind, func.count(TicketEvent.id))
         .where(TicketEvent.at >= since, TicketEvent.at < until, col(TicketEvent.kind).in_(("accepted", "resolved")))
         .group_by(TicketEvent.kind)).all())
-    overdue = session.exec(select(func.count(Ticket.id)).where(
-        col(Ticket.status).in_(OPEN_STATUSES), Ticket.due_at >= since, Ticket.due_at < until)).one()
+    # breaches are the first escalations, whatever happened to the ticket afterwards
+    overdue = session.exec(select(func.count(Notice.id)).where(
+        Notice.kind == "escalate", col(Notice.key).startswith("escalate1:"), Notice.scheduled_at >= since,
+        Notice.scheduled_at < until)).one()
     return Activity(new=int(new), accepted=int(moves.get("accepted", 0)), resolved=int(moves.get("resolved", 0)),
                     became_overdue=int(overdue))
 

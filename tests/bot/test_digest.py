@@ -76,6 +76,8 @@ def test_digest_schedule_over_a_week(play, engine):
         times = [local(s) for s in digests(c)]
         # Tue-Fri and Monday; no digest on Saturday or Sunday
         assert times == [at(f"2026-11-{d}T08:00:00") for d in (24, 25, 26, 27, 30)]
+        wednesday = digests(c)[1].text  # covers Tuesday, when the unaccepted ticket breached its deadline
+        assert "新超时1件" in wednesday and "新超时0件" in digests(c)[0].text
         monday = digests(c)[-1].text
         assert "11月27日—11月29日" in monday  # Monday's digest covers Friday to Sunday
         weekly = [s for s in c.sent(to="wxid_lishuji") if "周会审" in s.text]
