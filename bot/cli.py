@@ -138,6 +138,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
         jieba.setLogLevel(logging.WARNING)
         return run_bench(sys.stdout, [sys.executable, "-m", "bot.cli"])
+    if args.what == "digest":
+        from bot.bench_digest import bench_digest
+
+        return bench_digest(config=_config(args.config), tickets=args.tickets, pg_url=args.pg, rounds=args.rounds,
+                            out=sys.stdout)
     from bot.bench import bench_e2e
 
     config = _config(args.config)
@@ -192,9 +197,12 @@ def build_parser() -> argparse.ArgumentParser:
     digest.set_defaults(func=cmd_digest)
 
     bench = sub.add_parser("bench", help="基准测试，结果并排打印比值")
-    bench.add_argument("what", choices=["e2e", "classify"])
+    bench.add_argument("what", choices=["e2e", "classify", "digest"])
     bench.add_argument("--config")
     bench.add_argument("--messages", type=int, default=300)
+    bench.add_argument("--tickets", type=int, default=100_000, help="digest: tickets to build")
+    bench.add_argument("--rounds", type=int, default=5, help="digest: interleaved rounds")
+    bench.add_argument("--pg", help="digest: also run on this PostgreSQL URL (in a throwaway schema)")
     bench.set_defaults(func=cmd_bench)
     return parser
 

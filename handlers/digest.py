@@ -81,16 +81,21 @@ def render_daily(*, session: Session, config: Config, calendar: WorkCalendar, pe
                          f"{texts.STATUS_NAMES[t.status]}，{f'超时{days}个工作日' if days else '超时不足1个工作日'}")
         if count > len(late_tickets):
             lines.append(f"  ……另有{count - len(late_tickets)}件，发送“待办”查看全部")
-    spots = kpi.hot_spots(session=session, since=now - timedelta(days=config.digest.hot_spot_days), until=now,
-                          min_reports=config.digest.hot_spot_reports)
+    total, spots = kpi.hot_spots(session=session, since=now - timedelta(days=config.digest.hot_spot_days), until=now,
+                                 min_reports=config.digest.hot_spot_reports)
     if spots:
-        lines.append(f"热点（{config.digest.hot_spot_days}天内同一地点同类问题≥{config.digest.hot_spot_reports}次，建议主动治理）：")
-        lines += [f"  {s.building} {s.category_name} {s.reports}次（{' '.join(f'#{i}' for i in s.tickets)}）"
-                  for s in spots]
+        lines.append(f"热点{total}处（{config.digest.hot_spot_days}天内同一地点同类问题≥{config.digest.hot_spot_reports}次，"
+                     f"建议主动治理）{'，前' + str(len(spots)) + '处' if total > len(spots) else ''}：")
+        lines += [f"  {s.building} {s.category_name} {s.reports}次（{_ticket_list(s.tickets)}）" for s in spots]
     since = period.end - timedelta(days=config.digest.kpi_days)
     numbers = kpi.kpis(session=session, since=since, until=period.end, now=now)
     lines.append(f"近{config.digest.kpi_days}天指标（{numbers.tickets}件）：{format_rates(numbers)}")
     return "\n".join(lines)
+
+
+def _ticket_list(ids: list[int], shown: int = 8) -> str:
+    listed = " ".join(f"#{i}" for i in ids[:shown])
+    return listed + (f" 等{len(ids)}件" if len(ids) > shown else "")
 
 
 def format_rates(numbers: kpi.Kpis) -> str:

@@ -137,20 +137,27 @@ class HotSpot:
     tickets: list[int] = field(default_factory=list)
 
 
-def hot_spots(*, session: Session, since: datetime, until: datetime, min_reports: int) -> list[HotSpot]:
-    """The same building and category reported `min_reports` times or more (a repeat report counts too)."""
+def hot_spots(*, session: Session, since: datetime, until: datetime, min_reports: int,
+              limit: int = 10) -> tuple[int, list[HotSpot]]:
+    """The same building and category reported `min_reports` times or more (a repeat report counts too).
+
+    Returns how many there are and the `limit` most reported, with their ticket numbers.
+    """
     reports = func.sum(1 + Ticket.follower_count)
+    window = (Ticket.created_at >= since, Ticket.created_at < until, col(Ticket.building).is_not(None))
     query = (select(Ticket.building, Ticket.category, func.min(Ticket.category_name), reports)
-             .where(Ticket.created_at >= since, Ticket.created_at < until, col(Ticket.building).is_not(None))
-             .group_by(Ticket.building, Ticket.category)
-             .having(reports >= min_reports)
-             .order_by(reports.desc(), Ticket.building))
-    spots = [HotSpot(b, c, name, int(n)) for b, c, name, n in session.exec(query)]
-    for spot in spots:
-        spot.tickets = list(session.exec(select(Ticket.id).where(
-            Ticket.building == spot.building, Ticket.category == spot.category,
-            Ticket.created_at >= since, Ticket.created_at < until).order_by(Ticket.id)))
-    return spots
+             .where(*window).group_by(Ticket.building, Ticket.category).having(reports >= min_reports)
+             .order_by(reports.desc(), Ticket.building, Ticket.category))
+    found = [HotSpot(b, c, name, int(n)) for b, c, name, n in session.exec(query)]
+    spots = {(s.building, s.category): s for s in found[:limit]}
+    if spots:
+        ids = select(Ticket.building, Ticket.category, Ticket.id).where(
+            *window, col(Ticket.building).in_({b for b, _ in spots}), col(Ticket.category).in_({c for _, c in spots}))
+        for building, category, ticket_id in session.exec(ids.order_by(Ticket.id)):
+            spot = spots.get((building, category))
+            if spot is not None:
+                spot.tickets.append(ticket_id)
+    return len(found), list(spots.values())
 
 
 def daily_counts(*, session: Session, since: datetime, until: datetime, tz) -> dict[str, dict]:  # noqa: ANN001

@@ -98,7 +98,7 @@ class TicketEvent(SQLModel, table=True):
     ticket_id: int = Field(foreign_key="ticket.id", index=True)
     kind: str          # created | assigned | accepted | resolved | closed | transferred | returned | ...
     actor_id: str      # WeChat contact id, staff id, or "mulin" for the bot itself
-    at: datetime = _time(nullable=False)
+    at: datetime = _time(nullable=False, index=True)
     note: str | None = Field(default=None, sa_column=Column(Text))
     from_status: str | None = None
     to_status: str | None = None

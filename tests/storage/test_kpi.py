@@ -68,11 +68,12 @@ def test_no_tickets_means_no_rate_rather_than_zero(engine):
 
 def test_hot_spot_counts_repeat_reports_and_ignores_old_and_other_categories(filled):
     with new_session(filled) as session:
-        spots = kpi.hot_spots(session=session, since=NOW - timedelta(days=7), until=NOW, min_reports=3)
+        total, spots = kpi.hot_spots(session=session, since=NOW - timedelta(days=7), until=NOW, min_reports=3)
         none = kpi.hot_spots(session=session, since=NOW - timedelta(days=7), until=NOW, min_reports=5)
     # tickets 1, 2, 3 (+1 follower) are drainage at A2 in the week; 4 is lighting; 6 is too old
+    assert total == 1
     assert [(s.building, s.category, s.reports, s.tickets) for s in spots] == [("A2", "drainage", 4, [1, 2, 3])]
-    assert none == []
+    assert none == (0, [])
 
 
 def test_overdue_lists_open_tickets_past_their_deadline_most_overdue_first(filled):
@@ -84,3 +85,9 @@ def test_overdue_lists_open_tickets_past_their_deadline_most_overdue_first(fille
         session.commit()
         total, rows = kpi.overdue(session=session, now=NOW)
     assert total == 2 and [t.id for t in rows] == [4, 3]  # 5 is resolved, so not overdue
+
+
+def test_hot_spots_are_capped_but_counted(filled):
+    with new_session(filled) as session:
+        total, spots = kpi.hot_spots(session=session, since=NOW - timedelta(days=7), until=NOW, min_reports=1, limit=1)
+    assert total == 2 and [(s.category, s.tickets) for s in spots] == [("drainage", [1, 2, 3])]
