@@ -9,8 +9,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
+from bot.clock import SHANGHAI
 from bot.config import Config
 from bot.pacing import CAP, History, Pacer, Pending, Plan, Send
+from bot.workcalendar import WorkCalendar
 from bot.types import Incoming, Sender
 from handlers.context import Ctx, Deps
 from handlers.dispatcher import Dispatcher, build_dispatcher
@@ -19,7 +21,7 @@ from storage import inbox, outbox
 from storage.db import init_db, new_session
 from storage.models import OutboxMessage, Ticket, TicketEvent
 from storage.staff import StaffDirectory, seed_bindings
-from storage.tickets import events_after
+from storage.tickets import events_after, next_due
 
 log = logging.getLogger("mulin.app")
 
@@ -39,7 +41,8 @@ class App:
         self.engine = engine
         self.clock = clock
         self.directory = StaffDirectory()
-        self.deps = Deps(config=config, classifier=classifier, directory=self.directory)
+        self.calendar = WorkCalendar(tz=SHANGHAI, holidays=config.calendar.holidays, workdays=config.calendar.workdays)
+        self.deps = Deps(config=config, classifier=classifier, directory=self.directory, calendar=self.calendar)
         self.dispatcher = dispatcher or build_dispatcher()
         self.sender = sender
         self.ticket_observers: list[TicketObserver] = []
@@ -81,6 +84,7 @@ class App:
         self._worker = asyncio.create_task(self._work(), name="mulin-dispatch")
         self._sender = asyncio.create_task(self._send_loop(), name="mulin-send")
         await self.retry_unfinished()
+        await self.tick()  # after downtime: what fell due meanwhile, and the latest missed digest, once
 
     async def stop(self) -> None:
         for task in (self._worker, self._sender):
@@ -160,7 +164,7 @@ class App:
         await self.flush_outbox()
 
     async def tick(self) -> int:
-        """Run every sweep for the clock's `now` (the scheduler and the simulator's waits call this)."""
+        """Run every sweep for the clock's `now` (the scheduler's jobs and the simulator's waits call this)."""
         now = self.clock.now()
         done = 0
         with new_session(self.engine) as session:
@@ -178,6 +182,11 @@ class App:
         if self._outbox_dirty:
             await self.flush_outbox()
         return done
+
+    def next_due(self) -> datetime | None:
+        """The earliest moment a sweep has ticket work (digests follow their own trigger)."""
+        with new_session(self.engine) as session:
+            return next_due(session=session)
 
     def _emit_ticket_events(self, session) -> None:  # noqa: ANN001
         for event in events_after(session=session, last_id=self._last_event_id):

@@ -121,6 +121,15 @@ def cmd_staff_invite(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_digest(args: argparse.Namespace) -> int:
+    from bot.config import database_url
+    from bot.digest_cli import print_digest
+
+    config = _config(args.config)
+    return print_digest(config=config, database_url=database_url(config), day=args.date, weekly=args.weekly,
+                        png=args.png, out=sys.stdout)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     if args.what == "classify":
         import jieba
@@ -129,6 +138,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
         jieba.setLogLevel(logging.WARNING)
         return run_bench(sys.stdout, [sys.executable, "-m", "bot.cli"])
+    if args.what == "digest":
+        from bot.bench_digest import bench_digest
+
+        return bench_digest(config=_config(args.config), tickets=args.tickets, pg_url=args.pg, rounds=args.rounds,
+                            out=sys.stdout)
     from bot.bench import bench_e2e
 
     config = _config(args.config)
@@ -175,10 +189,20 @@ def build_parser() -> argparse.ArgumentParser:
     invite.add_argument("--config")
     invite.set_defaults(func=cmd_staff_invite)
 
+    digest = sub.add_parser("digest", help="打印民情日报（或 --weekly 周会审），供运维查看")
+    digest.add_argument("--config")
+    digest.add_argument("--date", help="YYYY-MM-DD: the digest as sent that morning (default: today)")
+    digest.add_argument("--weekly", action="store_true", help="the weekly review of the 7 days before --date")
+    digest.add_argument("--png", help="also write the weekly trend chart to this PNG file")
+    digest.set_defaults(func=cmd_digest)
+
     bench = sub.add_parser("bench", help="基准测试，结果并排打印比值")
-    bench.add_argument("what", choices=["e2e", "classify"])
+    bench.add_argument("what", choices=["e2e", "classify", "digest"])
     bench.add_argument("--config")
     bench.add_argument("--messages", type=int, default=300)
+    bench.add_argument("--tickets", type=int, default=100_000, help="digest: tickets to build")
+    bench.add_argument("--rounds", type=int, default=5, help="digest: interleaved rounds")
+    bench.add_argument("--pg", help="digest: also run on this PostgreSQL URL (in a throwaway schema)")
     bench.set_defaults(func=cmd_bench)
     return parser
 

@@ -164,6 +164,8 @@ class Pacer:
                 if len(merged) >= self.policy.merge_max or row.created_at - head.created_at > self.merge_window:
                     break
                 merged.append(row)
+            if len(eligible) > len(merged):  # the rest of this chat goes one interval after this message
+                waits.append(Wait(conversation, now + interval, INTERVAL, eligible[len(merged)].id))
             ready.append(Batch(conversation, head.is_room, tuple(r.id for r in merged),
                                urgent=any(r.urgent for r in merged), reply=any(r.reply for r in merged)))
 

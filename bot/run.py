@@ -7,9 +7,10 @@ import signal
 import sys
 
 from bot.app import App
-from bot.clock import SystemClock
+from bot.clock import SHANGHAI, SystemClock
 from bot.config import Config
 from bot.exitcodes import EXIT_DATABASE, EXIT_GATEWAY
+from bot.schedule import start_scheduler
 from storage.db import DatabaseError, make_engine, mask_url
 
 log = logging.getLogger("mulin.run")
@@ -35,6 +36,7 @@ async def serve(*, config: Config, endpoint: str, token: str, database_url: str,
         return EXIT_GATEWAY
     print(f"睦邻已连接 {endpoint}（账号 {transport.self_id}），数据库 {mask_url(database_url)}；Ctrl+C 退出。", flush=True)
     await app.start()
+    scheduler = start_scheduler(config, SHANGHAI, app.tick)  # due-scan each minute, digest at its time
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -44,10 +46,10 @@ async def serve(*, config: Config, endpoint: str, token: str, database_url: str,
             try:
                 await asyncio.wait_for(stop.wait(), OUTBOX_RETRY_SECONDS)
             except asyncio.TimeoutError:
-                await app.tick()
                 await app.retry_unfinished()  # messages that failed are retried, then parked
                 await app.flush_outbox()  # retries sends that failed earlier
     finally:
+        scheduler.shutdown(wait=False)
         await app.stop()
         await transport.stop()
         engine.dispose()

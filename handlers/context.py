@@ -9,12 +9,14 @@ from sqlmodel import Session
 
 from bot.types import Incoming, Outgoing
 from handlers import texts
-from storage.models import Ticket
+from storage.models import Ticket, TicketEvent
 from storage.outbox import enqueue
 from storage.staff import StaffDirectory
+from storage.tickets import transition
 
 if TYPE_CHECKING:
     from bot.config import Config, Staff
+    from bot.workcalendar import WorkCalendar
     from classifier import Classifier
 
 
@@ -23,6 +25,7 @@ class Deps:
     config: "Config"
     classifier: "Classifier"
     directory: StaffDirectory
+    calendar: "WorkCalendar"
 
 
 @dataclass
@@ -38,6 +41,16 @@ class Ctx:
     @property
     def config(self) -> "Config":
         return self.deps.config
+
+    def transition(self, ticket: Ticket, action: str, *, actor_id: str, note: str | None = None,
+                   assignee_staff_id: str | None = None, grid_id: str | None = None) -> TicketEvent:
+        """Change the ticket's status (refused with a reason if not allowed) and move its deadlines with it."""
+        from handlers import deadlines
+
+        event = transition(session=self.session, ticket=ticket, action=action, actor_id=actor_id, now=self.now,
+                           note=note, assignee_staff_id=assignee_staff_id, grid_id=grid_id)
+        deadlines.apply(self, ticket, action)
+        return event
 
     def reply(self, text: str, *, mention: bool = True) -> None:
         """Answer where the message came from; in a group, masked and @-mentioning the sender."""

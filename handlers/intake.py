@@ -18,7 +18,7 @@ from handlers.context import Ctx
 from handlers.routing import Route, route
 from handlers.status import tell_reporters
 from storage.models import Ticket
-from storage.tickets import (add_follower, create_ticket, open_candidates, transition, waiting_for_place)
+from storage.tickets import add_follower, create_ticket, open_candidates, waiting_for_place
 
 if TYPE_CHECKING:
     from classifier import Classification
@@ -64,8 +64,8 @@ class PlaceReply:
             ticket.building, ticket.unit, ticket.room_no, ticket.location_raw = loc.building, loc.unit, loc.room, loc.raw
         else:
             ticket.location_raw = ctx.msg.text.strip()
-        transition(session=ctx.session, ticket=ticket, action="located", actor_id=ctx.msg.sender_id, now=ctx.now,
-                   note=ctx.msg.text)
+        ctx.transition(ticket, "located", actor_id=ctx.msg.sender_id,
+                       note=ctx.msg.text)
         ctx.ticket_id = ticket.id
         dispatch_ticket(ctx, ticket)
 
@@ -154,8 +154,8 @@ def join(ctx: Ctx, ticket: Ticket) -> None:
                          message_id=ctx.msg.id, now=ctx.now)
     if added:
         ticket.follower_count += 1
-    transition(session=ctx.session, ticket=ticket, action="merged", actor_id=ctx.msg.sender_id, now=ctx.now,
-               note=f"{ctx.msg.sender_name}：{ctx.msg.text}")
+    ctx.transition(ticket, "merged", actor_id=ctx.msg.sender_id,
+                   note=f"{ctx.msg.sender_name}：{ctx.msg.text}")
     if not added:
         ctx.reply(texts.already_reported(ticket))
         return
@@ -167,8 +167,8 @@ def join(ctx: Ctx, ticket: Ticket) -> None:
 
 def assign(ctx: Ctx, ticket: Ticket, found: Route, *, actor_id: str, note: str | None = None,
            action: str = "assigned") -> None:
-    transition(session=ctx.session, ticket=ticket, action=action, actor_id=actor_id, now=ctx.now,
-               note=note, assignee_staff_id=found.worker.id, grid_id=found.grid.id if found.grid else None)
+    ctx.transition(ticket, action, actor_id=actor_id,
+                   note=note, assignee_staff_id=found.worker.id, grid_id=found.grid.id if found.grid else None)
     if found.worker_wechat_id:
         ctx.say_private(found.worker_wechat_id, texts.worker_new_ticket(ticket, note=note if action != "assigned" else None),
                         ticket_id=ticket.id)

@@ -49,6 +49,7 @@ def test_waiting_replies_to_one_chat_within_the_window_become_one_message():
     rows = [row(i, G1, NOON + i * 3 * S) for i in range(1, 5)] + [row(9, G1, NOON + 30 * S)]
     plan = pacer(merge_max=3).plan(NOON + 40 * S, rows, History())
     assert [b.ids for b in plan.batches] == [(1, 2, 3)]  # merge_max; row 9 is outside the 10 s window anyway
+    assert [(w.row_id, w.until, w.reason) for w in plan.waits] == [(4, NOON + 43 * S, INTERVAL)]
     plan = pacer().plan(NOON + 40 * S, rows, History())
     assert [b.ids for b in plan.batches] == [(1, 2, 3, 4)]
 
