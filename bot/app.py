@@ -8,6 +8,7 @@ from typing import Callable, Iterable, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from bot.clock import SHANGHAI
 from bot.config import Config
@@ -72,7 +73,7 @@ class App:
             self._last_event_id = last[-1].id if last else 0
             self._recover_in_flight(session)
 
-    def _recover_in_flight(self, session) -> None:  # noqa: ANN001
+    def _recover_in_flight(self, session: Session) -> None:
         """A row left SENDING may have reached WeChat before the crash; the gateway cannot tell, so send again."""
         rows = outbox.recover_in_flight(session=session)
         for row in rows:
@@ -102,7 +103,7 @@ class App:
         self._queue.put_nowait(msg)
 
     def wait_processed(self, message_id: str) -> asyncio.Future[None]:
-        """For the simulator and tests: resolves when the message is handled and its replies sent."""
+        """For the simulator and tests: resolves when the message is handled and what pacing allows now is sent."""
         return self._waiters.setdefault(message_id, asyncio.get_running_loop().create_future())
 
     async def _work(self) -> None:
@@ -231,7 +232,7 @@ class App:
         self._send_wake.set()
         return sent
 
-    async def _send(self, session, rows: list[OutboxMessage], at: datetime) -> tuple[bool, datetime | None]:  # noqa: ANN001
+    async def _send(self, session: Session, rows: list[OutboxMessage], at: datetime) -> tuple[bool, datetime | None]:
         """Deliver one (possibly merged) message: (True, None), or (False, when to retry; None: given up)."""
         ids = [row.id for row in rows]
         outbox.claim(session=session, ids=ids, now=at)  # committed first: a crash now leaves it SENDING
@@ -252,7 +253,7 @@ class App:
         outbox.mark_sent(session=session, ids=ids, gateway_message_id=gateway_id)
         return True, None
 
-    def _history(self, session, now: datetime) -> History:  # noqa: ANN001
+    def _history(self, session: Session, now: datetime) -> History:
         recent = tuple(Send(room or to, room is not None, at) for room, to, at in
                        outbox.recent_sends(session=session, since=self.pacer.recent_since(now)))
         return History(recent=recent, today=outbox.group_sends_since(session=session, since=self.pacer.day_start(now)))
