@@ -41,7 +41,7 @@ def print_digest(*, config: Config, database_url: str, day: str | None, weekly: 
             if png:
                 days = kpi.daily_counts(session=session, since=week.start, until=week.end, tz=SHANGHAI)
                 first = week.start.astimezone(SHANGHAI).date()
-                weekly_png(Path(png), first_day=first, days=days, title=f"{first} .. {first + timedelta(days=6)}")
+                Path(png).write_bytes(weekly_png(first_day=first, days=days, title=f"{first} .. {first + timedelta(days=6)}"))
         else:
             text = render_daily(session=session, config=config, calendar=calendar,
                                 period=Period(start=end - timedelta(days=1), end=end), now=now)

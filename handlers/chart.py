@@ -1,11 +1,11 @@
 """The weekly review's trend chart as a PNG (matplotlib, headless). Labels are ASCII: no CJK font is assumed."""
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
-from pathlib import Path
 
 
-def weekly_png(path: Path, *, first_day: date, days: dict[str, dict], title: str) -> Path:
+def weekly_png(*, first_day: date, days: dict[str, dict], title: str) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -24,7 +24,7 @@ def weekly_png(path: Path, *, first_day: date, days: dict[str, dict], title: str
     axes.legend(loc="upper right")
     axes.yaxis.get_major_locator().set_params(integer=True)
     figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, format="png")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
     plt.close(figure)
-    return path
+    return buffer.getvalue()

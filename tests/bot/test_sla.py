@@ -109,3 +109,26 @@ def test_return_is_refused_after_two_working_days(play):
         await c.dm("wxid_wangfang", "退回 1 不归我管")
         assert "超过退回时限" in c.sent(to="wxid_wangfang")[-1].text
     play(story)
+
+
+def test_chain_goes_to_the_street_one_working_day_after_the_secretary(play, config):
+    from pathlib import Path
+
+    from bot.config import parse_config
+
+    text = Path("config.yaml").read_text(encoding="utf-8")
+    text = text.replace("  - {id: lishuji, name: 李书记, role: secretary, wechat_id: wxid_lishuji}",
+                        "  - {id: lishuji, name: 李书记, role: secretary, wechat_id: wxid_lishuji}\n"
+                        "  - {id: jiedao, name: 街道张主任, role: street, wechat_id: wxid_stranger}")
+    text = text.replace("  escalation: []", "  escalation: [{name: 社区书记, staff: [lishuji]}, {name: 街道, staff: [jiedao]}]")
+    street = parse_config(text)
+
+    async def story(c: Community):
+        await c.post(ROOM, "wxid_zhang", "A1楼道灯不亮了，晚上上楼看不见")  # Fri 20 Nov 14:59:01
+        await c.wait_until(at("2026-11-25T12:00:00"))
+        assert [sent_at(s) for s in tagged(c, "wxid_lishuji", "超时督办·社区书记")] == [at("2026-11-23T15:00:00")]
+        street_notes = tagged(c, "wxid_stranger", "超时督办·街道")
+        assert [sent_at(s) for s in street_notes] == [at("2026-11-24T15:00:00")]
+        assert "已超时1个工作日" in street_notes[0].text
+        assert len([s for s in c.sent(room=ROOM) if "督办" in s.text]) == 1  # the reporter hears once
+    play(story, start=at("2026-11-20T14:59:00"), config_=street)
