@@ -52,6 +52,7 @@ class Classifier:
                     else:
                         self._postings.setdefault(word, []).append((pattern, 1 << i, full))
         self._prefilter = _any_word_regex(self._trigger_words())
+        self._hopeless = 1.0 / (1.0 + math.exp(-(math.log(URGENT_FLOOR / (1 - URGENT_FLOOR)) - VOTE_MAX)))
         # Hard blockers decided by prefix alone ("【通知】…", "[文件]…") need no tokenising: notices are long.
         self._prefix_blocks = [(b.prefixes, b.kind) for b in rules.blockers if b.prefixes and not b.soft and not b.unless]
         self._owner = {k.pattern: c.code for c in rules.categories for k in (*c.keywords, *c.context)}
@@ -75,9 +76,10 @@ class Classifier:
             if head.startswith(prefixes):
                 return self._not_request(0.95, f"block:{kind}")
         features = char_features(norm)
-        p_request = self.request_model.probabilities(features)[1]
-        # Without a trigger word no rule can vote for a request, so the model alone decides: skip tokenising.
-        if p_request < 0.5 and not self._prefilter.search(norm):
+        p_request = self.request_model.yes_probability(features)
+        # Skip tokenising when no rule vote could lift the model to a request: without a trigger word no rule
+        # votes for one at all, and even the strongest vote cannot lift a model probability below _hopeless.
+        if p_request < self._hopeless or (p_request < 0.5 and not self._prefilter.search(norm)):
             return self._not_request(round(1.0 - p_request, 2), f"model:request {p_request:.2f}")
         return _Message(self, norm, features, p_request).decide()
 
@@ -213,10 +215,11 @@ class _Message:
             vote = min(VOTE_MAX, VOTE_PER_POINT * (evidence - r.min_score + 1))
         else:
             vote = VOTE_AGAINST
-        reason = next((u.reason for u in r.urgent if any(p in present and self.hit(p) for p in u.patterns)
-                       and not any(p in present and self.hit(p) for p in u.unless)), None)
         p = min(max(self.p_request, 1e-6), 1 - 1e-6)
         p_request = 1.0 / (1.0 + math.exp(-(math.log(p / (1 - p)) + vote)))
+        reason = None if p_request < URGENT_FLOOR else next(
+            (u.reason for u in r.urgent if any(p in present and self.hit(p) for p in u.patterns)
+             and not any(p in present and self.hit(p) for p in u.unless)), None)
         self.matched.append(f"model:request {self.p_request:.2f}, with rules {p_request:.2f}")
         # present danger is filed even when the wording leans towards chatter, but not when it clearly is chatter
         if p_request < (URGENT_FLOOR if reason else 0.5):

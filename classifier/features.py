@@ -10,19 +10,13 @@ _DIGIT = re.compile(r"\d+")
 _BREAK = re.compile(r"[\W_]+")
 
 
-def char_features(norm: str) -> list[str]:
-    """Character unigrams, bigrams and trigrams of the normalised text, with ^/$ marking its ends; digits folded."""
+def char_features(norm: str) -> set[str]:
+    """Character unigrams, bigrams and trigrams of the normalised text, with ^/$ marking its ends; digits folded.
+    A set: training sorts it, so the summation order (and the model file) is the same in every process."""
     text = "^" + _BREAK.sub(" ", _DIGIT.sub("0", norm[:FEATURE_CHARS].lower())).strip() + "$"
     grams = {text[i:i + 2] for i in range(len(text) - 1)}
     grams.update(text[i:i + 3] for i in range(len(text) - 2))
     grams.update(text[1:-1])
     grams.discard(" ")
-    return sorted(grams)
+    return grams
 
-
-def token_features(tokens: list[str]) -> list[str]:
-    """jieba words and adjacent word pairs, prefixed so they never collide with character n-grams."""
-    words = [t for t in tokens if not t.isspace()][:FEATURE_CHARS]
-    feats = {"w:" + w for w in words if len(w) > 1}
-    feats.update(f"p:{a}_{b}" for a, b in zip(words, words[1:]))
-    return sorted(feats)

@@ -11,33 +11,34 @@ class LinearModel:
         self.labels = labels
         self.bias = bias
         self.weights = weights
+        self._diff: dict[str, float] | None = None
 
-    def logits(self, features: list[str]) -> list[float]:
+    def logits(self, features) -> list[float]:
         """Bias plus each present feature's weights, the features scaled by 1/sqrt(n) so long texts do not shout."""
-        out = list(self.bias)
-        known = [self.weights[f] for f in features if f in self.weights]
+        weights = self.weights
+        known = [weights[f] for f in features if f in weights]
         if not known:
-            return out
+            return list(self.bias)
         scale = 1.0 / math.sqrt(len(features))
-        n = len(out)
-        for row in known:
-            for k in range(n):
-                out[k] += row[k] * scale
-        return out
+        return [b + sum(column) * scale for b, column in zip(self.bias, zip(*known))]
 
-    def probabilities(self, features: list[str]) -> list[float]:
+    def probabilities(self, features) -> list[float]:
         return softmax(self.logits(features))
 
-    def top_features(self, features: list[str], label: int, n: int = 3) -> list[tuple[str, float]]:
-        """The features that pushed hardest towards `label` (relative to the mean of the others)."""
-        pushes = []
-        for f in features:
-            row = self.weights.get(f)
-            if row is not None:
-                others = (sum(row) - row[label]) / max(1, len(row) - 1)
-                pushes.append((row[label] - others, f))
-        pushes.sort(reverse=True)
-        return [(f, w) for w, f in pushes[:n] if w > 0]
+    def top_features(self, features, label: int, n: int = 3) -> list[tuple[str, float]]:
+        """The present features with the largest positive weights for `label`."""
+        weights = self.weights
+        pushes = sorted(((weights[f][label], f) for f in features if f in weights), reverse=True)[:n]
+        return [(f, w) for w, f in pushes if w > 0]
+
+    def yes_probability(self, features) -> float:
+        """For a two-label model: P(label 1), from one weight difference per feature (half the work of logits)."""
+        if self._diff is None:
+            self._diff = {f: row[1] - row[0] for f, row in self.weights.items()}
+        diff = self._diff
+        known = [diff[f] for f in features if f in diff]
+        z = self.bias[1] - self.bias[0] + (sum(known) / math.sqrt(len(features)) if known else 0.0)
+        return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
 
     def to_json(self) -> dict:
         return {"labels": self.labels, "bias": self.bias, "weights": self.weights}

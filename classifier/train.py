@@ -23,7 +23,7 @@ DIGITS = 4
 
 
 def features_of(text: str) -> list[str]:
-    return char_features(normalise(text))
+    return sorted(char_features(normalise(text)))
 
 
 def read_records(paths: list[Path]) -> list[dict]:

@@ -61,4 +61,5 @@ def test_linear_model_round_trips_and_explains():
     model = LinearModel(["no", "yes"], [0.0, 0.0], {"坏": [-1.0, 1.0], "好": [1.0, -1.0]})
     again = LinearModel.from_json(json.loads(json.dumps(model.to_json())))
     assert again.probabilities(["坏", "了"])[1] > 0.5 > again.probabilities(["好"])[1]
-    assert again.top_features(["坏", "好"], 1) == [("坏", 2.0)]
+    assert again.top_features(["坏", "好"], 1) == [("坏", 1.0)]
+    assert abs(again.yes_probability(["坏", "了"]) - again.probabilities(["坏", "了"])[1]) < 1e-12
