@@ -1,8 +1,11 @@
-"""The Classifier: normalise, prefilter, tokenise, score rules, decide request/category/urgency/place."""
+"""The Classifier: normalise, model score, prefilter, tokenise, rules as votes and overrides, urgency, place."""
 from __future__ import annotations
 
+import math
 import re
 
+from classifier.features import char_features
+from classifier.linear import LinearModel, softmax
 from classifier.location import BuildingIndex, parse_location
 from classifier.model import Classification
 from classifier.patterns import Pattern, token_index
@@ -10,10 +13,25 @@ from classifier.rules import Rules
 from classifier.tokenize import make_tokenizer, normalise, user_words
 
 
+# How far the rules' verdict moves the request model's log-odds (per point of rule evidence above the
+# threshold, capped), and how much a rule point weighs against the category model's log-probability.
+# Hand-set from cross-validation (python -m classifier.crossval).
+VOTE_PER_POINT = 0.5
+VOTE_MAX = 3.0
+VOTE_AGAINST = -1.0
+SOFT_BLOCK_VOTE = -2.0
+RULE_POINT = 0.4
+URGENT_FLOOR = 0.2
+
+
 class Classifier:
-    def __init__(self, rules: Rules, buildings: BuildingIndex | None = None):
+    def __init__(self, rules: Rules, models: tuple[LinearModel, LinearModel], buildings: BuildingIndex | None = None):
         self.rules = rules
         self.buildings = buildings
+        self.request_model, self.category_model = models
+        # the category model's column for each rule category (None: a category added after training)
+        self._columns = [self.category_model.labels.index(c.code) if c.code in self.category_model.labels else None
+                         for c in rules.categories]
         self.thresholds = dict(rules.thresholds)
         self._names = {c.code: c.name for c in rules.categories}
         self._rule_words = rules.words()
@@ -34,6 +52,7 @@ class Classifier:
                     else:
                         self._postings.setdefault(word, []).append((pattern, 1 << i, full))
         self._prefilter = _any_word_regex(self._trigger_words())
+        self._hopeless = 1.0 / (1.0 + math.exp(-(math.log(URGENT_FLOOR / (1 - URGENT_FLOOR)) - VOTE_MAX)))
         # Hard blockers decided by prefix alone ("【通知】…", "[文件]…") need no tokenising: notices are long.
         self._prefix_blocks = [(b.prefixes, b.kind) for b in rules.blockers if b.prefixes and not b.soft and not b.unless]
         self._owner = {k.pattern: c.code for c in rules.categories for k in (*c.keywords, *c.context)}
@@ -50,13 +69,19 @@ class Classifier:
 
     def classify(self, text: str) -> Classification:
         norm = normalise(text)
-        if not self._prefilter.search(norm):
-            return self._not_request(0.99, "prefilter:no-trigger")  # skip tokenising most group traffic
         head = norm.lstrip()
+        if not head:
+            return self._not_request(1.0, "empty")
         for prefixes, kind in self._prefix_blocks:
             if head.startswith(prefixes):
-                return self._not_request(0.9, f"block:{kind}")
-        return _Message(self, norm).decide()
+                return self._not_request(0.95, f"block:{kind}")
+        features = char_features(norm)
+        p_request = self.request_model.yes_probability(features)
+        # Skip tokenising when no rule vote could lift the model to a request: without a trigger word no rule
+        # votes for one at all, and even the strongest vote cannot lift a model probability below _hopeless.
+        if p_request < self._hopeless or (p_request < 0.5 and not self._prefilter.search(norm)):
+            return self._not_request(round(1.0 - p_request, 2), f"model:request {p_request:.2f}")
+        return _Message(self, norm, features, p_request).decide()
 
     def _not_request(self, confidence: float, reason: str) -> Classification:
         return Classification(False, "other", self._names["other"], confidence, matched=[reason])
@@ -66,6 +91,7 @@ class Classifier:
         scoring pattern, its rarest part (by jieba frequency), since all parts must be present."""
         r = self.rules
         patterns: list[Pattern] = [w.pattern for w in r.cues if w.weight > 0]
+        patterns += [p for u in r.urgent for p in u.patterns]
         for c in r.categories:
             patterns += [k.pattern for k in c.keywords if k.weight > 0]
             patterns += [x.pattern for x in c.context if x.add > 0]
@@ -77,8 +103,10 @@ class Classifier:
 class _Message:
     """One classification in progress; keeps the tokens and the human-readable reasons."""
 
-    def __init__(self, clf: Classifier, norm: str):
+    def __init__(self, clf: Classifier, norm: str, features: list[str], p_request: float):
         self.clf, self.rules, self.norm = clf, clf.rules, norm
+        self.features, self.p_request = features, p_request
+        self.suppressed: set[str] = set()
         self.tokens = [t for t in clf._tok.lcut(norm, HMM=False) if not t.isspace()]
         self.index = token_index(self.tokens)
         self.matched: list[str] = []
@@ -160,15 +188,17 @@ class _Message:
                     suppressed = suppressed or rule.suppress
                     score += rule.add
                     self.matched.append(f"ctx:{rule.why}({cat.code},{'suppress' if rule.suppress else f'{rule.add:+d}'})")
-            if score > 0 and not suppressed:
-                scores[cat.code] = score
+            if suppressed:
+                self.suppressed.add(cat.code)
+            elif score:
+                scores[cat.code] = score  # negative too: "电梯口" speaks against the lift even with no lift word
         return scores
 
     def decide(self) -> Classification:
-        r = self.rules
+        r, clf = self.rules, self.clf
         kind, soft = self.blocked()
-        if kind is not None and not soft:  # a hard block decides alone; scoring would only fill `matched`
-            return Classification(False, "other", self.clf.category_name("other"), 0.9, matched=self.matched)
+        if kind is not None and not soft:  # a hard block (notice, resolved, ad...) decides alone
+            return Classification(False, "other", clf.category_name("other"), 0.95, matched=self.matched)
         scores = self.scores()
         cue = 0
         present = self.present
@@ -176,30 +206,57 @@ class _Message:
             if w.pattern in present and (words := self.hit(w.pattern, negatable=False)):  # cues already say "没人管" themselves
                 cue += w.weight
                 self.matched.append(f"cue:{words}({w.weight:+d})")
-        ranked = sorted(scores.values(), reverse=True)
-        problem, second = (ranked + [0, 0])[:2]
-        evidence = max(0, problem + cue)
-        if kind is not None and not (soft and evidence >= r.strong_score):
-            is_request = False
+        problem = max(0, max(scores.values(), default=0))
+        evidence = problem + cue
+        rules_say = (problem > 0 and evidence >= r.min_score) or cue >= r.cue_only_score
+        if kind is not None and not (rules_say and evidence >= r.strong_score):
+            vote = SOFT_BLOCK_VOTE
+        elif rules_say:
+            vote = min(VOTE_MAX, VOTE_PER_POINT * (evidence - r.min_score + 1))
         else:
-            is_request = (problem > 0 and evidence >= r.min_score) or cue >= r.cue_only_score
-        certainty = evidence / (evidence + r.min_score) if evidence else 0.0
-        if not is_request:
-            confidence = 0.9 if kind else 1.0 - certainty
-            return Classification(False, "other", self.clf.category_name("other"), round(confidence, 2),
+            vote = VOTE_AGAINST
+        p = min(max(self.p_request, 1e-6), 1 - 1e-6)
+        p_request = 1.0 / (1.0 + math.exp(-(math.log(p / (1 - p)) + vote)))
+        reason = None if p_request < URGENT_FLOOR else next(
+            (u.reason for u in r.urgent if any(p in present and self.hit(p) for p in u.patterns)
+             and not any(p in present and self.hit(p) for p in u.unless)), None)
+        self.matched.append(f"model:request {self.p_request:.2f}, with rules {p_request:.2f}")
+        # present danger is filed even when the wording leans towards chatter, but not when it clearly is chatter
+        if p_request < (URGENT_FLOOR if reason else 0.5):
+            return Classification(False, "other", clf.category_name("other"), round(1.0 - p_request, 2),
                                   matched=self.matched)
-        code = max(scores, key=scores.get) if scores else "other"  # ties go to the category listed first
-        margin = (problem - second) / problem if problem else 0.0
-        confidence = certainty * (0.6 + 0.4 * margin)
-        reason = next((u.reason for u in r.urgent if any(p in present and self.hit(p) for p in u.patterns)
-                       and not any(p in present and self.hit(p) for p in u.unless)), None)
         if reason:
             self.matched.append(f"urgent:{reason}")
-        location = parse_location(self.norm, self.clf.buildings)
+        code, p_category = self.category(scores)
+        location = parse_location(self.norm, clf.buildings)
         if location is not None and location.building:
             self.matched.append(f"place:{location.building}")
-        return Classification(True, code, self.clf.category_name(code), round(confidence, 2),
+        confidence = max(p_request, 0.5 if reason else 0.0) * p_category
+        return Classification(True, code, clf.category_name(code), round(confidence, 2),
                               reason is not None, reason, location, self.matched)
+
+    def category(self, scores: dict[str, int]) -> tuple[str, float]:
+        """Category model log-probabilities plus RULE_POINT per rule point; context suppression removes a category.
+        A category added to the rules after training competes on rule points alone (the model's best log-prob)."""
+        clf = self.clf
+        model = clf.category_model
+        probs = model.probabilities(self.features)
+        unseen = math.log(max(probs))
+        combined = []
+        for cat, col in zip(self.rules.categories, clf._columns):
+            if cat.code in self.suppressed:
+                combined.append(-math.inf)
+            else:
+                combined.append((math.log(max(probs[col], 1e-9)) if col is not None else unseen)
+                                + RULE_POINT * scores.get(cat.code, 0))
+        final = softmax(combined)
+        best = max(range(len(final)), key=final.__getitem__)
+        code = self.rules.categories[best].code
+        col = clf._columns[best]
+        if col is not None:
+            top = ",".join(f for f, _ in model.top_features(self.features, col))
+            self.matched.append(f"model:category {code} {probs[col]:.2f} ({top})")
+        return code, final[best]
 
 
 def _word_at(token: str, part: frozenset[str]) -> str:

@@ -1,0 +1,61 @@
+"""A trained softmax (multinomial logistic) model over sparse binary features, stored as JSON."""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+
+class LinearModel:
+    def __init__(self, labels: list[str], bias: list[float], weights: dict[str, list[float]]):
+        self.labels = labels
+        self.bias = bias
+        self.weights = weights
+        self._diff: dict[str, float] | None = None
+
+    def logits(self, features) -> list[float]:
+        """Bias plus each present feature's weights, the features scaled by 1/sqrt(n) so long texts do not shout."""
+        weights = self.weights
+        known = [weights[f] for f in features if f in weights]
+        if not known:
+            return list(self.bias)
+        scale = 1.0 / math.sqrt(len(features))
+        return [b + sum(column) * scale for b, column in zip(self.bias, zip(*known))]
+
+    def probabilities(self, features) -> list[float]:
+        return softmax(self.logits(features))
+
+    def top_features(self, features, label: int, n: int = 3) -> list[tuple[str, float]]:
+        """The present features with the largest positive weights for `label`."""
+        weights = self.weights
+        pushes = sorted(((weights[f][label], f) for f in features if f in weights), reverse=True)[:n]
+        return [(f, w) for w, f in pushes if w > 0]
+
+    def yes_probability(self, features) -> float:
+        """For a two-label model: P(label 1), from one weight difference per feature (half the work of logits)."""
+        if self._diff is None:
+            self._diff = {f: row[1] - row[0] for f, row in self.weights.items()}
+        diff = self._diff
+        known = [diff[f] for f in features if f in diff]
+        z = self.bias[1] - self.bias[0] + (sum(known) / math.sqrt(len(features)) if known else 0.0)
+        return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
+
+    def to_json(self) -> dict:
+        return {"labels": self.labels, "bias": self.bias, "weights": self.weights}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "LinearModel":
+        return cls(list(data["labels"]), list(data["bias"]), dict(data["weights"]))
+
+
+def softmax(logits: list[float]) -> list[float]:
+    top = max(logits)
+    exps = [math.exp(v - top) for v in logits]
+    total = sum(exps)
+    return [e / total for e in exps]
+
+
+def load_models(path: Path) -> tuple[LinearModel, LinearModel]:
+    """(request model with labels [no, yes], category model) from the JSON written by classifier.train."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return LinearModel.from_json(data["request"]), LinearModel.from_json(data["category"])

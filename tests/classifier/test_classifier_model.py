@@ -1,0 +1,65 @@
+"""The statistical model: trained deterministically from committed data, reads character n-grams, and the
+rules' context overrides still win over it."""
+import json
+
+import pytest
+
+from classifier import train
+from classifier.features import char_features
+from classifier.linear import LinearModel
+from classifier.rules import load_rules
+
+
+@pytest.fixture(scope="module")
+def fresh():
+    return train.train(train.read_records(train.TRAIN_SETS), load_rules())
+
+
+def test_committed_model_is_what_training_produces(fresh):
+    committed = train.MODEL_PATH.read_text(encoding="utf-8")
+    assert committed == train.dump(fresh), "classifier/data/model.json is stale: run python -m classifier.train"
+
+
+def test_training_is_deterministic(fresh):
+    records = train.read_records(train.TRAIN_SETS)[:120]
+    once, twice = (train.train(records, load_rules()) for _ in range(2))
+    assert train.dump(once) == train.dump(twice)
+    assert once["request"] != fresh["request"]  # and it does depend on the data
+
+
+def test_char_features_ignore_punctuation_style():
+    assert char_features("堵了，污水流了") == char_features("堵了 污水流了") == char_features("堵了!!污水流了")
+    assert "^0号" in char_features("3号楼") and "楼道灯" in char_features("楼道灯不亮")
+
+
+def test_unseen_words_classified_from_character_bigrams(bare):
+    # 水龙头 / 化粪池 misspelt so no rule word of the category matches; the model still reads 水, 关不住 / 粪, 冒
+    for text, category in [("水笼头关不住一直滴", "water"), ("化粪持满了往外冒", "drainage")]:
+        result = bare.classify(text)
+        assert result.is_request and result.category == category, result.matched
+        assert any(m.startswith(f"model:category {category}") for m in result.matched)
+        assert not any(m.startswith("kw:") and f"({category}," in m for m in result.matched)
+
+
+def test_context_overrides_beat_the_model(clf):
+    lobby = clf.classify("电梯口有人吵架，骂得可难听了")
+    assert lobby.category != "elevator" and any("电梯口" in m for m in lobby.matched if m.startswith("ctx:"))
+    ebike = clf.classify("电动车推进电梯里了")
+    assert ebike.is_request and ebike.category == "fire_safety"
+    resolved = clf.classify("电梯已经修好了")
+    assert not resolved.is_request and "block:resolved" in resolved.matched
+
+
+def test_confidence_tracks_the_evidence(clf):
+    clear = clf.classify("3号楼电梯坏了，困了两个人在里面，快来人")
+    vague = clf.classify("那个东西又不行了")
+    assert clear.is_request and clear.confidence > 0.6
+    assert not vague.is_request or vague.confidence < clear.confidence
+
+
+def test_linear_model_round_trips_and_explains():
+    model = LinearModel(["no", "yes"], [0.0, 0.0], {"坏": [-1.0, 1.0], "好": [1.0, -1.0]})
+    again = LinearModel.from_json(json.loads(json.dumps(model.to_json())))
+    assert again.probabilities(["坏", "了"])[1] > 0.5 > again.probabilities(["好"])[1]
+    assert again.top_features(["坏", "好"], 1) == [("坏", 1.0)]
+    assert abs(again.yes_probability(["坏", "了"]) - again.probabilities(["坏", "了"])[1]) < 1e-12
