@@ -112,3 +112,17 @@ def test_first_start_owes_no_digest(play):
         await c.wait(timedelta(hours=2))
         assert not digests(c)
     play(story, start=at("2026-11-24T10:00:00"))
+
+
+def test_digest_also_goes_to_the_staff_group_when_configured(play, config):
+    staff_group = "20009@chatroom"
+    with_group = config.model_copy(update={"digest": config.digest.model_copy(update={"to_staff_groups": True})})
+
+    async def story(c: Community):
+        await c.post(*COMPLAINTS[0])
+        await c.post(staff_group, "wxid_lishuji", "待办")  # the bot learns the group's room id from a message
+        await c.wait_until(at("2026-11-25T09:00:00"))
+        in_group = [s for s in c.sent(room=staff_group) if "民情日报" in s.text]
+        assert [local(s) for s in in_group] == [at("2026-11-24T08:00:00"), at("2026-11-25T08:00:00")]
+        assert len(digests(c)) == 2  # the secretary still gets hers privately
+    play(story, config_=with_group)
