@@ -46,10 +46,12 @@ class Ctx:
         else:
             self.say_private(self.msg.sender_id, text)
 
-    def say_room(self, room_id: str, text: str, mentions: tuple[str, ...] = (), ticket_id: int | None = None) -> None:
+    def say_room(self, room_id: str, text: str, mentions: tuple[str, ...] = (), ticket_id: int | None = None,
+                 held: bool = False) -> None:
+        """held: keep it back for a summary instead of sending it (late messages after an outage)."""
         out = Outgoing(text=texts.mask(text), room_id=room_id, mentions=mentions)
-        enqueue(session=self.session, out=out, now=self.now, ticket_id=ticket_id)
-        self.queued += 1
+        enqueue(session=self.session, out=out, now=self.now, ticket_id=ticket_id, held=held)
+        self.queued += not held
 
     def say_private(self, contact_id: str, text: str, ticket_id: int | None = None) -> None:
         enqueue(session=self.session, out=Outgoing(text=text, to_id=contact_id), now=self.now, ticket_id=ticket_id)

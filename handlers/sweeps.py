@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from handlers.context import Ctx
 from handlers.followup import close_unrated
-from handlers.intake import dispatch_ticket
+from handlers.intake import dispatch_ticket, summarise_late
 from storage.tickets import place_wait_over
 
 
@@ -16,4 +16,4 @@ def route_unplaced(ctx: Ctx) -> int:
     return len(tickets)
 
 
-SWEEPS = (route_unplaced, close_unrated)
+SWEEPS = (route_unplaced, close_unrated, summarise_late)

@@ -128,6 +128,8 @@ class OutboxState(str, Enum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
+    HELD = "held"      # a late message's acknowledgement, waiting to be merged into one summary per group
+    MERGED = "merged"  # was held; went out inside a summary
 
 
 class OutboxMessage(SQLModel, table=True):

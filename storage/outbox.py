@@ -12,11 +12,28 @@ from storage.models import OutboxMessage, OutboxState
 MAX_SEND_ATTEMPTS = 5
 
 
-def enqueue(*, session: Session, out: Outgoing, now: datetime, ticket_id: int | None = None) -> OutboxMessage:
+def enqueue(*, session: Session, out: Outgoing, now: datetime, ticket_id: int | None = None,
+            held: bool = False) -> OutboxMessage:
     row = OutboxMessage(room_id=out.room_id, to_id=out.to_id, mentions=",".join(out.mentions), text=out.text,
-                        ticket_id=ticket_id, created_at=now)
+                        ticket_id=ticket_id, created_at=now, state=OutboxState.HELD if held else OutboxState.PENDING)
     session.add(row)
     return row
+
+
+def held_by_room(*, session: Session) -> dict[str, list[OutboxMessage]]:
+    """Held group acknowledgements, oldest first, per group."""
+    rows = session.exec(select(OutboxMessage).where(OutboxMessage.state == OutboxState.HELD)
+                        .order_by(OutboxMessage.id))
+    by_room: dict[str, list[OutboxMessage]] = {}
+    for row in rows:
+        by_room.setdefault(row.room_id or "", []).append(row)
+    return by_room
+
+
+def mark_merged(*, session: Session, rows: list[OutboxMessage]) -> None:
+    for row in rows:
+        row.state = OutboxState.MERGED
+        session.add(row)
 
 
 def pending(*, session: Session, limit: int = 100) -> list[OutboxMessage]:
