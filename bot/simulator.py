@@ -178,6 +178,8 @@ class PuppetSimulator:
         self.end_streams()
         if self._server is not None:
             self._server.close()
+            await asyncio.sleep(0)  # let ended streams say goodbye, then cut whoever is still connected
+            self.drop_connections()
             await self._server.wait_closed()
             self._server = None
 
