@@ -183,7 +183,7 @@ def parse_config(text: str, source: str = "config.yaml") -> Config:
     try:
         root = yaml.compose(text)
         data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: impossible dates such as 0000-00-00
         raise ConfigError(f"{source}: YAML 格式错误 (invalid YAML): {exc}") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: 顶层必须是键值表 (top level must be a mapping)")
