@@ -1,4 +1,8 @@
-"""Wiring: incoming messages are stored, dispatched one at a time, and replies go out through the outbox."""
+"""Wiring: incoming messages are stored, dispatched one at a time, and replies go out through the outbox.
+
+A message is written to the inbox the moment it arrives (retried with backoff while the database is
+down), so after a crash nothing is only in memory: what was stored but not handled is handled on start.
+"""
 from __future__ import annotations
 
 import asyncio
@@ -8,15 +12,18 @@ from typing import Callable, Iterable, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session
 
+from bot.backoff import Backoff
 from bot.clock import SHANGHAI
 from bot.config import Config
 from bot.pacing import CAP, History, Pacer, Pending, Plan, Send
+from bot.types import Disconnected, Incoming, Sender
 from bot.workcalendar import WorkCalendar
-from bot.types import Incoming, Sender
 from handlers.context import Ctx, Deps
 from handlers.dispatcher import Dispatcher, build_dispatcher
+from handlers.intake import LATE_SETTLE
 from handlers.sweeps import SWEEPS
 from storage import inbox, outbox
 from storage.db import init_db, new_session
@@ -27,6 +34,7 @@ from storage.tickets import events_after, next_due
 log = logging.getLogger("mulin.app")
 
 TicketObserver = Callable[[TicketEvent, Ticket], None]
+STORE_RETRY_CAP = 30.0  # seconds between tries to store a message while the database is unreachable
 
 
 class Clock(Protocol):
@@ -48,6 +56,7 @@ class App:
         self.sender = sender
         self.ticket_observers: list[TicketObserver] = []
         self._queue: asyncio.Queue[Incoming] = asyncio.Queue()
+        self._queued: set[str] = set()  # stored message ids waiting in the queue or being handled
         self._worker: asyncio.Task[None] | None = None
         self._waiters: dict[str, asyncio.Future[None]] = {}
         self._last_event_id = 0
@@ -97,10 +106,41 @@ class App:
                     pass
         self._worker = self._sender = None
 
-    # ---- intake --------------------------------------------------------------------------
+    # ---- intake ----------------------------------------------------------------------------
     async def on_message(self, msg: Incoming) -> None:
-        """Called by the transport; messages are handled strictly in arrival order."""
+        """Called by the transport: store the message first, then handle it in arrival order."""
+        if self.served(msg) and await self._store(msg):
+            self._enqueue(msg)
+        elif msg.id not in self._queued:  # a replay of a queued message must not wake its waiter early
+            self._resolve(msg.id)
+
+    async def _store(self, msg: Incoming) -> bool:
+        """Insert into the inbox, retrying with backoff while the database is down; False for a redelivery."""
+        backoff = Backoff(cap=STORE_RETRY_CAP)
+        while True:
+            try:
+                with new_session(self.engine) as session:
+                    stored = inbox.record_incoming(session=session, msg=msg, now=self.clock.now())
+            except (OperationalError, InterfaceError) as exc:
+                delay = backoff.next()
+                log.warning("cannot store message %s (database unreachable: %s); retry %d in %.0f s",
+                            msg.id, type(exc.orig).__name__, backoff.attempts, delay)
+                await asyncio.sleep(delay)
+                continue
+            if backoff.attempts:
+                log.warning("stored message %s after %d failed tries", msg.id, backoff.attempts)
+            if not stored:
+                log.info("message %s already received; not handled twice", msg.id)
+            return stored
+
+    def _enqueue(self, msg: Incoming) -> None:
+        self._queued.add(msg.id)
         self._queue.put_nowait(msg)
+
+    def _resolve(self, message_id: str) -> None:
+        waiter = self._waiters.pop(message_id, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def wait_processed(self, message_id: str) -> asyncio.Future[None]:
         """For the simulator and tests: resolves when the message is handled and what pacing allows now is sent."""
@@ -113,12 +153,11 @@ class App:
                 self.process(msg)
                 if self._outbox_dirty:
                     await self.flush_outbox()
-            except Exception:  # noqa: BLE001 - one bad message must not stop intake
+            except Exception:  # noqa: BLE001 - one bad message must not stop intake; it stays in the inbox
                 log.exception("unexpected error around message %s", msg.id)
             finally:
-                waiter = self._waiters.pop(msg.id, None)
-                if waiter is not None and not waiter.done():
-                    waiter.set_result(None)
+                self._queued.discard(msg.id)
+                self._resolve(msg.id)
 
     def served(self, msg: Incoming) -> bool:
         if msg.room_id is None or self.config.group_for(msg.room_id, msg.room_topic) is not None \
@@ -129,15 +168,12 @@ class App:
             log.info("ignoring group %s (%s): not in config.yaml groups", msg.room_id, msg.room_topic)
         return False
 
-    def process(self, msg: Incoming, *, retry: bool = False) -> str | None:
-        """Store, dispatch and commit one message with its replies; returns the handler that took it."""
-        if not self.served(msg):
-            return None
+    def process(self, msg: Incoming) -> str | None:
+        """Dispatch one stored message and commit its replies with it; returns the handler that took it."""
         now = self.clock.now()
         with new_session(self.engine) as session:
-            if not retry and not inbox.record_incoming(session=session, msg=msg, now=now):
-                log.info("message %s already received; not handled twice", msg.id)
-                return None
+            if not inbox.is_unfinished(session=session, message_id=msg.id):
+                return None  # handled before a crash, or parked
             try:
                 staff_id = self.directory.staff_id_of(msg.sender_id)
                 staff = self.config.staff_by_id(staff_id) if staff_id else None
@@ -156,12 +192,18 @@ class App:
         return taken
 
     async def retry_unfinished(self) -> None:
-        """After a crash or failure: handle what was received but not processed, oldest first."""
+        """After a crash or failure: handle what was stored but not processed, oldest first, in the queue."""
         with new_session(self.engine) as session:
             rows = inbox.unfinished(session=session)
+        waiting = []
         for row in rows:
+            if row.message_id in self._queued:
+                continue  # already on its way
             log.info("retrying message %s (state %s)", row.message_id, row.state.value)
-            self.process(inbox.as_incoming(row), retry=True)
+            waiting.append(self.wait_processed(row.message_id))
+            self._enqueue(inbox.as_incoming(row))
+        if waiting:
+            await asyncio.gather(*waiting)
         await self.flush_outbox()
 
     async def tick(self) -> int:
@@ -185,9 +227,11 @@ class App:
         return done
 
     def next_due(self) -> datetime | None:
-        """The earliest moment a sweep has ticket work (digests follow their own trigger)."""
+        """The earliest moment a sweep has work (digests follow their own trigger)."""
         with new_session(self.engine) as session:
-            return next_due(session=session)
+            held = outbox.last_held_at(session=session)
+            due = [d for d in (next_due(session=session), held and held + LATE_SETTLE) if d is not None]
+        return min(due, default=None)
 
     def _emit_ticket_events(self, session) -> None:  # noqa: ANN001
         for event in events_after(session=session, last_id=self._last_event_id):
@@ -218,7 +262,13 @@ class App:
                     done, failed = [], {}
                     for batch in plan.batches:
                         at = self.clock.now()
-                        ok, retry_at = await self._send(session, [rows[i] for i in batch.ids], at)
+                        try:
+                            ok, retry_at = await self._send(session, [rows[i] for i in batch.ids], at)
+                        except Disconnected as exc:
+                            log.warning("not sending: %s", exc)
+                            self._outbox_dirty = True
+                            self._plan = None  # the periodic flush tries again after the reconnect
+                            return sent
                         if ok:
                             done.append((batch, at))
                         else:
@@ -238,6 +288,9 @@ class App:
         outbox.claim(session=session, ids=ids, now=at)  # committed first: a crash now leaves it SENDING
         try:
             gateway_id = await self.sender.send(outbox.as_outgoing(*rows))
+        except Disconnected:  # not an attempt: the rows wait, unchanged, for the reconnect
+            outbox.unclaim(session=session, ids=ids)
+            raise
         except Exception as exc:  # noqa: BLE001 - kept in the outbox and retried
             head = rows[0]
             attempts = head.attempts + 1

@@ -77,7 +77,8 @@ def cmd_sim(args: argparse.Namespace) -> int:
 
     from bot.sim_server import serve_simulator
 
-    return asyncio.run(serve_simulator(port=args.port, scenario_path=args.scenario, step_pause=args.pause))
+    return asyncio.run(serve_simulator(port=args.port, scenario_path=args.scenario, step_pause=args.pause,
+                                       sent_log=args.sent_log, replay=args.replay, quiet=args.quiet))
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
@@ -169,6 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--port", type=int, default=8788)
     sim.add_argument("--scenario")
     sim.add_argument("--pause", type=float, default=1.0, help="seconds between scenario steps")
+    sim.add_argument("--sent-log", help="append every message the bot sends to this JSON-lines file")
+    sim.add_argument("--replay", type=int, default=0, help="re-send the last N message events to a new connection")
+    sim.add_argument("--quiet", action="store_true", help="do not print each message")
     sim.set_defaults(func=cmd_sim)
 
     classify = sub.add_parser("classify", help="从标准输入逐行分类，输出 JSON")
@@ -211,6 +215,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot.logmask import install
+
+    install()  # residents' phone and ID numbers never reach a log file
     os.environ.setdefault("WECHATY_LOG", "error")
     return args.func(args)
 

@@ -34,6 +34,8 @@ class Community(_Strict):
 class WeChat(_Strict):
     endpoint: str = ""
     token: str = ""
+    reconnect_max_seconds: float = Field(default=30, ge=1)  # backoff after a lost link: 1 s, 2 s, 4 s ... up to this
+    give_up_minutes: float = Field(default=0, ge=0)  # 0: keep reconnecting forever; else exit 3 after this long
 
 
 class Database(_Strict):
@@ -77,6 +79,7 @@ class TicketPolicy(_Strict):
     place_wait_minutes: float = Field(default=30, gt=0)       # how long to wait for the reporter to name the building
     followup_days: float = Field(default=3, gt=0)             # no rating by then: closed as 未评价
     max_extension_days: int = Field(default=10, gt=0)
+    late_minutes: float = Field(default=10, gt=0)  # older messages (after an outage) get one summary per group
 
 
 def _span(value: Any) -> Any:
@@ -271,7 +274,7 @@ def parse_config(text: str, source: str = "config.yaml") -> Config:
     try:
         root = yaml.compose(text)
         data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: impossible dates such as 0000-00-00
         raise ConfigError(f"{source}: YAML 格式错误 (invalid YAML): {exc}") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: 顶层必须是键值表 (top level must be a mapping)")

@@ -1,4 +1,9 @@
-"""`mulin run`: serve the configured groups through a real puppet-service gateway until stopped."""
+"""`mulin run`: serve the configured groups through a real puppet-service gateway until stopped.
+
+A lost gateway link is reconnected with capped exponential backoff (config wechat.reconnect_max_seconds);
+by default the bot never gives up, and with wechat.give_up_minutes > 0 it exits with code 3 after that
+long without a link, so a supervisor (systemd, docker) restarts it and an operator is alerted.
+"""
 from __future__ import annotations
 
 import asyncio
@@ -7,6 +12,7 @@ import signal
 import sys
 
 from bot.app import App
+from bot.backoff import Backoff
 from bot.clock import SHANGHAI, SystemClock
 from bot.config import Config
 from bot.exitcodes import EXIT_DATABASE, EXIT_GATEWAY
@@ -41,19 +47,30 @@ async def serve(*, config: Config, endpoint: str, token: str, database_url: str,
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    gateway = asyncio.create_task(transport.keep_connected(
+        stop, backoff=Backoff(cap=config.wechat.reconnect_max_seconds),
+        give_up_seconds=config.wechat.give_up_minutes * 60), name="gateway")
+    stopping = asyncio.ensure_future(stop.wait())
     try:
-        while not stop.is_set() and transport.running:
+        while not stop.is_set() and not gateway.done():
+            await asyncio.wait({gateway, stopping}, timeout=OUTBOX_RETRY_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+            if stop.is_set() or gateway.done():
+                break
             try:
-                await asyncio.wait_for(stop.wait(), OUTBOX_RETRY_SECONDS)
-            except asyncio.TimeoutError:
                 await app.retry_unfinished()  # messages that failed are retried, then parked
                 await app.flush_outbox()  # retries sends that failed earlier
+            except Exception:  # noqa: BLE001 - e.g. the database is down: log, keep serving, try again next round
+                log.exception("periodic work failed; retrying in %s s", OUTBOX_RETRY_SECONDS)
     finally:
         scheduler.shutdown(wait=False)
+        stop.set()
+        await asyncio.wait({gateway}, timeout=1)
+        gateway.cancel()  # a reconnect in progress is abandoned
         await app.stop()
         await transport.stop()
         engine.dispose()
-    if not stop.is_set():
-        print("微信网关断开了连接 (gateway closed the event stream)", file=sys.stderr)
+    error = gateway.exception() if gateway.done() and not gateway.cancelled() else None
+    if error is not None:
+        print(f"微信网关错误 (gateway error): {error}", file=sys.stderr)
         return EXIT_GATEWAY
     return 0

@@ -122,6 +122,6 @@ def load_scenario(path: str | Path) -> Scenario:
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, yaml.YAMLError, ValueError) as exc:  # ValueError: impossible dates such as 0000-00-00
         raise ScenarioError(f"{path}: {exc}") from exc
     return parse_scenario(data, str(path))

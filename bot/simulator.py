@@ -3,10 +3,16 @@
 python-wechaty connects to it over real loopback TCP exactly as to a real gateway. It keeps a tiny
 WeChat world (contacts, rooms, messages), pushes residents' messages as events, and records
 everything the bot sends. Message classes come from the `wechaty-grpc` package.
+
+Faults, like a real gateway's: the connection can be dropped (`drop_connections`), answers delayed
+(`delay`), sends failed (`fail_next_sends`). Events pushed while no bot is connected wait in a backlog,
+and a new event stream first replays the last `replay_last` message events (gateways re-send recent
+messages after a re-login), so a bot that died mid-message gets it again and must not file it twice.
 """
 from __future__ import annotations
 
 import asyncio
+import collections
 import itertools
 import json
 import logging
@@ -27,6 +33,8 @@ TS_MESSAGE_TYPES = {
     "unknown": 0, "attachment": 1, "audio": 2, "contact": 3, "chat_history": 4, "emoticon": 5,
     "image": 6, "text": 7, "location": 8, "mini_program": 9, "group_note": 10, "transfer": 11,
     "red_envelope": 12, "recalled": 13, "url": 14, "video": 15,
+    # our neutral kinds (bot.types.KINDS) for scenario files; a system line travels as a group note
+    "voice": 2, "sticker": 5, "file": 1, "link": 14, "contact_card": 3, "money": 12, "system": 10,
 }
 
 
@@ -72,6 +80,12 @@ class PuppetSimulator:
         self.sent: list[Sent] = []
         self.on_sent: list[Callable[[Sent], None]] = []
         self.fail_next_sends = 0  # fault injection: the next N MessageSendText calls fail
+        self.delay = 0.0  # fault injection: seconds before each event and each send answer
+        self.replay_last = 0  # message events a new stream gets again (0: none)
+        self.streams_opened = 0
+        self._backlog: list[pb.EventResponse] = []  # events pushed while no bot was connected
+        self._recent: collections.deque[pb.EventResponse] = collections.deque(maxlen=1000)
+        self._protocols: list[Any] = []  # server-side HTTP/2 connections, so they can be cut
         self._streams: list[asyncio.Queue[pb.EventResponse | None]] = []
         self._stream_opened = asyncio.Event()
         self._ids = itertools.count(1)
@@ -113,10 +127,27 @@ class PuppetSimulator:
         return message_id
 
     async def emit(self, kind: pb.EventType, payload: dict[str, Any]) -> None:
-        await self._stream_opened.wait()
+        """Send an event to the connected bot, or keep it until one connects."""
         event = pb.EventResponse(type=kind, payload=json.dumps(payload))
+        if kind == pb.EventType.EVENT_TYPE_MESSAGE:
+            self._recent.append(event)
+        if not self._streams:
+            self._backlog.append(event)
         for queue in self._streams:
             queue.put_nowait(event)
+
+    def drop_connections(self) -> int:
+        """Cut every client's TCP connection, as a network failure would; returns how many were cut."""
+        cut = 0
+        for protocol in self._protocols:
+            connection = getattr(protocol, "connection", None)
+            transport = getattr(connection, "_transport", None)  # grpclib keeps the socket private
+            if transport is not None and not transport.is_closing():
+                transport.abort()
+                cut += 1
+        self._protocols.clear()  # cut ones are dead; new connections are tracked afresh
+        log.info("simulator dropped %d connection(s)", cut)
+        return cut
 
     def end_streams(self) -> None:
         """Close open event streams: the bot's start() returns. Do this before the bot stops."""
@@ -129,6 +160,14 @@ class PuppetSimulator:
     # ---- the server ----------------------------------------------------------------------
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
         self._server = Server([self])
+        factory = self._server._protocol_factory
+
+        def tracked():  # noqa: ANN202 - remember each connection so drop_connections can cut it
+            protocol = factory()
+            self._protocols.append(protocol)
+            return protocol
+
+        self._server._protocol_factory = tracked  # type: ignore[method-assign]
         await self._server.start(host, port)
         sockets = self._server._server.sockets  # grpclib keeps the asyncio server private
         self.port = sockets[0].getsockname()[1]
@@ -139,6 +178,8 @@ class PuppetSimulator:
         self.end_streams()
         if self._server is not None:
             self._server.close()
+            await asyncio.sleep(0)  # let ended streams say goodbye, then cut whoever is still connected
+            self.drop_connections()
             await self._server.wait_closed()
             self._server = None
 
@@ -176,17 +217,32 @@ class PuppetSimulator:
     async def event(self, stream: Stream) -> None:
         await stream.recv_message()
         queue: asyncio.Queue[pb.EventResponse | None] = asyncio.Queue()
+        replay = list(self._recent)[-self.replay_last:] if self.replay_last and self.streams_opened else []
+        replay = [e for e in replay if e not in self._backlog]
+        for event in [*replay, *self._backlog]:
+            queue.put_nowait(event)
+        self._backlog.clear()
         self._streams.append(queue)
+        self.streams_opened += 1
+        event: pb.EventResponse | None = None
         try:
             await stream.send_message(pb.EventResponse(
                 type=pb.EventType.EVENT_TYPE_LOGIN, payload=json.dumps({"contactId": self.self_id})))
             self._stream_opened.set()
             while (event := await queue.get()) is not None:
+                if self.delay:
+                    await asyncio.sleep(self.delay)
                 await stream.send_message(event)
+                event = None
         finally:
             self._streams.remove(queue)
             if not self._streams:
                 self._stream_opened.clear()
+                # what this stream never sent waits for the next bot, as a gateway keeps undelivered messages
+                unsent = [event] if event is not None else []
+                while not queue.empty():
+                    unsent.append(queue.get_nowait())
+                self._backlog.extend(e for e in unsent if e is not None)
 
     @staticmethod
     def _require(table: dict[str, Any], key: str, what: str) -> Any:
@@ -212,6 +268,8 @@ class PuppetSimulator:
 
     async def message_send_text(self, stream: Stream) -> None:
         request = await stream.recv_message()
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if self.fail_next_sends > 0:
             self.fail_next_sends -= 1
             raise GRPCError(Status.UNAVAILABLE, "simulated send failure")

@@ -6,6 +6,13 @@ from datetime import datetime
 from typing import Protocol
 
 
+# What a message is, whatever the gateway calls it. Only "text" is read; the rest is stored and ignored.
+KINDS = ("text", "image", "voice", "video", "sticker", "file", "link", "mini_program", "chat_history",
+         "location", "contact_card", "money", "recalled", "system")
+# No hint is ever sent for these: nobody wrote to the bot ("XX加入了群聊", "XX撤回了一条消息").
+SILENT_KINDS = frozenset({"recalled", "system"})
+
+
 @dataclass(frozen=True)
 class Incoming:
     """One message the bot received, in a group (room_id set) or privately (room_id None)."""
@@ -17,7 +24,7 @@ class Incoming:
     at: datetime
     room_id: str | None = None
     room_topic: str | None = None
-    kind: str = "text"  # text | image | voice | other ...: only text is classified
+    kind: str = "text"  # one of KINDS: only text is classified
     mentions: tuple[str, ...] = ()
 
     @property
@@ -37,6 +44,10 @@ class Outgoing:
     def __post_init__(self) -> None:
         if (self.room_id is None) == (self.to_id is None):
             raise ValueError("Outgoing needs exactly one of room_id or to_id")
+
+
+class Disconnected(RuntimeError):
+    """The transport has lost its gateway for now: nothing was sent, try again after it reconnects."""
 
 
 class Sender(Protocol):

@@ -23,11 +23,21 @@ from wechaty import Contact, Message, Room, Wechaty, WechatyOptions  # noqa: E40
 from wechaty.utils.async_helper import SingleIdContainer  # noqa: E402
 from wechaty_puppet import PuppetOptions  # noqa: E402
 
-from bot.types import Incoming, Outgoing  # noqa: E402
+from bot.backoff import Backoff  # noqa: E402
+from bot.types import Disconnected, Incoming, Outgoing  # noqa: E402
 
 log = logging.getLogger("mulin.wechaty")
 
 MessageCallback = Callable[[Incoming], Awaitable[None]]
+
+# wechaty's message types as our neutral kinds (bot.types.KINDS); group notes such as "XX加入了群聊"
+# reach python-wechaty as UNSPECIFIED, so anything unknown is a system message.
+KIND_OF_TYPE = {
+    "TEXT": "text", "IMAGE": "image", "AUDIO": "voice", "VIDEO": "video", "EMOTICON": "sticker",
+    "ATTACHMENT": "file", "URL": "link", "MINI_PROGRAM": "mini_program", "CHAT_HISTORY": "chat_history",
+    "LOCATION": "location", "CONTACT": "contact_card", "TRANSFER": "money", "RED_ENVELOPE": "money",
+    "RECALLED": "recalled", "UNSPECIFIED": "system",
+}
 
 
 class GatewayError(RuntimeError):
@@ -60,7 +70,7 @@ def check_endpoint(endpoint: str, timeout: float = 3.0) -> None:
 
 
 class WechatyTransport:
-    """Connects to a puppet-service gateway and bridges messages both ways."""
+    """Connects to a puppet-service gateway, bridges messages both ways, and reconnects when the link drops."""
 
     def __init__(self, *, endpoint: str, token: str, on_message: MessageCallback) -> None:
         if not endpoint:
@@ -70,11 +80,13 @@ class WechatyTransport:
         self.token = token or "mulin"
         self.on_message = on_message
         self.self_id: str | None = None
+        self.reconnects = 0
         self._bot: Wechaty | None = None
         self._task: asyncio.Task[None] | None = None
         self._logged_in = asyncio.Event()
 
     async def start(self, timeout: float = 20.0) -> None:
+        """Connect once; GatewayError when the gateway is unreachable or never logs in."""
         check_endpoint(self.endpoint)
         _reset_wechaty_globals()
         # fresh option objects: wechaty's defaults are shared and mutated; its plugin server wants port 5000
@@ -87,19 +99,87 @@ class WechatyTransport:
         bot.on("login", self._on_login)
         bot.on("message", self._on_message)
         self._bot = bot
-        self._task = asyncio.create_task(bot.start(), name="wechaty")  # start() blocks while the stream is open
-        try:
-            await asyncio.wait_for(self._logged_in.wait(), timeout)
-        except asyncio.TimeoutError as exc:
-            raise GatewayError(f"微信网关 {self.endpoint} 在 {timeout:.0f} 秒内没有登录 (no login event)") from exc
+        self._logged_in.clear()
+        self._task = asyncio.create_task(self._listen(bot), name="wechaty")
+        login = asyncio.create_task(self._logged_in.wait())
+        await asyncio.wait({login, self._task}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        if not login.done():
+            login.cancel()
+            reason = self._task.exception() if self._task.done() and not self._task.cancelled() else None
+            await self._drop_bot()
+            raise GatewayError(f"微信网关 {self.endpoint} 在 {timeout:.0f} 秒内没有登录 (no login event): {reason!r}")
+
+    @staticmethod
+    async def _listen(bot: Wechaty) -> None:
+        """Wechaty.start() without its catch-all: it sleeps 60 s on a lost link and stops the loop on puppet
+        errors; here the event stream returns when the gateway ends it and raises when the link breaks."""
+        await bot.init_puppet()
+        await bot.init_puppet_event_bridge(bot.puppet)
+        await bot.puppet.start()
+
+    async def keep_connected(self, stop: asyncio.Event, *, backoff: Backoff, give_up_seconds: float = 0) -> None:
+        """Until `stop` is set: when the event stream ends, reconnect with capped exponential backoff.
+
+        give_up_seconds > 0: raise GatewayError after that long without a connection (0 = never give up).
+        """
+        while not stop.is_set():
+            stopping = asyncio.create_task(stop.wait())
+            await asyncio.wait({stopping, self._task}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if stop.is_set():
+                return
+            reason = self._task.exception() if not self._task.cancelled() else None
+            log.warning("gateway %s: event stream closed (%s); reconnecting", self.endpoint,
+                        f"{type(reason).__name__}: {reason}" if reason else "ended by the gateway")
+            await self._drop_bot()
+            await self._reconnect(stop, backoff, give_up_seconds)
+
+    async def _reconnect(self, stop: asyncio.Event, backoff: Backoff, give_up_seconds: float) -> None:
+        loop = asyncio.get_running_loop()
+        lost_at = loop.time()
+        backoff.reset()
+        while not stop.is_set():
+            delay = backoff.next()
+            waited = loop.time() - lost_at
+            if give_up_seconds and waited + delay > give_up_seconds:
+                raise GatewayError(f"微信网关 {self.endpoint} 断开 {waited:.0f} 秒仍未恢复，放弃重连 "
+                                   f"(gateway down for {waited:.0f}s; giving up)")
+            log.warning("gateway %s: reconnect attempt %d in %.1f s", self.endpoint, backoff.attempts, delay)
+            try:
+                await asyncio.wait_for(stop.wait(), delay)
+                return
+            except asyncio.TimeoutError:
+                pass
+            try:
+                await self.start(timeout=min(20.0, backoff.cap))
+            except GatewayError as exc:
+                log.warning("gateway %s: reconnect attempt %d failed: %s", self.endpoint, backoff.attempts, exc)
+                continue
+            self.reconnects += 1
+            log.warning("gateway %s: reconnected after %.1f s (attempt %d)", self.endpoint, loop.time() - lost_at,
+                        backoff.attempts)
+            return
+
+    async def _drop_bot(self) -> None:
+        """Close a dead connection's channel without waiting on it."""
+        bot, self._bot = self._bot, None
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+        if bot is not None and bot._puppet is not None:
+            try:
+                await asyncio.wait_for(bot.puppet.stop(), 2)
+            except Exception:  # noqa: BLE001 - the link is already gone; closing it may fail too
+                log.debug("closing a dead gateway connection failed", exc_info=True)
 
     async def stop(self) -> None:
-        """Stop after the gateway has closed the event stream; the other order sleeps 60 s to reconnect."""
+        """Stop after the gateway has closed the event stream, or close it ourselves after a second."""
         if self._task is not None:
             try:
-                await asyncio.wait_for(asyncio.shield(self._task), 5)
+                await asyncio.wait_for(asyncio.shield(self._task), 1)
             except asyncio.TimeoutError:
                 self._task.cancel()
+            except Exception:  # noqa: BLE001 - a stream that broke has nothing left to say
+                log.debug("event stream ended with an error", exc_info=True)
         if self._bot is not None:
             try:
                 await self._bot.stop()
@@ -117,10 +197,13 @@ class WechatyTransport:
         self._logged_in.set()
 
     async def _on_message(self, msg: Message) -> None:
-        incoming = await self._to_incoming(msg)
-        if incoming is None:
+        try:
+            incoming = await self._to_incoming(msg)
+        except Exception as exc:  # noqa: BLE001 - the link broke mid-message; the gateway re-sends it on login
+            log.warning("message %s not read: %r (the gateway replays it after reconnecting)", msg.message_id, exc)
             return
-        await self.on_message(incoming)
+        if incoming is not None:
+            await self.on_message(incoming)
 
     async def _to_incoming(self, msg: Message) -> Incoming | None:
         payload = msg.payload
@@ -132,7 +215,7 @@ class WechatyTransport:
         if room is not None:
             await room.ready()
             topic = room.payload.topic if room.payload else None
-        kind = msg.type().name.removeprefix("MESSAGE_TYPE_").lower()
+        kind = KIND_OF_TYPE.get(msg.type().name.removeprefix("MESSAGE_TYPE_"), "system")
         at = datetime.fromtimestamp(payload.timestamp / 1000, tz=timezone.utc) if payload.timestamp else datetime.now(timezone.utc)
         return Incoming(
             id=msg.message_id, sender_id=talker.contact_id, sender_name=talker.name or "",
@@ -141,8 +224,8 @@ class WechatyTransport:
         )
 
     async def send(self, out: Outgoing) -> str | None:
-        if self._bot is None:
-            raise GatewayError("bot is not connected")
+        if self._bot is None or not self.running:
+            raise Disconnected(f"gateway {self.endpoint} is not connected")
         if out.room_id is not None:
             room = self._bot.Room.load(out.room_id)
             await room.ready()

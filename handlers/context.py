@@ -61,20 +61,22 @@ class Ctx:
             self.say_private(self.msg.sender_id, text)
 
     def say_room(self, room_id: str, text: str, mentions: tuple[str, ...] = (), ticket_id: int | None = None, *,
-                 urgent: bool = False) -> None:
+                 urgent: bool = False, held: bool = False) -> None:
+        """held: keep it back for a summary instead of sending it (late messages after an outage)."""
         out = Outgoing(text=texts.mask(text), room_id=room_id, mentions=mentions)
-        self._queue(out, ticket_id=ticket_id, urgent=urgent, reply=self.msg is not None and self.msg.room_id == room_id)
+        self._queue(out, ticket_id=ticket_id, urgent=urgent, held=held,
+                    reply=self.msg is not None and self.msg.room_id == room_id)
 
     def say_private(self, contact_id: str, text: str, ticket_id: int | None = None, *, urgent: bool = False) -> None:
         self._queue(Outgoing(text=text, to_id=contact_id), ticket_id=ticket_id, urgent=urgent,
                     reply=self.msg is not None and self.msg.sender_id == contact_id)
 
-    def _queue(self, out: Outgoing, *, ticket_id: int | None, urgent: bool, reply: bool) -> None:
+    def _queue(self, out: Outgoing, *, ticket_id: int | None, urgent: bool, reply: bool, held: bool = False) -> None:
         """A reply to the message in hand, in its chat or to its sender, is not held by quiet hours;
         anything about an urgent ticket is urgent."""
         if not urgent and ticket_id is not None:
             ticket = self.session.get(Ticket, ticket_id)
             urgent = ticket is not None and ticket.urgent
         enqueue(session=self.session, out=out, now=self.now, ticket_id=ticket_id, urgent=urgent,
-                in_reply_to=self.msg.id if reply else None)
-        self.queued += 1
+                in_reply_to=self.msg.id if reply else None, held=held)
+        self.queued += not held

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Protocol
 
+from bot.types import SILENT_KINDS
 from handlers import texts
 from handlers.context import Ctx
 from handlers.followup import RatingReply
@@ -32,7 +33,7 @@ class PrivateFallback:
     name = "private_fallback"
 
     def check(self, ctx: Ctx) -> bool | None:
-        return True if ctx.msg.is_private else None
+        return True if ctx.msg.is_private and ctx.msg.kind not in SILENT_KINDS else None
 
     def permit(self, ctx: Ctx, match: bool) -> str | None:
         return None

@@ -18,6 +18,7 @@ from handlers.context import Ctx
 from handlers.routing import Route, route
 from handlers.status import tell_reporters
 from storage.models import Ticket
+from storage.outbox import held_by_room, mark_merged
 from storage.tickets import add_follower, create_ticket, open_candidates, waiting_for_place
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from classifier.model import Location
 
 BOT_ACTOR = "mulin"
+LATE_SETTLE = timedelta(seconds=5)  # a backlog arrives over a few seconds: summarise once it has stopped
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,8 @@ class ResidentComplaint:
         )
         ctx.ticket_id = ticket.id
         private = ticket.category in ctx.config.private_categories
-        if ticket.building is None and ctx.msg.room_id is not None and not ticket.urgent and not private:
+        if ticket.building is None and ctx.msg.room_id is not None and not ticket.urgent and not private \
+                and not is_late(ctx):
             # ask once; urgent and private tickets go to the group's grid at once instead
             ticket.place_asked_until = ctx.now + timedelta(minutes=ctx.config.tickets.place_wait_minutes)
             ctx.session.add(ticket)
@@ -186,12 +189,33 @@ def notify_secretaries(ctx: Ctx, ticket: Ticket, note: str) -> None:
 def acknowledge(ctx: Ctx, ticket: Ticket, found: Route | None) -> None:
     worker_name = found.worker.name if found else None
     grid_name = found.grid.name if found and found.grid else None
+    late = is_late(ctx)  # a group acknowledgement is held for the summary
     if ticket.category in ctx.config.private_categories:
         if ticket.room_id is not None:
-            ctx.say_room(ticket.room_id, texts.filed_private_group(), mentions=(ticket.reporter_id,))
+            ctx.say_room(ticket.room_id, texts.filed_private_group(), mentions=(ticket.reporter_id,),
+                         ticket_id=ticket.id, held=late)
         ctx.say_private(ticket.reporter_id, texts.filed_private_dm(ticket, worker_name), ticket_id=ticket.id)
     elif ticket.room_id is not None:
         ctx.say_room(ticket.room_id, texts.filed(ticket, worker_name, grid_name), mentions=(ticket.reporter_id,),
-                     ticket_id=ticket.id)
+                     ticket_id=ticket.id, held=late)
     else:
         ctx.say_private(ticket.reporter_id, texts.filed(ticket, worker_name, grid_name), ticket_id=ticket.id)
+
+
+def is_late(ctx: Ctx) -> bool:
+    """Written long before we got it (the gateway or the bot was down): acknowledged in a summary."""
+    return ctx.msg is not None and ctx.now - ctx.msg.at > timedelta(minutes=ctx.config.tickets.late_minutes)
+
+
+def summarise_late(ctx: Ctx) -> int:
+    """Sweep: a group's held acknowledgements become one summary once the backlog has stopped arriving."""
+    made = 0
+    for room_id, rows in held_by_room(session=ctx.session).items():
+        if max(r.created_at for r in rows) > ctx.now - LATE_SETTLE:
+            continue
+        ticket_ids = sorted({r.ticket_id for r in rows if r.ticket_id is not None})
+        mentions = tuple(dict.fromkeys(m for r in rows for m in r.mentions.split(",") if m))
+        ctx.say_room(room_id, texts.late_summary(ticket_ids), mentions=mentions)
+        mark_merged(session=ctx.session, rows=rows)
+        made += 1
+    return made

@@ -113,6 +113,11 @@ def private_ok() -> str:
     return "暂时只能识别文字消息，请用文字描述问题和楼栋单元，谢谢。"
 
 
+def late_summary(ticket_ids: list[int]) -> str:
+    """One reply for a backlog delivered after an outage, instead of one per message."""
+    shown = " ".join(f"#{i}" for i in ticket_ids[:20]) + (" 等" if len(ticket_ids) > 20 else "")
+    return f"抱歉，助手刚才断线了，已补登记{len(ticket_ids)}条反映：{shown}，均已转网格员处理。"
+
 
 def ask_place(ticket: Ticket) -> str:
     return f"收到，已登记为工单#{ticket.id}（{ticket.category_name}）。请问具体是几号楼几单元？方便我们尽快派人。"

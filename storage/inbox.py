@@ -26,6 +26,12 @@ def record_incoming(*, session: Session, msg: Incoming, now: datetime) -> bool:
     return inserted
 
 
+def is_unfinished(*, session: Session, message_id: str) -> bool:
+    """Stored and still to be handled (not processed, not parked)."""
+    state = session.exec(select(IncomingMessage.state).where(IncomingMessage.message_id == message_id)).first()
+    return state in (MessageState.RECEIVED, MessageState.FAILED)
+
+
 def mark_processed(*, session: Session, message_id: str, ticket_id: int | None = None) -> None:
     values: dict = {"state": MessageState.PROCESSED}
     if ticket_id is not None:

@@ -18,11 +18,33 @@ _SENDS = (OutboxState.SENDING, OutboxState.SENT)
 
 
 def enqueue(*, session: Session, out: Outgoing, now: datetime, ticket_id: int | None = None, urgent: bool = False,
-            in_reply_to: str | None = None) -> OutboxMessage:
+            in_reply_to: str | None = None, held: bool = False) -> OutboxMessage:
     row = OutboxMessage(room_id=out.room_id, to_id=out.to_id, mentions=",".join(out.mentions), text=out.text,
-                        ticket_id=ticket_id, urgent=urgent, in_reply_to=in_reply_to, created_at=now)
+                        ticket_id=ticket_id, urgent=urgent, in_reply_to=in_reply_to, created_at=now,
+                        state=OutboxState.HELD if held else OutboxState.PENDING)
     session.add(row)
     return row
+
+
+def held_by_room(*, session: Session) -> dict[str, list[OutboxMessage]]:
+    """Held group acknowledgements, oldest first, per group."""
+    rows = session.exec(select(OutboxMessage).where(OutboxMessage.state == OutboxState.HELD)
+                        .order_by(OutboxMessage.id))
+    by_room: dict[str, list[OutboxMessage]] = {}
+    for row in rows:
+        by_room.setdefault(row.room_id or "", []).append(row)
+    return by_room
+
+
+def last_held_at(*, session: Session) -> datetime | None:
+    """When the newest held acknowledgement was written: the summary goes once the backlog stops."""
+    return session.exec(select(func.max(OutboxMessage.created_at)).where(OutboxMessage.state == OutboxState.HELD)).one()
+
+
+def mark_merged(*, session: Session, rows: list[OutboxMessage]) -> None:
+    for row in rows:
+        row.state = OutboxState.MERGED
+        session.add(row)
 
 
 def pending(*, session: Session) -> list[OutboxMessage]:
@@ -51,6 +73,13 @@ def group_sends_since(*, session: Session, since: datetime) -> dict[str, int]:
         col(OutboxMessage.state).in_(_SENDS), col(OutboxMessage.merged_into).is_(None),
         col(OutboxMessage.room_id).is_not(None), col(OutboxMessage.sent_at) >= since).group_by(OutboxMessage.room_id)
     return {room: n for room, n in session.exec(query)}
+
+
+def unclaim(*, session: Session, ids: Sequence[int]) -> None:
+    """The gateway was not there: nothing was sent, so the rows are simply pending again."""
+    session.execute(update(OutboxMessage).where(col(OutboxMessage.id).in_(list(ids))).values(
+        state=OutboxState.PENDING, sent_at=None, merged_into=None))
+    session.commit()
 
 
 def claim(*, session: Session, ids: Sequence[int], now: datetime) -> None:
