@@ -344,4 +344,4 @@ class App:
 def _as_pending(row: OutboxMessage) -> Pending:
     return Pending(id=row.id, conversation=row.room_id or row.to_id or "", is_room=row.room_id is not None,
                    created_at=row.created_at, urgent=row.urgent, reply=row.in_reply_to is not None,
-                   next_attempt_at=row.next_attempt_at)
+                   next_attempt_at=row.next_attempt_at, alone=row.image_b64 is not None)

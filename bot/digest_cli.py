@@ -10,9 +10,7 @@ from bot.clock import SHANGHAI, SystemClock
 from bot.config import Config
 from bot.exitcodes import EXIT_CONFIG, EXIT_DATABASE
 from bot.workcalendar import WorkCalendar
-from handlers.chart import weekly_png
-from handlers.digest import Period, midnight, render_daily, render_weekly, week_before
-from storage import kpi
+from handlers.digest import Period, midnight, render_daily, render_weekly, week_before, weekly_chart
 from storage.db import DatabaseError, init_db, make_engine, new_session
 
 
@@ -39,9 +37,7 @@ def print_digest(*, config: Config, database_url: str, day: str | None, weekly: 
             week = week_before(when, SHANGHAI)
             text = render_weekly(session=session, config=config, calendar=calendar, week=week, now=now)
             if png:
-                days = kpi.daily_counts(session=session, since=week.start, until=week.end, tz=SHANGHAI)
-                first = week.start.astimezone(SHANGHAI).date()
-                Path(png).write_bytes(weekly_png(first_day=first, days=days, title=f"{first} .. {first + timedelta(days=6)}"))
+                Path(png).write_bytes(weekly_chart(session=session, week=week, tz=SHANGHAI))
         else:
             text = render_daily(session=session, config=config, calendar=calendar,
                                 period=Period(start=end - timedelta(days=1), end=end), now=now)

@@ -30,6 +30,7 @@ class Pending:
     urgent: bool = False
     reply: bool = False           # answers a message just received: the person is awake
     next_attempt_at: datetime | None = None  # a failed send backs off until then
+    alone: bool = False           # a picture: never merged with other rows
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,8 @@ class Pacer:
                 continue
             merged = [head]
             for row in eligible[1:]:
-                if len(merged) >= self.policy.merge_max or row.created_at - head.created_at > self.merge_window:
+                if len(merged) >= self.policy.merge_max or row.created_at - head.created_at > self.merge_window \
+                        or head.alone or row.alone:
                     break
                 merged.append(row)
             if len(eligible) > len(merged):  # the rest of this chat goes one interval after this message

@@ -12,6 +12,7 @@ messages after a re-login), so a bot that died mid-message gets it again and mus
 from __future__ import annotations
 
 import asyncio
+import base64
 import collections
 import itertools
 import json
@@ -61,6 +62,8 @@ class Sent:
     to: str | None
     mentions: list[str]
     text: str
+    file_name: str | None = None   # a file or picture the bot sent (MessageSendFile)
+    file_data: bytes | None = None
 
     def as_record(self) -> dict[str, Any]:
         return {"type": "send", "at": self.at, "room": self.room, "to": self.to,
@@ -196,6 +199,7 @@ class PuppetSimulator:
             "/wechaty.Puppet/ContactList": Handler(self.contact_list, unary, pb.ContactListRequest, pb.ContactListResponse),
             "/wechaty.Puppet/MessagePayload": Handler(self.message_payload, unary, pb.MessagePayloadRequest, pb.MessagePayloadResponse),
             "/wechaty.Puppet/MessageSendText": Handler(self.message_send_text, unary, pb.MessageSendTextRequest, pb.MessageSendTextResponse),
+            "/wechaty.Puppet/MessageSendFile": Handler(self.message_send_file, unary, pb.MessageSendFileRequest, pb.MessageSendFileResponse),
             "/wechaty.Puppet/RoomPayload": Handler(self.room_payload, unary, pb.RoomPayloadRequest, pb.RoomPayloadResponse),
             "/wechaty.Puppet/RoomList": Handler(self.room_list, unary, pb.RoomListRequest, pb.RoomListResponse),
             "/wechaty.Puppet/RoomMemberList": Handler(self.room_member_list, unary, pb.RoomMemberListRequest, pb.RoomMemberListResponse),
@@ -268,27 +272,42 @@ class PuppetSimulator:
 
     async def message_send_text(self, stream: Stream) -> None:
         request = await stream.recv_message()
+        message_id = await self._deliver_out(request.conversation_id, text=request.text,
+                                             mentions=list(request.mentonal_ids))
+        await stream.send_message(pb.MessageSendTextResponse(id=message_id))
+
+    async def message_send_file(self, stream: Stream) -> None:
+        """A picture or file: the FileBox arrives as JSON with its content in base64."""
+        request = await stream.recv_message()
+        box = json.loads(request.filebox)
+        data = base64.b64decode(box.get("base64") or "")
+        message_id = await self._deliver_out(request.conversation_id, text=f"[文件] {box.get('name', '')}",
+                                             mentions=[], kind="image", file_name=box.get("name"), file_data=data)
+        await stream.send_message(pb.MessageSendFileResponse(id=message_id))
+
+    async def _deliver_out(self, conversation: str, *, text: str, mentions: list[str], kind: str = "text",
+                           file_name: str | None = None, file_data: bytes | None = None) -> str:
         if self.delay:
             await asyncio.sleep(self.delay)
         if self.fail_next_sends > 0:
             self.fail_next_sends -= 1
             raise GRPCError(Status.UNAVAILABLE, "simulated send failure")
-        conversation = request.conversation_id
         in_room = conversation in self.rooms
         if not in_room and conversation not in self.contacts:
             raise GRPCError(Status.NOT_FOUND, f"no conversation {conversation}")
         message_id = self.new_id("msg-out-")
         self.messages[message_id] = pb.MessagePayloadResponse(
-            id=message_id, text=request.text, timestamp=self._timestamp(), type=TS_MESSAGE_TYPES["text"],
+            id=message_id, text=text, timestamp=self._timestamp(), type=TS_MESSAGE_TYPES[kind],
             from_id=self.self_id, room_id=conversation if in_room else "",
-            to_id="" if in_room else conversation, mention_ids=list(request.mentonal_ids),
+            to_id="" if in_room else conversation, mention_ids=mentions,
         )
         sent = Sent(id=message_id, at=self.clock.now().isoformat(), room=conversation if in_room else None,
-                    to=None if in_room else conversation, mentions=list(request.mentonal_ids), text=request.text)
+                    to=None if in_room else conversation, mentions=mentions, text=text, file_name=file_name,
+                    file_data=file_data)
         self.sent.append(sent)
         for listener in self.on_sent:
             listener(sent)
-        await stream.send_message(pb.MessageSendTextResponse(id=message_id))
+        return message_id
 
     async def room_payload(self, stream: Stream) -> None:
         request = await stream.recv_message()

@@ -40,6 +40,8 @@ class Outgoing:
     room_id: str | None = None
     to_id: str | None = None
     mentions: tuple[str, ...] = field(default=())
+    image: bytes | None = None   # a picture (PNG) sent as a file; `text` then only describes it for logs
+    image_name: str = "image.png"
 
     def __post_init__(self) -> None:
         if (self.room_id is None) == (self.to_id is None):

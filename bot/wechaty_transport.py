@@ -5,6 +5,7 @@ Everything else in mulin sees only bot.types. Shims for python-wechaty 0.10.7 li
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import os
 import socket
@@ -21,7 +22,7 @@ os.environ.setdefault("WECHATY_LOG", "error")  # wechaty logs several INFO lines
 
 from wechaty import Contact, Message, Room, Wechaty, WechatyOptions  # noqa: E402
 from wechaty.utils.async_helper import SingleIdContainer  # noqa: E402
-from wechaty_puppet import PuppetOptions  # noqa: E402
+from wechaty_puppet import FileBox, PuppetOptions  # noqa: E402
 
 from bot.backoff import Backoff  # noqa: E402
 from bot.types import Disconnected, Incoming, Outgoing  # noqa: E402
@@ -226,12 +227,14 @@ class WechatyTransport:
     async def send(self, out: Outgoing) -> str | None:
         if self._bot is None or not self.running:
             raise Disconnected(f"gateway {self.endpoint} is not connected")
+        content = out.text if out.image is None else FileBox.from_base64(
+            base64.b64encode(out.image), name=out.image_name)
         if out.room_id is not None:
             room = self._bot.Room.load(out.room_id)
             await room.ready()
-            sent = await room.say(out.text, mention_ids=list(out.mentions) or None)
+            sent = await room.say(content, mention_ids=(list(out.mentions) or None) if out.image is None else None)
         else:
             contact = self._bot.Contact.load(out.to_id)
             await contact.ready()
-            sent = await contact.say(out.text)
+            sent = await contact.say(content)
         return sent.message_id if sent is not None else None

@@ -14,6 +14,7 @@ from sqlmodel import Session
 from bot.config import Config
 from bot.workcalendar import WorkCalendar
 from handlers import texts
+from handlers.chart import weekly_png
 from handlers.context import Ctx
 from storage import inbox, kpi, notices
 from storage.models import Ticket
@@ -123,6 +124,13 @@ def render_weekly(*, session: Session, config: Config, calendar: WorkCalendar, w
     return "\n".join(lines)
 
 
+def weekly_chart(*, session: Session, week: Period, tz) -> bytes:  # noqa: ANN001
+    """The week's filed and resolved tickets per day, as a PNG."""
+    days = kpi.daily_counts(session=session, since=week.start, until=week.end, tz=tz)
+    first = week.start.astimezone(tz).date()
+    return weekly_png(first_day=first, days=days, title=f"{first} .. {first + timedelta(days=6)}")
+
+
 def week_before(day: date, tz) -> Period:  # noqa: ANN001
     """The seven days that end at `day` 00:00 (for a Monday review: last Monday to Sunday)."""
     end = midnight(day, tz)
@@ -152,8 +160,9 @@ def send_digests(ctx: Ctx) -> int:
         if weekly and WEEKDAYS[fire.astimezone(calendar.tz).weekday()] == weekly and notices.claim(
                 session=ctx.session, key=f"weekly:{target}:{fire.date().isoformat()}", kind="weekly", target=target,
                 scheduled_at=fire, now=now, period_end=end):
-            say(render_weekly(session=ctx.session, config=config, calendar=calendar,
-                              week=week_before(end.date(), calendar.tz), now=now))
+            week = week_before(end.date(), calendar.tz)
+            say(render_weekly(session=ctx.session, config=config, calendar=calendar, week=week, now=now))
+            say("[周会审趋势图]", image=weekly_chart(session=ctx.session, week=week, tz=calendar.tz))
             sent += 1
     return sent
 
@@ -168,9 +177,9 @@ def _recipients(ctx: Ctx):  # noqa: ANN202
     for secretary in ctx.config.secretaries():
         wechat_id = ctx.deps.directory.wechat_id_of(secretary.id)
         if wechat_id:
-            yield secretary.id, lambda text, to=wechat_id: ctx.say_private(to, text)
+            yield secretary.id, lambda text, to=wechat_id, image=None: ctx.say_private(to, text, image=image)
     if ctx.config.digest.to_staff_groups:
         for room in ctx.config.staff_groups:
             room_id = inbox.room_id_for(session=ctx.session, room=room)
             if room_id:
-                yield f"room:{room}", lambda text, to=room_id: ctx.say_room(to, text)
+                yield f"room:{room}", lambda text, to=room_id, image=None: ctx.say_room(to, text, image=image)

@@ -152,6 +152,8 @@ class OutboxMessage(SQLModel, table=True):
     mentions: str = ""   # comma-separated contact ids
     text: str = Field(sa_column=Column(Text, nullable=False))
     ticket_id: int | None = None
+    image_b64: str | None = Field(default=None, sa_column=Column(Text))  # a picture instead of text
+    image_name: str | None = None
     urgent: bool = False              # goes first, and also in quiet hours and past the daily cap
     in_reply_to: str | None = None    # the message just received that this answers: not held by quiet hours
     created_at: datetime = _time(nullable=False)

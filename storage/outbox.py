@@ -5,6 +5,8 @@ SENDING at start-up is the one message that may have gone out just before a cras
 """
 from __future__ import annotations
 
+import base64
+
 from datetime import datetime
 from typing import Sequence
 
@@ -21,6 +23,8 @@ def enqueue(*, session: Session, out: Outgoing, now: datetime, ticket_id: int | 
             in_reply_to: str | None = None, held: bool = False) -> OutboxMessage:
     row = OutboxMessage(room_id=out.room_id, to_id=out.to_id, mentions=",".join(out.mentions), text=out.text,
                         ticket_id=ticket_id, urgent=urgent, in_reply_to=in_reply_to, created_at=now,
+                        image_b64=base64.b64encode(out.image).decode() if out.image is not None else None,
+                        image_name=out.image_name if out.image is not None else None,
                         state=OutboxState.HELD if held else OutboxState.PENDING)
     session.add(row)
     return row
@@ -55,6 +59,9 @@ def pending(*, session: Session) -> list[OutboxMessage]:
 def as_outgoing(*rows: OutboxMessage) -> Outgoing:
     """One WeChat message for one row, or for several rows of one chat merged: texts by line, mentions united."""
     mentions = dict.fromkeys(m for row in rows for m in row.mentions.split(",") if m)
+    if rows[0].image_b64 is not None:  # pictures are never merged (pacing keeps them alone)
+        return Outgoing(text=rows[0].text, room_id=rows[0].room_id, to_id=rows[0].to_id,
+                        image=base64.b64decode(rows[0].image_b64), image_name=rows[0].image_name)
     return Outgoing(text="\n".join(row.text for row in rows), room_id=rows[0].room_id, to_id=rows[0].to_id,
                     mentions=tuple(mentions))
 

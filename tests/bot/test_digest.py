@@ -83,6 +83,9 @@ def test_digest_schedule_over_a_week(play, engine):
         weekly = [s for s in c.sent(to="wxid_lishuji") if "周会审" in s.text]
         assert [local(s) for s in weekly] == [at("2026-11-30T08:00:00")]
         assert "11月23日—11月29日" in weekly[0].text and "王芳：1件" in weekly[0].text
+        [chart] = [s for s in c.sent(to="wxid_lishuji") if s.file_name]  # through wechaty's FileBox
+        assert local(chart) >= local(weekly[0]) and chart.file_name.endswith(".png")
+        assert chart.file_data[:8] == b"\x89PNG\r\n\x1a\n" and len(chart.file_data) > 5000
         # the escalation of the unaccepted ticket is in the overdue list with its worker
         assert "超时未办（1件）" in monday and "王芳" in monday
     play(story)
