@@ -10,7 +10,7 @@ from classifier.location import BuildingIndex, parse_location
 from classifier.model import Classification
 from classifier.patterns import Pattern, token_index
 from classifier.rules import Rules
-from classifier.tokenize import make_tokenizer, normalise, user_words
+from classifier.tokenize import Segmenter, make_tokenizer, normalise, user_words
 
 
 # How far the rules' verdict moves the request model's log-odds (per point of rule evidence above the
@@ -40,6 +40,7 @@ class Classifier:
         self._whole = {w for c in rules.categories for k in (*c.keywords, *c.context) for w in k.pattern.words()}
         self._atomic = set(user_words()) | (buildings.words() if buildings else set())
         self._tok = make_tokenizer(self._rule_words | self._atomic)
+        self._words = Segmenter(self._tok).words
         # word -> one-part patterns holding it (present as soon as the word is), and (pattern, part) of the rest
         self._singles: dict[str, list[Pattern]] = {}
         self._postings: dict[str, list[tuple[Pattern, int, int]]] = {}  # (pattern, bit of this part, all bits)
@@ -65,7 +66,7 @@ class Classifier:
         return self._names.get(code, self._names["other"])
 
     def tokens(self, text: str) -> list[str]:
-        return [t for t in self._tok.lcut(normalise(text), HMM=False) if not t.isspace()]
+        return self._words(normalise(text))
 
     def classify(self, text: str) -> Classification:
         norm = normalise(text)
@@ -107,7 +108,7 @@ class _Message:
         self.clf, self.rules, self.norm = clf, clf.rules, norm
         self.features, self.p_request = features, p_request
         self.suppressed: set[str] = set()
-        self.tokens = [t for t in clf._tok.lcut(norm, HMM=False) if not t.isspace()]
+        self.tokens = clf._words(norm)
         self.index = token_index(self.tokens)
         self.matched: list[str] = []
         self._index_inner_words(clf)
