@@ -1,6 +1,7 @@
 """A trained softmax (multinomial logistic) model over sparse binary features, stored as JSON."""
 from __future__ import annotations
 
+import heapq
 import json
 import math
 from pathlib import Path
@@ -15,8 +16,7 @@ class LinearModel:
 
     def logits(self, features) -> list[float]:
         """Bias plus each present feature's weights, the features scaled by 1/sqrt(n) so long texts do not shout."""
-        weights = self.weights
-        known = [weights[f] for f in features if f in weights]
+        known = list(filter(None, map(self.weights.get, features)))  # None (unknown feature) dropped
         if not known:
             return list(self.bias)
         scale = 1.0 / math.sqrt(len(features))
@@ -28,16 +28,16 @@ class LinearModel:
     def top_features(self, features, label: int, n: int = 3) -> list[tuple[str, float]]:
         """The present features with the largest positive weights for `label`."""
         weights = self.weights
-        pushes = sorted(((weights[f][label], f) for f in features if f in weights), reverse=True)[:n]
+        pushes = heapq.nlargest(n, ((row[label], f) for f, row in zip(features, map(weights.get, features)) if row))
         return [(f, w) for w, f in pushes if w > 0]
 
     def yes_probability(self, features) -> float:
         """For a two-label model: P(label 1), from one weight difference per feature (half the work of logits)."""
         if self._diff is None:
             self._diff = {f: row[1] - row[0] for f, row in self.weights.items()}
-        diff = self._diff
-        known = [diff[f] for f in features if f in diff]
-        z = self.bias[1] - self.bias[0] + (sum(known) / math.sqrt(len(features)) if known else 0.0)
+        # unknown features give None, dropped; dropping zero differences too leaves the sum unchanged
+        total = sum(filter(None, map(self._diff.get, features)))
+        z = self.bias[1] - self.bias[0] + (total / math.sqrt(len(features)) if total else 0.0)
         return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
 
     def to_json(self) -> dict:
