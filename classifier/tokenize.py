@@ -8,6 +8,8 @@ import unicodedata
 from pathlib import Path
 from typing import Iterable
 
+_UNSEEN = object()
+
 USER_DICT = Path(__file__).parent / "data" / "userdict.txt"
 MAX_CHARS = 2000
 # Frequency floor for community and rule words, so "楼道灯不亮" cuts as 楼道灯/不亮, not 楼道/灯不亮.
@@ -69,7 +71,9 @@ class Segmenter:
         self._han, self._eng = jieba.re_han_default, jieba.re_eng  # jieba's block and single-letter patterns
         self._freq = tok.FREQ
         self._logtotal = math.log(tok.total)
-        self._logp: dict[str, float] = {}
+        # dictionary entry -> its log probability, or False for a mere prefix; filled as words are met,
+        # so it never outgrows jieba's own dictionary (strings not in it are not kept)
+        self._known: dict[str, float | bool] = {}
 
     def words(self, text: str) -> list[str]:
         out: list[str] = []
@@ -80,30 +84,39 @@ class Segmenter:
                 out.extend(ch for ch in blk if not ch.isspace())
         return out
 
+    def _learn(self, frag: str) -> float | bool | None:
+        freq = self._freq.get(frag)
+        if freq is None:
+            return None
+        value = self._known[frag] = math.log(freq) - self._logtotal if freq else False
+        return value
+
+    def _single(self, ch: str) -> float:
+        """A character no dictionary word starts with (freq 0 or absent) counts as frequency 1, as in jieba."""
+        return math.log(self._freq.get(ch) or 1) - self._logtotal
+
     def _block(self, s: str, out: list[str]) -> None:
-        freq, logp, logtotal, eng = self._freq, self._logp, self._logtotal, self._eng
+        known, eng = self._known, self._eng
         n = len(s)
         score = [0.0] * (n + 1)
         end = [0] * (n + 1)
         for k in range(n - 1, -1, -1):
             best, best_x = None, k
-            i, frag = k, s[k]
-            while i < n and frag in freq:
-                if freq[frag]:
-                    lp = logp.get(frag)
-                    if lp is None:
-                        lp = logp[frag] = math.log(freq[frag]) - logtotal
+            i = k
+            while i < n:
+                frag = s[k:i + 1]
+                lp = known.get(frag, _UNSEEN)
+                if lp is _UNSEEN:
+                    lp = self._learn(frag)
+                if lp is None:  # no dictionary word starts with frag: stop extending
+                    break
+                if lp is not False:  # a word, not just a prefix of one
                     value = lp + score[i + 1]
                     if best is None or value >= best:  # jieba's max over (score, end): a tie goes to the longer word
                         best, best_x = value, i
                 i += 1
-                frag = s[k:i + 1]
             if best is None:  # no dictionary word starts here: the character alone
-                ch = s[k]
-                lp = logp.get(ch)
-                if lp is None:
-                    lp = logp[ch] = math.log(freq.get(ch) or 1) - logtotal
-                best = lp + score[k + 1]
+                best = self._single(s[k]) + score[k + 1]
             score[k], end[k] = best, best_x
         x, buf = 0, ""
         while x < n:
