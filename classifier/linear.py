@@ -4,6 +4,7 @@ from __future__ import annotations
 import heapq
 import json
 import math
+from operator import add, itemgetter
 from pathlib import Path
 
 
@@ -19,16 +20,19 @@ class LinearModel:
         known = list(filter(None, map(self.weights.get, features)))  # None (unknown feature) dropped
         if not known:
             return list(self.bias)
+        total = known[0]
+        for row in known[1:]:  # one C-level pass per feature; same summation order as a sum per column
+            total = list(map(add, total, row))
         scale = 1.0 / math.sqrt(len(features))
-        return [b + sum(column) * scale for b, column in zip(self.bias, zip(*known))]
+        return [b + t * scale for b, t in zip(self.bias, total)]
 
     def probabilities(self, features) -> list[float]:
         return softmax(self.logits(features))
 
     def top_features(self, features, label: int, n: int = 3) -> list[tuple[str, float]]:
         """The present features with the largest positive weights for `label`."""
-        weights = self.weights
-        pushes = heapq.nlargest(n, ((row[label], f) for f, row in zip(features, map(weights.get, features)) if row))
+        names = list(filter(self.weights.__contains__, features))
+        pushes = heapq.nlargest(n, zip(map(itemgetter(label), map(self.weights.__getitem__, names)), names))
         return [(f, w) for w, f in pushes if w > 0]
 
     def yes_probability(self, features) -> float:
