@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import cached_property
 
 from classifier.features import char_features
 from classifier.linear import LinearModel, softmax
@@ -52,11 +53,16 @@ class Classifier:
                         self._singles.setdefault(word, []).append(pattern)
                     else:
                         self._postings.setdefault(word, []).append((pattern, 1 << i, full))
-        self._prefilter = _any_word_regex(self._trigger_words())
         self._hopeless = 1.0 / (1.0 + math.exp(-(math.log(URGENT_FLOOR / (1 - URGENT_FLOOR)) - VOTE_MAX)))
         # Hard blockers decided by prefix alone ("【通知】…", "[文件]…") need no tokenising: notices are long.
         self._prefix_blocks = [(b.prefixes, b.kind) for b in rules.blockers if b.prefixes and not b.soft and not b.unless]
         self._owner = {k.pattern: c.code for c in rules.categories for k in (*c.keywords, *c.context)}
+
+    @cached_property
+    def _prefilter(self) -> re.Pattern:
+        """Built on first need: compiling it is a tenth of a second, and a one-line `mulin classify` of
+        a likely request never asks."""
+        return _any_word_regex(self._trigger_words())
 
     @property
     def categories(self) -> list[tuple[str, str]]:
