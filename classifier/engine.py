@@ -247,7 +247,8 @@ class _Message:
         A category added to the rules after training competes on rule points alone (the model's best log-prob)."""
         clf = self.clf
         model = clf.category_model
-        probs = model.probabilities(self.features)
+        known = model.known(self.features)
+        probs = model.probabilities(self.features, known)
         unseen = math.log(max(probs))
         combined = []
         for cat, col in zip(self.rules.categories, clf._columns):
@@ -261,7 +262,7 @@ class _Message:
         code = self.rules.categories[best].code
         col = clf._columns[best]
         if col is not None:
-            top = ",".join(f for f, _ in model.top_features(self.features, col))
+            top = ",".join(f for f, _ in model.top_features(self.features, col, known=known))
             self.matched.append(f"model:category {code} {probs[col]:.2f} ({top})")
         return code, final[best]
 

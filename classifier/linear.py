@@ -15,9 +15,14 @@ class LinearModel:
         self.weights = weights
         self._diff: dict[str, float] | None = None
 
-    def logits(self, features) -> list[float]:
+    def known(self, features) -> tuple[list[str], list[list[float]]]:
+        """The features this model has weights for, and their rows: look up once for logits and top_features."""
+        names = list(filter(self.weights.__contains__, features))
+        return names, list(map(self.weights.__getitem__, names))
+
+    def logits(self, features, known=None) -> list[float]:
         """Bias plus each present feature's weights, the features scaled by 1/sqrt(n) so long texts do not shout."""
-        known = list(filter(None, map(self.weights.get, features)))  # None (unknown feature) dropped
+        known = (known or self.known(features))[1]
         if not known:
             return list(self.bias)
         total = known[0]
@@ -26,13 +31,13 @@ class LinearModel:
         scale = 1.0 / math.sqrt(len(features))
         return [b + t * scale for b, t in zip(self.bias, total)]
 
-    def probabilities(self, features) -> list[float]:
-        return softmax(self.logits(features))
+    def probabilities(self, features, known=None) -> list[float]:
+        return softmax(self.logits(features, known))
 
-    def top_features(self, features, label: int, n: int = 3) -> list[tuple[str, float]]:
+    def top_features(self, features, label: int, n: int = 3, known=None) -> list[tuple[str, float]]:
         """The present features with the largest positive weights for `label`."""
-        names = list(filter(self.weights.__contains__, features))
-        pushes = heapq.nlargest(n, zip(map(itemgetter(label), map(self.weights.__getitem__, names)), names))
+        names, rows = known or self.known(features)
+        pushes = heapq.nlargest(n, zip(map(itemgetter(label), rows), names))
         return [(f, w) for w, f in pushes if w > 0]
 
     def yes_probability(self, features) -> float:
