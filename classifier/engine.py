@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import cached_property
 
 from classifier.features import char_features
 from classifier.linear import LinearModel, softmax
@@ -10,7 +11,7 @@ from classifier.location import BuildingIndex, parse_location
 from classifier.model import Classification
 from classifier.patterns import Pattern, token_index
 from classifier.rules import Rules
-from classifier.tokenize import make_tokenizer, normalise, user_words
+from classifier.tokenize import Segmenter, make_tokenizer, normalise, user_words
 
 
 # How far the rules' verdict moves the request model's log-odds (per point of rule evidence above the
@@ -40,6 +41,7 @@ class Classifier:
         self._whole = {w for c in rules.categories for k in (*c.keywords, *c.context) for w in k.pattern.words()}
         self._atomic = set(user_words()) | (buildings.words() if buildings else set())
         self._tok = make_tokenizer(self._rule_words | self._atomic)
+        self._words = Segmenter(self._tok).words
         # word -> one-part patterns holding it (present as soon as the word is), and (pattern, part) of the rest
         self._singles: dict[str, list[Pattern]] = {}
         self._postings: dict[str, list[tuple[Pattern, int, int]]] = {}  # (pattern, bit of this part, all bits)
@@ -51,11 +53,16 @@ class Classifier:
                         self._singles.setdefault(word, []).append(pattern)
                     else:
                         self._postings.setdefault(word, []).append((pattern, 1 << i, full))
-        self._prefilter = _any_word_regex(self._trigger_words())
         self._hopeless = 1.0 / (1.0 + math.exp(-(math.log(URGENT_FLOOR / (1 - URGENT_FLOOR)) - VOTE_MAX)))
         # Hard blockers decided by prefix alone ("【通知】…", "[文件]…") need no tokenising: notices are long.
         self._prefix_blocks = [(b.prefixes, b.kind) for b in rules.blockers if b.prefixes and not b.soft and not b.unless]
         self._owner = {k.pattern: c.code for c in rules.categories for k in (*c.keywords, *c.context)}
+
+    @cached_property
+    def _prefilter(self) -> re.Pattern:
+        """Built on first need: compiling it is a tenth of a second, and a one-line `mulin classify` of
+        a likely request never asks."""
+        return _any_word_regex(self._trigger_words())
 
     @property
     def categories(self) -> list[tuple[str, str]]:
@@ -65,7 +72,7 @@ class Classifier:
         return self._names.get(code, self._names["other"])
 
     def tokens(self, text: str) -> list[str]:
-        return [t for t in self._tok.lcut(normalise(text), HMM=False) if not t.isspace()]
+        return self._words(normalise(text))
 
     def classify(self, text: str) -> Classification:
         norm = normalise(text)
@@ -107,7 +114,7 @@ class _Message:
         self.clf, self.rules, self.norm = clf, clf.rules, norm
         self.features, self.p_request = features, p_request
         self.suppressed: set[str] = set()
-        self.tokens = [t for t in clf._tok.lcut(norm, HMM=False) if not t.isspace()]
+        self.tokens = clf._words(norm)
         self.index = token_index(self.tokens)
         self.matched: list[str] = []
         self._index_inner_words(clf)
@@ -240,7 +247,8 @@ class _Message:
         A category added to the rules after training competes on rule points alone (the model's best log-prob)."""
         clf = self.clf
         model = clf.category_model
-        probs = model.probabilities(self.features)
+        known = model.known(self.features)
+        probs = model.probabilities(self.features, known)
         unseen = math.log(max(probs))
         combined = []
         for cat, col in zip(self.rules.categories, clf._columns):
@@ -254,7 +262,7 @@ class _Message:
         code = self.rules.categories[best].code
         col = clf._columns[best]
         if col is not None:
-            top = ",".join(f for f, _ in model.top_features(self.features, col))
+            top = ",".join(f for f, _ in model.top_features(self.features, col, known=known))
             self.matched.append(f"model:category {code} {probs[col]:.2f} ({top})")
         return code, final[best]
 

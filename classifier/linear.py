@@ -1,8 +1,10 @@
 """A trained softmax (multinomial logistic) model over sparse binary features, stored as JSON."""
 from __future__ import annotations
 
+import heapq
 import json
 import math
+from operator import add, itemgetter
 from pathlib import Path
 
 
@@ -13,31 +15,38 @@ class LinearModel:
         self.weights = weights
         self._diff: dict[str, float] | None = None
 
-    def logits(self, features) -> list[float]:
+    def known(self, features) -> tuple[list[str], list[list[float]]]:
+        """The features this model has weights for, and their rows: look up once for logits and top_features."""
+        names = list(filter(self.weights.__contains__, features))
+        return names, list(map(self.weights.__getitem__, names))
+
+    def logits(self, features, known=None) -> list[float]:
         """Bias plus each present feature's weights, the features scaled by 1/sqrt(n) so long texts do not shout."""
-        weights = self.weights
-        known = [weights[f] for f in features if f in weights]
+        known = (known or self.known(features))[1]
         if not known:
             return list(self.bias)
+        total = known[0]
+        for row in known[1:]:  # one C-level pass per feature; same summation order as a sum per column
+            total = list(map(add, total, row))
         scale = 1.0 / math.sqrt(len(features))
-        return [b + sum(column) * scale for b, column in zip(self.bias, zip(*known))]
+        return [b + t * scale for b, t in zip(self.bias, total)]
 
-    def probabilities(self, features) -> list[float]:
-        return softmax(self.logits(features))
+    def probabilities(self, features, known=None) -> list[float]:
+        return softmax(self.logits(features, known))
 
-    def top_features(self, features, label: int, n: int = 3) -> list[tuple[str, float]]:
+    def top_features(self, features, label: int, n: int = 3, known=None) -> list[tuple[str, float]]:
         """The present features with the largest positive weights for `label`."""
-        weights = self.weights
-        pushes = sorted(((weights[f][label], f) for f in features if f in weights), reverse=True)[:n]
+        names, rows = known or self.known(features)
+        pushes = heapq.nlargest(n, zip(map(itemgetter(label), rows), names))
         return [(f, w) for w, f in pushes if w > 0]
 
     def yes_probability(self, features) -> float:
         """For a two-label model: P(label 1), from one weight difference per feature (half the work of logits)."""
         if self._diff is None:
             self._diff = {f: row[1] - row[0] for f, row in self.weights.items()}
-        diff = self._diff
-        known = [diff[f] for f in features if f in diff]
-        z = self.bias[1] - self.bias[0] + (sum(known) / math.sqrt(len(features)) if known else 0.0)
+        # unknown features give None, dropped; dropping zero differences too leaves the sum unchanged
+        total = sum(filter(None, map(self._diff.get, features)))
+        z = self.bias[1] - self.bias[0] + (total / math.sqrt(len(features)) if total else 0.0)
         return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
 
     def to_json(self) -> dict:

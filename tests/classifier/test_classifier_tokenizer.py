@@ -1,4 +1,8 @@
 """The classifier owns its jieba.Tokenizer; the process-wide jieba.dt is never changed."""
+import json
+import random
+from pathlib import Path
+
 import jieba
 
 from classifier import tokenize
@@ -29,3 +33,17 @@ def test_normalise():
     assert tokenize.normalise("ＡＢ１２３！") == "AB123!"
     assert tokenize.normalise("楼\u200b道\u2060灯\ufeff") == "楼道灯"
     assert len(tokenize.normalise("哈" * 5000)) == tokenize.MAX_CHARS
+
+
+def test_segmenter_cuts_exactly_like_jieba_without_hmm(clf):
+    """The classifier's own segmenter must give jieba's tokens, or rule matches would drift."""
+    data = Path(__file__).resolve().parent.parent / "data" / "classifier"
+    texts = [json.loads(line)["text"] for name in ("dev.jsonl", "holdout.jsonl")
+             for line in (data / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts += ["", "  ", "abc12 3号楼2单元 WiFi坏了!!", "C++和#号、100%  \r\n换行\t制表", "楼道灯不亮了——谁管？"]
+    rng = random.Random(7)
+    alphabet = "".join(sorted({ch for t in texts for ch in t}))
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 30))) for _ in range(500)]
+    for text in texts:
+        norm = tokenize.normalise(text)
+        assert clf._words(norm) == [t for t in clf._tok.lcut(norm, HMM=False) if not t.isspace()], norm
