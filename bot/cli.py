@@ -144,10 +144,36 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
         return bench_digest(config=_config(args.config), tickets=args.tickets, pg_url=args.pg, rounds=args.rounds,
                             out=sys.stdout)
+    if args.what == "chaos":
+        return cmd_bench_chaos(args)
     from bot.bench import bench_e2e
 
     config = _config(args.config)
-    return bench_e2e(config=config, classifier=_classifier(config), messages=args.messages, out=sys.stdout)
+    return bench_e2e(config=config, classifier=_classifier(config), messages=args.messages or 300, out=sys.stdout)
+
+
+def cmd_bench_chaos(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from bot.chaos import report, run_chaos
+    from sqlalchemy import inspect
+
+    from storage.db import make_engine
+
+    config_path = Path(args.config or os.environ.get("MULIN_CONFIG") or "config.yaml").resolve()
+    config = _config(str(config_path))
+    with tempfile.TemporaryDirectory(prefix="mulin-chaos-") as tmp:
+        url = args.database or f"sqlite:///{tmp}/chaos.db"
+        engine = make_engine(url)
+        if inspect(engine).has_table("incoming_message"):
+            print(f"bench chaos needs an empty database; {url.split('@')[-1]} already has mulin tables", file=sys.stderr)
+            return EXIT_CONFIG
+        engine.dispose()
+        result = run_chaos(config_path=config_path, config=config, classifier=_classifier(config), database_url=url,
+                           workdir=Path(tmp), messages=args.messages or 2000, kills=args.kills, drops=args.drops,
+                           seed=args.seed, pause=args.pause, out=sys.stdout)
+        report(result, sys.stdout)
+    return 0 if result.ok else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -171,7 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--scenario")
     sim.add_argument("--pause", type=float, default=1.0, help="seconds between scenario steps")
     sim.add_argument("--sent-log", help="append every message the bot sends to this JSON-lines file")
-    sim.add_argument("--replay", type=int, default=0, help="re-send the last N message events to a new connection")
+    sim.add_argument("--replay", type=float, default=0, metavar="SECONDS",
+                     help="when a connection ends, re-send its message events of the last SECONDS to the next one")
     sim.add_argument("--quiet", action="store_true", help="do not print each message")
     sim.set_defaults(func=cmd_sim)
 
@@ -201,12 +228,17 @@ def build_parser() -> argparse.ArgumentParser:
     digest.set_defaults(func=cmd_digest)
 
     bench = sub.add_parser("bench", help="基准测试，结果并排打印比值")
-    bench.add_argument("what", choices=["e2e", "classify", "digest"])
+    bench.add_argument("what", choices=["e2e", "classify", "digest", "chaos"])
     bench.add_argument("--config")
-    bench.add_argument("--messages", type=int, default=300)
+    bench.add_argument("--messages", type=int, help="e2e: per round (300); chaos: the stream (2000)")
     bench.add_argument("--tickets", type=int, default=100_000, help="digest: tickets to build")
     bench.add_argument("--rounds", type=int, default=5, help="digest: interleaved rounds")
     bench.add_argument("--pg", help="digest: also run on this PostgreSQL URL (in a throwaway schema)")
+    bench.add_argument("--kills", type=int, default=5, help="chaos: kill -9 the bot this many times")
+    bench.add_argument("--drops", type=int, default=2, help="chaos: cut the gateway link this many times")
+    bench.add_argument("--seed", type=int, default=7, help="chaos: random seed for the stream and the kills")
+    bench.add_argument("--pause", type=float, default=0.03, help="chaos: seconds between messages")
+    bench.add_argument("--database", help="chaos: an EMPTY database URL (default: a temporary SQLite file)")
     bench.set_defaults(func=cmd_bench)
     return parser
 

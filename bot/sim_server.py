@@ -18,7 +18,7 @@ from bot.simulator import PuppetSimulator
 
 
 async def serve_simulator(*, port: int, scenario_path: str | None, step_pause: float, sent_log: str | None = None,
-                          replay: int = 0, quiet: bool = False) -> int:
+                          replay: float = 0, quiet: bool = False) -> int:
     try:
         scenario = load_scenario(scenario_path) if scenario_path else None
     except ScenarioError as exc:
@@ -33,7 +33,7 @@ async def serve_simulator(*, port: int, scenario_path: str | None, step_pause: f
             names[person.id] = person.name
         for room in scenario.rooms:
             sim.add_room(room.id, room.topic, list(room.members))
-    sim.replay_last = replay
+    sim.replay_seconds = replay
     if not quiet:
         sim.on_sent.append(lambda s: print(f"{s.at} bot → {s.room or names.get(s.to, s.to)}: {s.text}", flush=True))
     log_file = open(sent_log, "a", encoding="utf-8") if sent_log else None

@@ -6,14 +6,14 @@ everything the bot sends. Message classes come from the `wechaty-grpc` package.
 
 Faults, like a real gateway's: the connection can be dropped (`drop_connections`), answers delayed
 (`delay`), sends failed (`fail_next_sends`). Events pushed while no bot is connected wait in a backlog,
-and a new event stream first replays the last `replay_last` message events (gateways re-send recent
-messages after a re-login), so a bot that died mid-message gets it again and must not file it twice.
+and when a stream ends, the message events it carried in its last `replay_seconds` are sent again to the
+next one (a gateway cannot know what a client that vanished had read; it re-sends what is recent), so a
+bot killed with messages read but not yet stored gets them again, and must not file them twice.
 """
 from __future__ import annotations
 
 import asyncio
 import base64
-import collections
 import itertools
 import json
 import logging
@@ -84,10 +84,9 @@ class PuppetSimulator:
         self.on_sent: list[Callable[[Sent], None]] = []
         self.fail_next_sends = 0  # fault injection: the next N MessageSendText calls fail
         self.delay = 0.0  # fault injection: seconds before each event and each send answer
-        self.replay_last = 0  # message events a new stream gets again (0: none)
+        self.replay_seconds = 0.0  # message events a stream carried this recently are re-sent to the next one
         self.streams_opened = 0
         self._backlog: list[pb.EventResponse] = []  # events pushed while no bot was connected
-        self._recent: collections.deque[pb.EventResponse] = collections.deque(maxlen=1000)
         self._protocols: list[Any] = []  # server-side HTTP/2 connections, so they can be cut
         self._streams: list[asyncio.Queue[pb.EventResponse | None]] = []
         self._stream_opened = asyncio.Event()
@@ -132,8 +131,6 @@ class PuppetSimulator:
     async def emit(self, kind: pb.EventType, payload: dict[str, Any]) -> None:
         """Send an event to the connected bot, or keep it until one connects."""
         event = pb.EventResponse(type=kind, payload=json.dumps(payload))
-        if kind == pb.EventType.EVENT_TYPE_MESSAGE:
-            self._recent.append(event)
         if not self._streams:
             self._backlog.append(event)
         for queue in self._streams:
@@ -221,11 +218,12 @@ class PuppetSimulator:
     async def event(self, stream: Stream) -> None:
         await stream.recv_message()
         queue: asyncio.Queue[pb.EventResponse | None] = asyncio.Queue()
-        replay = list(self._recent)[-self.replay_last:] if self.replay_last and self.streams_opened else []
-        replay = [e for e in replay if e not in self._backlog]
-        for event in [*replay, *self._backlog]:
+        for event in self._backlog:
             queue.put_nowait(event)
+        log.info("event stream opened (%d open) with a backlog of %d", len(self._streams) + 1, len(self._backlog))
         self._backlog.clear()
+        clock = asyncio.get_running_loop().time
+        delivered: list[tuple[float, pb.EventResponse]] = []
         self._streams.append(queue)
         self.streams_opened += 1
         event: pb.EventResponse | None = None
@@ -237,16 +235,20 @@ class PuppetSimulator:
                 if self.delay:
                     await asyncio.sleep(self.delay)
                 await stream.send_message(event)
+                if self.replay_seconds and event.type == pb.EventType.EVENT_TYPE_MESSAGE:
+                    delivered.append((clock(), event))
                 event = None
         finally:
             self._streams.remove(queue)
+            since = clock() - self.replay_seconds
+            unsent = [e for at, e in delivered if at >= since] + ([event] if event is not None else [])
+            while not queue.empty():
+                unsent.append(queue.get_nowait())
             if not self._streams:
                 self._stream_opened.clear()
-                # what this stream never sent waits for the next bot, as a gateway keeps undelivered messages
-                unsent = [event] if event is not None else []
-                while not queue.empty():
-                    unsent.append(queue.get_nowait())
-                self._backlog.extend(e for e in unsent if e is not None)
+                # the next bot gets what this one may not have read, then what was never sent
+                self._backlog[:0] = [e for e in unsent if e is not None]
+            log.info("event stream closed (%d open): %d recent or unsent events kept", len(self._streams), len(unsent))
 
     @staticmethod
     def _require(table: dict[str, Any], key: str, what: str) -> Any:

@@ -72,7 +72,7 @@ def test_dropped_connection_reconnects_and_loses_nothing(make, stored_tickets, c
 def test_replayed_events_after_a_reconnect_are_not_filed_twice(make, stored_tickets):
     async def main_():
         async with make() as c:
-            c.sim.replay_last = 10
+            c.sim.replay_seconds = 10
             stop = asyncio.Event()
             keeper = await _reconnecting(c, stop)
             for text_ in COMPLAINTS:

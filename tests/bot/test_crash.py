@@ -1,0 +1,38 @@
+"""The crash test: `mulin sim` and `mulin run` as two real processes, the bot killed with SIGKILL at random."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.chaos import build_stream, max_in_window, run_chaos
+
+ROOT = Path(__file__).resolve().parents[2]
+
+MESSAGES, KILLS, DROPS, SEED = 400, 4, 1, 20261123
+
+
+def test_stream_is_seeded_and_its_problems_are_distinct(config, classifier):
+    a = build_stream(config, classifier, messages=200, seed=1)
+    assert a.scenario == build_stream(config, classifier, messages=200, seed=1).scenario
+    assert a.scenario != build_stream(config, classifier, messages=200, seed=2).scenario
+    assert a.messages == 200 and len(a.key_of) > 40 and len(set(a.key_of.values())) < len(a.key_of)
+    topics = {r["topic"] for r in a.scenario["rooms"]}
+    assert topics == {g.room for g in config.groups}
+
+
+def test_window_counts():
+    assert max_in_window([0, 1, 2, 2.9, 3.0, 10], 3) == 4
+    assert max_in_window([], 60) == 0
+
+
+@pytest.mark.slow
+def test_kill_minus_nine_loses_nothing_and_doubles_nothing(config, classifier, database_url, tmp_path):
+    result = run_chaos(config_path=ROOT / "config.yaml", config=config, classifier=classifier,
+                       database_url=database_url, workdir=tmp_path, messages=MESSAGES, kills=KILLS, drops=DROPS,
+                       seed=SEED)
+    assert result.problems == []
+    assert result.kills == KILLS and result.drops == DROPS and result.messages == MESSAGES
+    assert result.tickets == result.expected_tickets > 50
+    assert result.duplicates == 0 and result.lost == 0 and result.acks_missing == 0
+    assert result.in_flight_repeats <= KILLS  # at most the one send in flight at each kill
