@@ -7,31 +7,41 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Callable, Protocol
+from datetime import datetime, timedelta
+from typing import Callable, Iterable, Protocol
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlmodel import Session
 
 from bot.backoff import Backoff
+from bot.clock import SHANGHAI
 from bot.config import Config
+from bot.pacing import CAP, History, Pacer, Pending, Plan, Send
+from bot.workcalendar import WorkCalendar
 from bot.types import Disconnected, Incoming, Sender
 from handlers.context import Ctx, Deps
 from handlers.dispatcher import Dispatcher, build_dispatcher
+from handlers.intake import late_summary_due
 from handlers.sweeps import SWEEPS
 from storage import inbox, outbox
 from storage.db import init_db, new_session
-from storage.models import Ticket, TicketEvent
+from storage.models import OutboxMessage, Ticket, TicketEvent
 from storage.staff import StaffDirectory, seed_bindings
-from storage.tickets import events_after
+from storage.tickets import events_after, next_due
 
 log = logging.getLogger("mulin.app")
 
 TicketObserver = Callable[[TicketEvent, Ticket], None]
+DISCONNECTED_RETRY = timedelta(seconds=2)  # how often waiting replies look for a restored gateway link
 STORE_RETRY_CAP = 30.0  # seconds between tries to store a message while the database is unreachable
 
 
 class Clock(Protocol):
-    def now(self): ...  # noqa: ANN201,E704
+    def now(self) -> datetime: ...  # noqa: E704
+
+    async def sleep_until(self, when: datetime | None, wake: asyncio.Event) -> None: ...  # noqa: E704
 
 
 class App:
@@ -41,7 +51,8 @@ class App:
         self.engine = engine
         self.clock = clock
         self.directory = StaffDirectory()
-        self.deps = Deps(config=config, classifier=classifier, directory=self.directory)
+        self.calendar = WorkCalendar(tz=SHANGHAI, holidays=config.calendar.holidays, workdays=config.calendar.workdays)
+        self.deps = Deps(config=config, classifier=classifier, directory=self.directory, calendar=self.calendar)
         self.dispatcher = dispatcher or build_dispatcher()
         self.sender = sender
         self.ticket_observers: list[TicketObserver] = []
@@ -52,6 +63,13 @@ class App:
         self._last_event_id = 0
         self._unserved_logged: set[str] = set()
         self._outbox_dirty = True  # something may be pending: set by new replies and by failed sends
+        self.pacer = Pacer(config.sending, ZoneInfo(config.community.timezone))
+        self._plan: Plan | None = None  # what the last flush left waiting, and until when
+        self._send_lock = asyncio.Lock()
+        self._send_wake = asyncio.Event()
+        self._sender: asyncio.Task[None] | None = None
+        self._cap_warned: set[tuple[str, datetime]] = set()
+        self.resent_at_start = 0  # messages that were in flight when the last run stopped, sent again
 
     # ---- lifecycle -----------------------------------------------------------------------
     def prepare(self) -> None:
@@ -63,19 +81,31 @@ class App:
             self.directory.reload(session=session)
             last = events_after(session=session, last_id=0)
             self._last_event_id = last[-1].id if last else 0
+            self._recover_in_flight(session)
+
+    def _recover_in_flight(self, session: Session) -> None:
+        """A row left SENDING may have reached WeChat before the crash; the gateway cannot tell, so send again."""
+        rows = outbox.recover_in_flight(session=session)
+        for row in rows:
+            log.warning("outbox row %s to %s was being sent when mulin stopped; sending it again "
+                        "(it may arrive twice): %.40r", row.id, row.room_id or row.to_id, row.text)
+        self.resent_at_start = sum(1 for row in rows if row.merged_into is None)
 
     async def start(self) -> None:
         self._worker = asyncio.create_task(self._work(), name="mulin-dispatch")
+        self._sender = asyncio.create_task(self._send_loop(), name="mulin-send")
         await self.retry_unfinished()
+        await self.tick()  # after downtime: what fell due meanwhile, and the latest missed digest, once
 
     async def stop(self) -> None:
-        if self._worker is not None:
-            self._worker.cancel()
-            try:
-                await self._worker
-            except asyncio.CancelledError:
-                pass
-            self._worker = None
+        for task in (self._worker, self._sender):
+            if task is not None:
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
+        self._worker = self._sender = None
 
     # ---- intake ----------------------------------------------------------------------------
     async def on_message(self, msg: Incoming) -> None:
@@ -114,7 +144,7 @@ class App:
             waiter.set_result(None)
 
     def wait_processed(self, message_id: str) -> asyncio.Future[None]:
-        """For the simulator and tests: resolves when the message is handled and its replies sent."""
+        """For the simulator and tests: resolves when the message is handled and what pacing allows now is sent."""
         return self._waiters.setdefault(message_id, asyncio.get_running_loop().create_future())
 
     async def _work(self) -> None:
@@ -178,7 +208,7 @@ class App:
         await self.flush_outbox()
 
     async def tick(self) -> int:
-        """Run every sweep for the clock's `now` (the scheduler and the simulator's waits call this)."""
+        """Run every sweep for the clock's `now` (the scheduler's jobs and the simulator's waits call this)."""
         now = self.clock.now()
         done = 0
         with new_session(self.engine) as session:
@@ -197,6 +227,12 @@ class App:
             await self.flush_outbox()
         return done
 
+    def next_due(self) -> datetime | None:
+        """The earliest moment a sweep has ticket work (digests follow their own trigger)."""
+        with new_session(self.engine) as session:
+            due = [d for d in (next_due(session=session), late_summary_due(session=session)) if d is not None]
+        return min(due, default=None)
+
     def _emit_ticket_events(self, session) -> None:  # noqa: ANN001
         for event in events_after(session=session, last_id=self._last_event_id):
             self._last_event_id = event.id
@@ -206,33 +242,103 @@ class App:
 
     # ---- delivery ------------------------------------------------------------------------
     async def flush_outbox(self) -> int:
-        """Deliver pending replies in order; a failed send holds back later ones to the same chat."""
+        """Send every waiting reply that pacing allows now (several to one chat merged into one message).
+
+        Order per chat is kept; a failed send holds back later ones to the same chat and backs off.
+        Returns the number of WeChat messages sent.
+        """
         if self.sender is None:
             return 0
-        sent = 0
-        blocked: set[str] = set()
-        self._outbox_dirty = False
-        with new_session(self.engine) as session:
-            for row in outbox.pending(session=session):
-                conversation = row.room_id or row.to_id or ""
-                if conversation in blocked:
-                    continue
-                try:
-                    gateway_id = await self.sender.send(outbox.as_outgoing(row))
-                except Disconnected as exc:  # not an attempt: everything waits for the reconnect
-                    log.warning("not sending: %s", exc)
-                    self._outbox_dirty = True
-                    break
-                except Exception as exc:  # noqa: BLE001 - kept in the outbox and retried
-                    log.warning("send to %s failed: %r", conversation, exc)
-                    outbox.mark_send_failed(session=session, row=row, error=repr(exc))
-                    blocked.add(conversation)
-                    self._outbox_dirty = True
-                    continue
-                outbox.mark_sent(session=session, row=row, now=self.clock.now(), gateway_message_id=gateway_id)
-                sent += 1
+        async with self._send_lock:
+            self._outbox_dirty = False
+            sent = 0
+            with new_session(self.engine) as session:
+                now = self.clock.now()
+                rows = {row.id: row for row in outbox.pending(session=session)}
+                waiting = [_as_pending(row) for row in rows.values()]
+                history = self._history(session, now)
+                plan = self.pacer.plan(now, waiting, history)
+                while plan.batches:
+                    done, failed = [], {}
+                    for batch in plan.batches:
+                        at = self.clock.now()
+                        ok, retry_at = await self._send(session, [rows[i] for i in batch.ids], at)
+                        if ok:
+                            done.append((batch, at))
+                        else:
+                            failed[batch.ids[0]] = retry_at
+                    sent += len(done)
+                    waiting, history = self.pacer.after_send(waiting, history, done, failed)
+                    now = self.clock.now()
+                    plan = self.pacer.plan(now, waiting, history)
+            self._plan = plan
+            self._warn_caps(plan)
+        self._send_wake.set()
         return sent
+
+    async def _send(self, session: Session, rows: list[OutboxMessage], at: datetime) -> tuple[bool, datetime | None]:
+        """Deliver one (possibly merged) message: (True, None), or (False, when to retry; None: given up)."""
+        ids = [row.id for row in rows]
+        outbox.claim(session=session, ids=ids, now=at)  # committed first: a crash now leaves it SENDING
+        try:
+            gateway_id = await self.sender.send(outbox.as_outgoing(*rows))
+        except Disconnected as exc:  # not an attempt: it waits for the reconnect
+            retry_at = at + DISCONNECTED_RETRY
+            outbox.release(session=session, ids=ids, retry_at=retry_at)
+            log.warning("not sending to %s: %s; next try at %s", rows[0].room_id or rows[0].to_id, exc,
+                        retry_at.isoformat())
+            return False, retry_at
+        except Exception as exc:  # noqa: BLE001 - kept in the outbox and retried
+            head = rows[0]
+            attempts = head.attempts + 1
+            retry_at = at + self.pacer.retry_delay(attempts) if attempts < self.config.sending.max_attempts else None
+            outbox.mark_send_failed(session=session, ids=ids, error=repr(exc), retry_at=retry_at)
+            if retry_at is None:
+                log.error("outbox row %s to %s FAILED after %s attempts, not sent: %r",
+                          head.id, head.room_id or head.to_id, attempts, exc)
+            else:
+                log.warning("send to %s failed (attempt %s), retrying at %s: %r",
+                            head.room_id or head.to_id, attempts, retry_at.isoformat(), exc)
+            return False, retry_at
+        outbox.mark_sent(session=session, ids=ids, gateway_message_id=gateway_id)
+        return True, None
+
+    def _history(self, session: Session, now: datetime) -> History:
+        recent = tuple(Send(room or to, room is not None, at) for room, to, at in
+                       outbox.recent_sends(session=session, since=self.pacer.recent_since(now)))
+        return History(recent=recent, today=outbox.group_sends_since(session=session, since=self.pacer.day_start(now)))
+
+    def _warn_caps(self, plan: Plan) -> None:
+        for wait in plan.waits:
+            if wait.reason == CAP and (wait.conversation, wait.until) not in self._cap_warned:
+                self._cap_warned.add((wait.conversation, wait.until))
+                log.warning("group %s reached its daily cap of %s messages; non-urgent ones wait until %s",
+                            wait.conversation, self.config.sending.group_daily_cap, wait.until.isoformat())
+
+    def next_send_due(self, reasons: Iterable[str] | None = None) -> datetime | None:
+        """When something waiting may go (only waits for these reasons, if given); None: nothing waits."""
+        return self._plan.next_due(reasons) if self._plan is not None else None
+
+    async def _send_loop(self) -> None:
+        """Sleeps on the app's clock until the next reply may go; new replies are flushed by whoever wrote them."""
+        while True:
+            self._send_wake.clear()
+            due = self.next_send_due()
+            if due is not None and due <= self.clock.now():
+                try:
+                    await self.flush_outbox()
+                except Exception:  # noqa: BLE001 - e.g. the database is away; try again shortly
+                    log.exception("sending failed")
+                    await asyncio.sleep(1)
+                continue
+            await self.clock.sleep_until(due, self._send_wake)
 
     def parked(self) -> int:
         with new_session(self.engine) as session:
             return inbox.count_parked(session=session)
+
+
+def _as_pending(row: OutboxMessage) -> Pending:
+    return Pending(id=row.id, conversation=row.room_id or row.to_id or "", is_room=row.room_id is not None,
+                   created_at=row.created_at, urgent=row.urgent, reply=row.in_reply_to is not None,
+                   next_attempt_at=row.next_attempt_at)

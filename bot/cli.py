@@ -122,6 +122,15 @@ def cmd_staff_invite(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_digest(args: argparse.Namespace) -> int:
+    from bot.config import database_url
+    from bot.digest_cli import print_digest
+
+    config = _config(args.config)
+    return print_digest(config=config, database_url=database_url(config), day=args.date, weekly=args.weekly,
+                        png=args.png, out=sys.stdout)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     if args.what == "classify":
         import jieba
@@ -132,6 +141,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
         return run_bench(sys.stdout, [sys.executable, "-m", "bot.cli"])
     if args.what == "chaos":
         return cmd_bench_chaos(args)
+    if args.what == "digest":
+        from bot.bench_digest import bench_digest
+
+        return bench_digest(config=_config(args.config), tickets=args.tickets, pg_url=args.pg, rounds=args.rounds,
+                            out=sys.stdout)
     from bot.bench import bench_e2e
 
     config = _config(args.config)
@@ -157,7 +171,8 @@ def cmd_bench_chaos(args: argparse.Namespace) -> int:
         engine.dispose()
         result = run_chaos(config_path=config_path, config=config, classifier=_classifier(config), database_url=url,
                            workdir=Path(tmp), messages=args.messages or 2000, kills=args.kills, drops=args.drops,
-                           seed=args.seed, pause=args.pause, out=sys.stdout)
+                           seed=args.seed, pause=args.pause, out=sys.stdout,
+                           group_interval=None if args.group_interval == 0 else args.group_interval)
         report(result, sys.stdout)
     return 0 if result.ok else 1
 
@@ -206,15 +221,27 @@ def build_parser() -> argparse.ArgumentParser:
     invite.add_argument("--config")
     invite.set_defaults(func=cmd_staff_invite)
 
+    digest = sub.add_parser("digest", help="打印民情日报（或 --weekly 周会审），供运维查看")
+    digest.add_argument("--config")
+    digest.add_argument("--date", help="YYYY-MM-DD: the digest as sent that morning (default: today)")
+    digest.add_argument("--weekly", action="store_true", help="the weekly review of the 7 days before --date")
+    digest.add_argument("--png", help="also write the weekly trend chart to this PNG file")
+    digest.set_defaults(func=cmd_digest)
+
     bench = sub.add_parser("bench", help="基准测试，结果并排打印比值")
-    bench.add_argument("what", choices=["e2e", "classify", "chaos"])
+    bench.add_argument("what", choices=["e2e", "classify", "digest", "chaos"])
     bench.add_argument("--config")
     bench.add_argument("--messages", type=int, help="e2e: per round (300); chaos: the stream (2000)")
+    bench.add_argument("--tickets", type=int, default=100_000, help="digest: tickets to build")
+    bench.add_argument("--rounds", type=int, default=5, help="digest: interleaved rounds")
+    bench.add_argument("--pg", help="digest: also run on this PostgreSQL URL (in a throwaway schema)")
     bench.add_argument("--kills", type=int, default=5, help="chaos: kill -9 the bot this many times")
     bench.add_argument("--drops", type=int, default=2, help="chaos: cut the gateway link this many times")
     bench.add_argument("--seed", type=int, default=7, help="chaos: random seed for the stream and the kills")
     bench.add_argument("--pause", type=float, default=0.03, help="chaos: seconds between messages")
     bench.add_argument("--database", help="chaos: an EMPTY database URL (default: a temporary SQLite file)")
+    bench.add_argument("--group-interval", type=float, default=0.5,
+                       help="chaos: pacing per group for the run, seconds (0: the config's own, which is slow)")
     bench.set_defaults(func=cmd_bench)
     return parser
 

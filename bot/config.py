@@ -6,11 +6,14 @@ and its line; the CLI turns it into exit code 2.
 from __future__ import annotations
 
 import os
+from datetime import date, time as dtime
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bot.workcalendar import Span
 
 DEFAULT_CONFIG = Path("config.yaml")
 
@@ -42,7 +45,7 @@ class Database(_Strict):
 class Staff(_Strict):
     id: str
     name: str
-    role: Literal["grid_worker", "secretary"]
+    role: Literal["grid_worker", "secretary", "street"]  # street: 街道, only receives escalations
     wechat_id: str | None = None  # None: binds at run time with a one-time code
 
 
@@ -79,6 +82,75 @@ class TicketPolicy(_Strict):
     late_minutes: float = Field(default=10, gt=0)  # older messages (after an outage) get one summary per group
 
 
+def _span(value: Any) -> Any:
+    return Span.parse(value) if isinstance(value, (str, int, float)) else value
+
+
+class Deadlines(_Strict):
+    accept: Span
+    resolve: Span
+
+    _spans = field_validator("accept", "resolve", mode="before")(_span)
+
+
+class EscalationLevel(_Strict):
+    name: str                   # 社区书记, 街道 ...
+    staff: tuple[str, ...] = Field(min_length=1)
+
+
+class Sla(_Strict):
+    """12345 practice in Shandong: accept in 1 working day, finish in 5, emergencies the same day."""
+
+    normal: Deadlines = Deadlines(accept=Span(1, "wd"), resolve=Span(5, "wd"))
+    urgent: Deadlines = Deadlines(accept=Span(1, "h"), resolve=Span(24, "h"))
+    categories: dict[str, Deadlines] = {}     # per-category overrides for non-urgent tickets
+    return_within: Span = Span(2, "wd")       # a wrong assignment may be handed back this long after it arrived
+    remind_at: float = Field(default=0.8, gt=0, lt=1)  # remind the worker at this share of the time
+    escalate_every: Span = Span(1, "wd")      # each further level of the chain after this much more time
+    escalation: tuple[EscalationLevel, ...] = ()  # after the grid worker; empty: the community's secretaries
+
+    _spans = field_validator("return_within", "escalate_every", mode="before")(_span)
+
+
+class CalendarOverrides(_Strict):
+    holidays: tuple[date, ...] = ()   # extra days off (e.g. next year's holidays before chinese-calendar has them)
+    workdays: tuple[date, ...] = ()   # extra make-up working days (调休)
+
+
+class Digest(_Strict):
+    at: dtime = dtime(8, 0)                # when the daily digest goes out
+    days: Literal["workdays", "everyday"] = "workdays"
+    to_staff_groups: bool = False
+    weekly_on: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] | None = "mon"
+    hot_spot_reports: int = Field(default=3, ge=2)   # the same place and category this often ...
+    hot_spot_days: int = Field(default=7, ge=1)      # ... within these days is a hot spot (主动治理)
+    kpi_days: int = Field(default=30, ge=1)          # KPIs cover tickets filed in this many days
+
+
+class SendingPolicy(_Strict):
+    """WeChat mutes or bans accounts that send too fast; these limits keep the bot under the radar."""
+
+    group_interval_seconds: float = Field(default=3, ge=0)    # at most one message per group this often
+    private_interval_seconds: float = Field(default=1, ge=0)  # the same for one private chat
+    per_minute: int = Field(default=20, gt=0)                 # across all chats, in any 60 s window
+    group_daily_cap: int = Field(default=100, gt=0)           # per group per local day; urgent ones still go
+    merge_window_seconds: float = Field(default=10, ge=0)     # waiting replies this close together become one
+    merge_max: int = Field(default=5, ge=1)                   # at most this many replies in one message
+    quiet_start: dtime = dtime(22, 0)                         # quiet hours: proactive notices wait until quiet_end
+    quiet_end: dtime = dtime(7, 0)                            # (equal to quiet_start: no quiet hours)
+    retry_seconds: float = Field(default=5, gt=0)             # a failed send is retried after 5 s, 10 s, 20 s ...
+    retry_max_seconds: float = Field(default=300, gt=0)
+    max_attempts: int = Field(default=10, ge=1)               # then the reply is marked failed and logged
+
+    @field_validator("quiet_start", "quiet_end", mode="before")
+    @classmethod
+    def _sexagesimal(cls, value: Any) -> Any:
+        # YAML 1.1 reads an unquoted 22:00 as the base-60 integer 1320
+        if isinstance(value, int) and 0 <= value < 24 * 60:
+            return dtime(value // 60, value % 60)
+        return value
+
+
 class Config(_Strict):
     community: Community
     wechat: WeChat = WeChat()
@@ -89,6 +161,10 @@ class Config(_Strict):
     staff_groups: tuple[str, ...] = ()  # room topics or ids where staff may also send commands
     private_categories: tuple[str, ...] = ("dispute", "public_safety")
     tickets: TicketPolicy = TicketPolicy()
+    sla: Sla = Sla()
+    calendar: CalendarOverrides = CalendarOverrides()
+    digest: Digest = Digest()
+    sending: SendingPolicy = SendingPolicy()
 
     @model_validator(mode="after")
     def _references(self) -> "Config":
@@ -112,6 +188,10 @@ class Config(_Strict):
         for i, group in enumerate(self.groups):
             if group.grid not in grid_ids:
                 raise _RefError(("groups", i, "grid"), f"群 {group.room!r} 的默认网格 {group.grid!r} 不存在")
+        for i, level in enumerate(self.sla.escalation):
+            for member in level.staff:
+                if self.staff_by_id(member) is None:
+                    raise _RefError(("sla", "escalation", i, "staff"), f"督办层级 {level.name} 的人员 {member!r} 不在 staff 中")
         return self
 
     # ---- lookups used by routing -------------------------------------------------------
@@ -142,6 +222,17 @@ class Config(_Strict):
 
     def secretaries(self) -> list[Staff]:
         return [s for s in self.staff if s.role == "secretary"]
+
+    def escalation_chain(self) -> list[tuple[str, list[Staff]]]:
+        """Who hears about a breach, level by level after the grid worker."""
+        if self.sla.escalation:
+            return [(level.name, [self.staff_by_id(s) for s in level.staff]) for level in self.sla.escalation]
+        return [("社区书记", self.secretaries())]
+
+    def deadlines_for(self, category: str, urgent: bool) -> Deadlines:
+        if urgent:
+            return self.sla.urgent
+        return self.sla.categories.get(category, self.sla.normal)
 
 
 class _RefError(ValueError):

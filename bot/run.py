@@ -13,9 +13,10 @@ import sys
 
 from bot.app import App
 from bot.backoff import Backoff
-from bot.clock import SystemClock
+from bot.clock import SHANGHAI, SystemClock
 from bot.config import Config
 from bot.exitcodes import EXIT_DATABASE, EXIT_GATEWAY
+from bot.schedule import start_scheduler
 from storage.db import DatabaseError, make_engine, mask_url
 
 log = logging.getLogger("mulin.run")
@@ -41,6 +42,7 @@ async def serve(*, config: Config, endpoint: str, token: str, database_url: str,
         return EXIT_GATEWAY
     print(f"睦邻已连接 {endpoint}（账号 {transport.self_id}），数据库 {mask_url(database_url)}；Ctrl+C 退出。", flush=True)
     await app.start()
+    scheduler = start_scheduler(config, SHANGHAI, app.tick)  # due-scan each minute, digest at its time
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -55,7 +57,6 @@ async def serve(*, config: Config, endpoint: str, token: str, database_url: str,
             if stop.is_set() or gateway.done():
                 break
             try:
-                await app.tick()
                 await app.retry_unfinished()  # messages that failed are retried, then parked
                 await app.flush_outbox()  # retries sends that failed earlier
             except Exception:  # noqa: BLE001 - e.g. the database is down: log, keep serving, try again next round
@@ -64,6 +65,7 @@ async def serve(*, config: Config, endpoint: str, token: str, database_url: str,
         stop.set()
         await asyncio.wait({gateway}, timeout=1)
         gateway.cancel()  # a reconnect in progress is abandoned
+        scheduler.shutdown(wait=False)
         await app.stop()
         await transport.stop()
         engine.dispose()

@@ -50,6 +50,7 @@ class Step(_Strict):
     id: str | None = None        # WeChat message id; default: a fresh unique one
     kind: str = "text"
     wait: str | int | None = None
+    offline: str | int | None = None  # the bot is stopped this long, then starts again on the same database
     rename: str | None = None    # contact id ...
     to: str | None = None        # ... renames themselves to this display name
 
@@ -57,22 +58,28 @@ class Step(_Strict):
 
     @model_validator(mode="after")
     def _one_action(self) -> "Step":
-        actions = [self.room is not None, self.dm is not None, self.wait is not None, self.rename is not None]
+        actions = [self.room is not None, self.dm is not None, self.wait is not None, self.rename is not None,
+                   self.offline is not None]
         if sum(actions) != 1:
-            raise ValueError("each step is exactly one of: room message, dm, wait, rename")
+            raise ValueError("each step is exactly one of: room message, dm, wait, offline, rename")
         if self.room is not None and (self.sender is None or self.text is None):
             raise ValueError("a room step needs `from` and `text`")
         if self.dm is not None and self.text is None:
             raise ValueError("a dm step needs `text`")
         if self.rename is not None and self.to is None:
             raise ValueError("a rename step needs `to`")
-        if self.wait is not None:
-            parse_duration(self.wait)
+        for duration in (self.wait, self.offline):
+            if duration is not None:
+                parse_duration(duration)
         return self
 
     @property
     def delay(self) -> timedelta:
         return parse_duration(self.wait) if self.wait is not None else timedelta(0)
+
+    @property
+    def offline_for(self) -> timedelta:
+        return parse_duration(self.offline) if self.offline is not None else timedelta(0)
 
 
 class Scenario(_Strict):

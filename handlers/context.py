@@ -9,11 +9,14 @@ from sqlmodel import Session
 
 from bot.types import Incoming, Outgoing
 from handlers import texts
+from storage.models import Ticket, TicketEvent
 from storage.outbox import enqueue
 from storage.staff import StaffDirectory
+from storage.tickets import transition
 
 if TYPE_CHECKING:
     from bot.config import Config, Staff
+    from bot.workcalendar import WorkCalendar
     from classifier import Classifier
 
 
@@ -22,6 +25,7 @@ class Deps:
     config: "Config"
     classifier: "Classifier"
     directory: StaffDirectory
+    calendar: "WorkCalendar"
 
 
 @dataclass
@@ -38,6 +42,16 @@ class Ctx:
     def config(self) -> "Config":
         return self.deps.config
 
+    def transition(self, ticket: Ticket, action: str, *, actor_id: str, note: str | None = None,
+                   assignee_staff_id: str | None = None, grid_id: str | None = None) -> TicketEvent:
+        """Change the ticket's status (refused with a reason if not allowed) and move its deadlines with it."""
+        from handlers import deadlines
+
+        event = transition(session=self.session, ticket=ticket, action=action, actor_id=actor_id, now=self.now,
+                           note=note, assignee_staff_id=assignee_staff_id, grid_id=grid_id)
+        deadlines.apply(self, ticket, action)
+        return event
+
     def reply(self, text: str, *, mention: bool = True) -> None:
         """Answer where the message came from; in a group, masked and @-mentioning the sender."""
         assert self.msg is not None, "reply() needs the message being answered"
@@ -46,13 +60,23 @@ class Ctx:
         else:
             self.say_private(self.msg.sender_id, text)
 
-    def say_room(self, room_id: str, text: str, mentions: tuple[str, ...] = (), ticket_id: int | None = None,
-                 held: bool = False) -> None:
+    def say_room(self, room_id: str, text: str, mentions: tuple[str, ...] = (), ticket_id: int | None = None, *,
+                 urgent: bool = False, held: bool = False) -> None:
         """held: keep it back for a summary instead of sending it (late messages after an outage)."""
         out = Outgoing(text=texts.mask(text), room_id=room_id, mentions=mentions)
-        enqueue(session=self.session, out=out, now=self.now, ticket_id=ticket_id, held=held)
-        self.queued += not held
+        self._queue(out, ticket_id=ticket_id, urgent=urgent, reply=self.msg is not None and self.msg.room_id == room_id,
+                    held=held)
 
-    def say_private(self, contact_id: str, text: str, ticket_id: int | None = None) -> None:
-        enqueue(session=self.session, out=Outgoing(text=text, to_id=contact_id), now=self.now, ticket_id=ticket_id)
-        self.queued += 1
+    def say_private(self, contact_id: str, text: str, ticket_id: int | None = None, *, urgent: bool = False) -> None:
+        self._queue(Outgoing(text=text, to_id=contact_id), ticket_id=ticket_id, urgent=urgent,
+                    reply=self.msg is not None and self.msg.sender_id == contact_id)
+
+    def _queue(self, out: Outgoing, *, ticket_id: int | None, urgent: bool, reply: bool, held: bool = False) -> None:
+        """A reply to the message in hand, in its chat or to its sender, is not held by quiet hours;
+        anything about an urgent ticket is urgent."""
+        if not urgent and ticket_id is not None:
+            ticket = self.session.get(Ticket, ticket_id)
+            urgent = ticket is not None and ticket.urgent
+        enqueue(session=self.session, out=out, now=self.now, ticket_id=ticket_id, urgent=urgent,
+                in_reply_to=self.msg.id if reply else None, held=held)
+        self.queued += not held

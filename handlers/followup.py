@@ -8,7 +8,7 @@ from handlers.commands import normalize
 from handlers.context import Ctx
 from handlers.status import worker_name
 from storage.models import Ticket
-from storage.tickets import awaiting_rating, followup_over, transition
+from storage.tickets import awaiting_rating, followup_over
 
 RATINGS = {"1": "satisfied", "2": "basically", "3": "dissatisfied", "4": "unsolved"}
 WORDS = {"满意": "satisfied", "非常满意": "satisfied", "基本满意": "basically", "不满意": "dissatisfied",
@@ -45,15 +45,15 @@ class RatingReply:
             reopen(ctx, ticket)
             return
         ticket.rating = rating
-        transition(session=ctx.session, ticket=ticket, action="closed", actor_id=ctx.msg.sender_id, now=ctx.now,
-                   note=f"评价：{RATING_NAMES[rating]}")
+        ctx.transition(ticket, "closed", actor_id=ctx.msg.sender_id,
+                       note=f"评价：{RATING_NAMES[rating]}")
         ctx.reply(texts.rated(rating))
 
 
 def reopen(ctx: Ctx, ticket: Ticket) -> None:
     """Counted as 重办: back to the same worker, who is told, and the group hears it too."""
-    transition(session=ctx.session, ticket=ticket, action="reopened", actor_id=ctx.msg.sender_id, now=ctx.now,
-               note="居民回访：没解决")
+    ctx.transition(ticket, "reopened", actor_id=ctx.msg.sender_id,
+                   note="居民回访：没解决")
     ctx.reply("很抱歉问题还没解决，已重新交办，我们会尽快处理。")
     worker = ctx.deps.directory.wechat_id_of(ticket.assignee_staff_id) if ticket.assignee_staff_id else None
     if worker:
@@ -68,6 +68,6 @@ def close_unrated(ctx: Ctx) -> int:
     tickets = followup_over(session=ctx.session, now=ctx.now)
     for ticket in tickets:
         ticket.rating = "unrated"
-        transition(session=ctx.session, ticket=ticket, action="closed", actor_id="mulin", now=ctx.now,
-                   note="回访超时，未评价")
+        ctx.transition(ticket, "closed", actor_id="mulin",
+                       note="回访超时，未评价")
     return len(tickets)

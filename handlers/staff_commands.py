@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from handlers import texts
+from handlers import deadlines, texts
 from handlers.binding import redeem
 from handlers.commands import Command, Malformed, parse_command
 from handlers.context import Ctx
@@ -16,7 +16,8 @@ from handlers.intake import assign, notify_secretaries
 from handlers.routing import Route
 from handlers.status import tell_reporters, worker_name
 from storage.models import Ticket, TicketStatus
-from storage.tickets import OPEN_STATUSES, IllegalTransition, followers_of, get_ticket, list_tickets, transition
+from storage.tickets import (OPEN_STATUSES, IllegalTransition, followers_of, get_ticket, last_assigned_at,
+                             list_tickets)
 
 STAFF_ONLY = {"accept", "resolve", "transfer", "return", "extend", "mine", "assign", "supervise", "todo"}
 SECRETARY_ONLY = {"assign", "supervise", "todo"}
@@ -81,16 +82,14 @@ class ChatCommand:
         ctx.reply(texts.my_tickets(tickets))
 
     def _accept(self, ctx: Ctx, cmd: Command, ticket: Ticket) -> None:
-        transition(session=ctx.session, ticket=ticket, action="accepted", actor_id=ctx.msg.sender_id, now=ctx.now)
+        ctx.transition(ticket, "accepted", actor_id=ctx.msg.sender_id)
         ctx.reply(texts.worker_accepted(ticket))
         tell_reporters(ctx, ticket, texts.accepted_group(ticket, worker_name(ctx, ticket) or ctx.staff.name))
 
     def _resolve(self, ctx: Ctx, cmd: Command, ticket: Ticket) -> None:
         if ticket.status == TicketStatus.ASSIGNED:  # a worker who fixed it at once need not 接 first
-            transition(session=ctx.session, ticket=ticket, action="accepted", actor_id=ctx.msg.sender_id,
-                       now=ctx.now, note="办结时自动接单")
-        transition(session=ctx.session, ticket=ticket, action="resolved", actor_id=ctx.msg.sender_id,
-                   now=ctx.now, note=cmd.argument)
+            ctx.transition(ticket, "accepted", actor_id=ctx.msg.sender_id, note="办结时自动接单")
+        ctx.transition(ticket, "resolved", actor_id=ctx.msg.sender_id, note=cmd.argument)
         ticket.followup_due_at = ctx.now + timedelta(days=ctx.config.tickets.followup_days)
         ctx.reply(texts.worker_resolved(ticket))
         tell_reporters(ctx, ticket, texts.resolved_group(ticket, worker_name(ctx, ticket) or ctx.staff.name))
@@ -111,8 +110,12 @@ class ChatCommand:
         tell_reporters(ctx, ticket, texts.transferred_group(ticket, found.worker.name))
 
     def _return(self, ctx: Ctx, cmd: Command, ticket: Ticket) -> None:
-        transition(session=ctx.session, ticket=ticket, action="returned", actor_id=ctx.msg.sender_id, now=ctx.now,
-                   note=cmd.argument)
+        arrived = last_assigned_at(session=ctx.session, ticket_id=ticket.id)
+        if ctx.staff.role != "secretary" and arrived and ctx.now > deadlines.return_deadline(ctx, arrived):
+            ctx.reply(texts.return_too_late(ticket, ctx.config.sla.return_within.describe()))
+            return
+        ctx.transition(ticket, "returned", actor_id=ctx.msg.sender_id,
+                       note=cmd.argument)
         ctx.reply(texts.worker_done("退回", ticket) + "书记会重新指派。")
         notify_secretaries(ctx, ticket, f"{ctx.staff.name}退回：{cmd.argument}。请指派：指派 {ticket.id} 人员")
 
@@ -129,9 +132,10 @@ class ChatCommand:
         if not reason:
             ctx.reply(texts.malformed("延期原因", EXAMPLES["extend"]))
             return
-        transition(session=ctx.session, ticket=ticket, action="extended", actor_id=ctx.msg.sender_id, now=ctx.now,
-                   note=f"{days}天：{reason}")
+        ctx.transition(ticket, "extended", actor_id=ctx.msg.sender_id,
+                       note=f"{days}天：{reason}")
         ticket.extension_days += days
+        deadlines.extend(ctx, ticket, days)
         ctx.reply(texts.worker_done(f"延期{days}天", ticket))
         if ctx.staff.role != "secretary":
             notify_secretaries(ctx, ticket, f"{ctx.staff.name}申请延期{days}天：{reason}")
@@ -147,8 +151,8 @@ class ChatCommand:
         ctx.reply(texts.worker_done(f"指派给{found.worker.name}", ticket))
 
     def _supervise(self, ctx: Ctx, cmd: Command, ticket: Ticket) -> None:
-        transition(session=ctx.session, ticket=ticket, action="supervised", actor_id=ctx.msg.sender_id, now=ctx.now,
-                   note=cmd.argument)
+        ctx.transition(ticket, "supervised", actor_id=ctx.msg.sender_id,
+                       note=cmd.argument)
         worker = ctx.deps.directory.wechat_id_of(ticket.assignee_staff_id) if ticket.assignee_staff_id else None
         if worker:
             ctx.say_private(worker, f"【督办】工单#{ticket.id}（{ticket.category_name}）：{cmd.argument}——{ctx.staff.name}",

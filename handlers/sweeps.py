@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from handlers.context import Ctx
+from handlers.deadlines import remind_and_escalate
+from handlers.digest import send_digests
 from handlers.followup import close_unrated
 from handlers.intake import dispatch_ticket, summarise_late
 from storage.tickets import place_wait_over
@@ -16,4 +18,4 @@ def route_unplaced(ctx: Ctx) -> int:
     return len(tickets)
 
 
-SWEEPS = (route_unplaced, close_unrated, summarise_late)
+SWEEPS = (route_unplaced, close_unrated, remind_and_escalate, send_digests, summarise_late)

@@ -5,7 +5,9 @@ Group messages are masked: phone and ID numbers never go into a 500-member group
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
+from bot.clock import SHANGHAI
 from storage.models import Ticket
 from storage.tickets import STATUS_NAMES
 
@@ -159,3 +161,40 @@ def worker_done(action: str, ticket: Ticket) -> str:
 
 
 TRANSFER_TARGET_UNKNOWN = "没有找到这个网格或人员，请写网格名（如 第二网格）或工作人员姓名。"
+
+
+# ---- deadlines -------------------------------------------------------------------------------
+PHASE_NAMES = {"accept": "接单", "resolve": "办结", "reassign": "重新指派"}
+
+
+def when(moment: datetime) -> str:
+    local = moment.astimezone(SHANGHAI)
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def reminder(ticket: Ticket, phase: str, due: datetime) -> str:
+    flag = "【紧急】" if ticket.urgent else ""
+    return (f"【提醒】{flag}工单#{ticket.id}（{ticket.category_name}，{place(ticket)}）请在{when(due)}前"
+            f"{PHASE_NAMES.get(phase, '处理')}。")
+
+
+def escalation(ticket: Ticket, phase: str, worker: str | None, days_late: int, *, level_name: str) -> str:
+    late = f"，已超时{days_late}个工作日" if days_late else "，已超时"
+    lines = [f"【超时督办·{level_name}】工单#{ticket.id}（{ticket.category_name}，{place(ticket)}）"
+             f"未按时{PHASE_NAMES.get(phase, '处理')}{late}。",
+             f"期限：{when(ticket.due_at)}；责任人：{worker or '待指派'}；状态：{STATUS_NAMES[ticket.status]}。",
+             f"内容：{ticket.text}",
+             f"可回复“督办 {ticket.id} 要求”或“指派 {ticket.id} 人员”。"]
+    return "\n".join(lines)
+
+
+def overdue_worker(ticket: Ticket, level_name: str) -> str:
+    return f"工单#{ticket.id}（{ticket.category_name}）已超过办理时限，已报{level_name}。请尽快处理，或回复“延期 {ticket.id} 天数 原因”。"
+
+
+def escalated_reporter(ticket: Ticket, level_name: str) -> str:
+    return f"您反映的工单#{ticket.id}（{ticket.category_name}）办理超时，已提请{level_name}督办，请您放心。"
+
+
+def return_too_late(ticket: Ticket, window: str) -> str:
+    return f"工单#{ticket.id}已超过退回时限（派单后{window}内），请先处理，或联系书记改派。"

@@ -65,3 +65,9 @@ def as_incoming(row: IncomingMessage) -> Incoming:
 def count_parked(*, session: Session) -> int:
     return session.exec(select(func.count()).select_from(IncomingMessage)
                         .where(IncomingMessage.state == MessageState.PARKED)).one()
+
+
+def room_id_for(*, session: Session, room: str) -> str | None:
+    """A configured group (topic or id) as the room id last seen on a message from it."""
+    query = select(IncomingMessage.room_id).where((IncomingMessage.room_topic == room) | (IncomingMessage.room_id == room))
+    return session.exec(query.order_by(col(IncomingMessage.id).desc())).first()

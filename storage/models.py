@@ -74,6 +74,14 @@ class Ticket(SQLModel, table=True):
     follower_count: int = 0          # residents who reported the same problem after the reporter
     place_asked_until: datetime | None = _time()  # waiting for the reporter to say which building
     followup_due_at: datetime | None = _time()    # resolved: closes as unrated when nobody answers by then
+    # deadlines on the working-day clock (handlers.deadlines keeps them in step with the status)
+    assigned_at: datetime | None = _time()        # first routed to a worker: the resolve clock starts here
+    accept_due_at: datetime | None = _time()      # the current assignee must accept by then
+    resolve_due_at: datetime | None = _time()     # must be resolved by then (moved by 延期)
+    due_at: datetime | None = _time(index=True)   # the deadline that counts now: accept, resolve or reassign
+    remind_at: datetime | None = _time(index=True)  # remind the assignee before due_at; None once sent
+    escalation_level: int = 0                     # how many levels of the chain have been told of a breach
+    next_escalation_at: datetime | None = _time(index=True)
     created_at: datetime = _time(nullable=False, index=True)
     updated_at: datetime = _time(nullable=False)
     accepted_at: datetime | None = _time()
@@ -90,7 +98,7 @@ class TicketEvent(SQLModel, table=True):
     ticket_id: int = Field(foreign_key="ticket.id", index=True)
     kind: str          # created | assigned | accepted | resolved | closed | transferred | returned | ...
     actor_id: str      # WeChat contact id, staff id, or "mulin" for the bot itself
-    at: datetime = _time(nullable=False)
+    at: datetime = _time(nullable=False, index=True)
     note: str | None = Field(default=None, sa_column=Column(Text))
     from_status: str | None = None
     to_status: str | None = None
@@ -126,10 +134,11 @@ class IncomingMessage(SQLModel, table=True):
 
 class OutboxState(str, Enum):
     PENDING = "pending"
+    SENDING = "sending"  # handed to the gateway; found at start-up it may or may not have been delivered
     SENT = "sent"
     FAILED = "failed"
-    HELD = "held"      # a late message's acknowledgement, waiting to be merged into one summary per group
-    MERGED = "merged"  # was held; went out inside a summary
+    HELD = "held"              # a late message's acknowledgement, waiting to go out inside one summary per group
+    SUMMARISED = "summarised"  # was held; went out inside a summary
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -138,17 +147,38 @@ class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox"
 
     id: int | None = Field(default=None, primary_key=True)
-    room_id: str | None = None
-    to_id: str | None = None
+    room_id: str | None = Field(default=None, index=True)
+    to_id: str | None = Field(default=None, index=True)
     mentions: str = ""   # comma-separated contact ids
     text: str = Field(sa_column=Column(Text, nullable=False))
     ticket_id: int | None = None
+    urgent: bool = False              # goes first, and also in quiet hours and past the daily cap
+    in_reply_to: str | None = None    # the message just received that this answers: not held by quiet hours
     created_at: datetime = _time(nullable=False)
     state: OutboxState = Field(default=OutboxState.PENDING, index=True)
     attempts: int = 0
-    sent_at: datetime | None = _time()
+    next_attempt_at: datetime | None = _time()  # after a failed send: not before this (backoff)
+    sent_at: datetime | None = _time(index=True)
+    merged_into: int | None = None    # sent as part of this row's message (one WeChat message for several rows)
     gateway_message_id: str | None = None
+    resent: int = 0                   # times it was found in flight after a crash and sent again
     error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class Notice(SQLModel, table=True):
+    """Each reminder, escalation and digest happens once: its key (kind, target, period) is unique."""
+
+    __tablename__ = "notice"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)      # e.g. digest:lishuji:2026-10-09, escalate:12:accept:1
+    kind: str = Field(index=True)      # remind | escalate | digest | weekly
+    target: str                        # staff id, room id or ticket id
+    period_start: datetime | None = _time()
+    period_end: datetime | None = _time(index=True)
+    scheduled_at: datetime = _time(nullable=False)
+    sent_at: datetime = _time(nullable=False)
+    late: bool = False
 
 
 class StaffBinding(SQLModel, table=True):

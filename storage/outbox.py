@@ -1,21 +1,27 @@
-"""The outbox: replies are written with the state change that causes them and delivered afterwards."""
+"""The outbox: replies are written with the state change that causes them and delivered afterwards.
+
+A send is PENDING -> SENDING (committed before the gateway is called) -> SENT, so a row found in
+SENDING at start-up is the one message that may have gone out just before a crash.
+"""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Sequence
 
-from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
 
 from bot.types import Outgoing
 from storage.models import OutboxMessage, OutboxState
 
-MAX_SEND_ATTEMPTS = 5
+_SENDS = (OutboxState.SENDING, OutboxState.SENT)
 
 
-def enqueue(*, session: Session, out: Outgoing, now: datetime, ticket_id: int | None = None,
-            held: bool = False) -> OutboxMessage:
+def enqueue(*, session: Session, out: Outgoing, now: datetime, ticket_id: int | None = None, urgent: bool = False,
+            in_reply_to: str | None = None, held: bool = False) -> OutboxMessage:
     row = OutboxMessage(room_id=out.room_id, to_id=out.to_id, mentions=",".join(out.mentions), text=out.text,
-                        ticket_id=ticket_id, created_at=now, state=OutboxState.HELD if held else OutboxState.PENDING)
+                        ticket_id=ticket_id, urgent=urgent, in_reply_to=in_reply_to, created_at=now,
+                        state=OutboxState.HELD if held else OutboxState.PENDING)
     session.add(row)
     return row
 
@@ -30,32 +36,91 @@ def held_by_room(*, session: Session) -> dict[str, list[OutboxMessage]]:
     return by_room
 
 
-def mark_merged(*, session: Session, rows: list[OutboxMessage]) -> None:
+def last_held_at(*, session: Session) -> datetime | None:
+    return session.exec(select(func.max(OutboxMessage.created_at)).where(OutboxMessage.state == OutboxState.HELD)).one()
+
+
+def mark_summarised(*, session: Session, rows: list[OutboxMessage]) -> None:
     for row in rows:
-        row.state = OutboxState.MERGED
+        row.state = OutboxState.SUMMARISED
         session.add(row)
 
 
-def pending(*, session: Session, limit: int = 100) -> list[OutboxMessage]:
+def pending(*, session: Session) -> list[OutboxMessage]:
     query = select(OutboxMessage).where(OutboxMessage.state == OutboxState.PENDING).order_by(OutboxMessage.id)
-    return list(session.exec(query.limit(limit)))
+    return list(session.exec(query))
 
 
-def as_outgoing(row: OutboxMessage) -> Outgoing:
-    mentions = tuple(m for m in row.mentions.split(",") if m)
-    return Outgoing(text=row.text, room_id=row.room_id, to_id=row.to_id, mentions=mentions)
+def as_outgoing(*rows: OutboxMessage) -> Outgoing:
+    """One WeChat message for one row, or for several rows of one chat merged: texts by line, mentions united."""
+    mentions = dict.fromkeys(m for row in rows for m in row.mentions.split(",") if m)
+    return Outgoing(text="\n".join(row.text for row in rows), room_id=rows[0].room_id, to_id=rows[0].to_id,
+                    mentions=tuple(mentions))
 
 
-def mark_sent(*, session: Session, row: OutboxMessage, now: datetime, gateway_message_id: str | None) -> None:
-    session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
-        state=OutboxState.SENT, sent_at=now, attempts=row.attempts + 1, gateway_message_id=gateway_message_id))
+def recent_sends(*, session: Session, since: datetime) -> list[tuple[str | None, str | None, datetime]]:
+    """(room_id, to_id, sent_at) of every WeChat message sent or being sent after `since`; merged ones once."""
+    query = select(OutboxMessage.room_id, OutboxMessage.to_id, OutboxMessage.sent_at).where(
+        col(OutboxMessage.state).in_(_SENDS), col(OutboxMessage.merged_into).is_(None),
+        col(OutboxMessage.sent_at) > since)
+    return [tuple(r) for r in session.exec(query)]
+
+
+def group_sends_since(*, session: Session, since: datetime) -> dict[str, int]:
+    """WeChat messages per group since `since` (for the daily cap)."""
+    query = select(OutboxMessage.room_id, func.count()).where(
+        col(OutboxMessage.state).in_(_SENDS), col(OutboxMessage.merged_into).is_(None),
+        col(OutboxMessage.room_id).is_not(None), col(OutboxMessage.sent_at) >= since).group_by(OutboxMessage.room_id)
+    return {room: n for room, n in session.exec(query)}
+
+
+def claim(*, session: Session, ids: Sequence[int], now: datetime) -> None:
+    """Committed before the gateway is called: after a crash this row is known to be possibly delivered."""
+    head, rest = ids[0], list(ids[1:])
+    session.execute(update(OutboxMessage).where(OutboxMessage.id == head).values(
+        state=OutboxState.SENDING, sent_at=now))
+    if rest:
+        session.execute(update(OutboxMessage).where(col(OutboxMessage.id).in_(rest)).values(
+            state=OutboxState.SENDING, sent_at=now, merged_into=head))
     session.commit()
 
 
-def mark_send_failed(*, session: Session, row: OutboxMessage, error: str) -> None:
-    row.attempts += 1
-    row.error = error[:2000]
-    if row.attempts >= MAX_SEND_ATTEMPTS:
-        row.state = OutboxState.FAILED
-    session.add(row)
+def mark_sent(*, session: Session, ids: Sequence[int], gateway_message_id: str | None) -> None:
+    session.execute(update(OutboxMessage).where(col(OutboxMessage.id).in_(list(ids))).values(
+        state=OutboxState.SENT, attempts=OutboxMessage.attempts + 1, gateway_message_id=gateway_message_id))
     session.commit()
+
+
+def mark_send_failed(*, session: Session, ids: Sequence[int], error: str, retry_at: datetime | None) -> None:
+    """The rows wait again; the first one backs off until `retry_at`, or is given up (FAILED) when None."""
+    head, rest = ids[0], list(ids[1:])
+    session.execute(update(OutboxMessage).where(OutboxMessage.id == head).values(
+        state=OutboxState.PENDING if retry_at else OutboxState.FAILED, sent_at=None,
+        attempts=OutboxMessage.attempts + 1, error=error[:2000], next_attempt_at=retry_at))
+    if rest:
+        session.execute(update(OutboxMessage).where(col(OutboxMessage.id).in_(rest)).values(
+            state=OutboxState.PENDING, sent_at=None, merged_into=None))
+    session.commit()
+
+
+def release(*, session: Session, ids: Sequence[int], retry_at: datetime) -> None:
+    """Not sent at all (the gateway link is down): back to PENDING without using up an attempt."""
+    session.execute(update(OutboxMessage).where(col(OutboxMessage.id).in_(list(ids))).values(
+        state=OutboxState.PENDING, sent_at=None, merged_into=None, next_attempt_at=retry_at))
+    session.commit()
+
+
+def recover_in_flight(*, session: Session) -> list[OutboxMessage]:
+    """At start-up: rows left SENDING by a crash go back to PENDING (the gateway cannot tell us if they arrived)."""
+    rows = list(session.exec(select(OutboxMessage).where(OutboxMessage.state == OutboxState.SENDING)
+                             .order_by(OutboxMessage.id)))
+    if rows:
+        session.execute(update(OutboxMessage).where(OutboxMessage.state == OutboxState.SENDING).values(
+            state=OutboxState.PENDING, sent_at=None, merged_into=None, resent=OutboxMessage.resent + 1))
+        session.commit()
+    return rows
+
+
+def count_resent(*, session: Session) -> int:
+    """Rows that were in flight at a crash and sent again: each may have reached WeChat twice."""
+    return session.exec(select(func.count()).where(OutboxMessage.resent > 0)).one()

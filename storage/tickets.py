@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from storage.models import Ticket, TicketEvent, TicketFollower, TicketStatus
@@ -167,3 +168,28 @@ def awaiting_rating(*, session: Session, reporter_id: str) -> Ticket | None:
 def followup_over(*, session: Session, now: datetime) -> list[Ticket]:
     query = select(Ticket).where(Ticket.status == S.RESOLVED, Ticket.followup_due_at <= now)
     return list(session.exec(query.order_by(Ticket.id)))
+
+
+def due_for_notice(*, session: Session, now: datetime) -> list[Ticket]:
+    """Open tickets whose reminder or next escalation is due."""
+    query = select(Ticket).where(col(Ticket.status).in_(OPEN_STATUSES),
+                                 (Ticket.remind_at <= now) | (Ticket.next_escalation_at <= now))
+    return list(session.exec(query.order_by(Ticket.due_at, Ticket.id)))
+
+
+def next_due(*, session: Session) -> datetime | None:
+    """The earliest time any sweep has work: for the simulator's clock to jump straight to it."""
+    candidates = [
+        session.exec(select(func.min(Ticket.remind_at)).where(col(Ticket.status).in_(OPEN_STATUSES))).one(),
+        session.exec(select(func.min(Ticket.next_escalation_at)).where(col(Ticket.status).in_(OPEN_STATUSES))).one(),
+        session.exec(select(func.min(Ticket.place_asked_until)).where(Ticket.status == S.NEW)).one(),
+        session.exec(select(func.min(Ticket.followup_due_at)).where(Ticket.status == S.RESOLVED)).one(),
+    ]
+    found = [c for c in candidates if c is not None]
+    return min(found) if found else None
+
+
+def last_assigned_at(*, session: Session, ticket_id: int) -> datetime | None:
+    query = select(TicketEvent.at).where(TicketEvent.ticket_id == ticket_id,
+                                         col(TicketEvent.kind).in_(("assigned", "transferred", "reopened")))
+    return session.exec(query.order_by(col(TicketEvent.id).desc())).first()

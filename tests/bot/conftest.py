@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from pathlib import Path
 from typing import Awaitable, Callable
 
@@ -18,17 +19,21 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "data" / "scenarios"
 
 @pytest.fixture
 def make(config, engine, classifier) -> Callable[..., Community]:
-    def factory(name: str = "basic.yaml") -> Community:
-        return Community(config=config, scenario=load_scenario(SCENARIOS / name), engine=engine, classifier=classifier)
+    def factory(name: str = "basic.yaml", *, start: datetime | None = None, config_=None) -> Community:
+        scenario = load_scenario(SCENARIOS / name)
+        if start is not None:
+            scenario = scenario.model_copy(update={"start": start})
+        return Community(config=config_ or config, scenario=scenario, engine=engine, classifier=classifier)
     return factory
 
 
 @pytest.fixture
 def play(make) -> Callable[[Callable[[Community], Awaitable[None]]], None]:
     """Run one story against a started community (simulator + wechaty + app), then shut it down."""
-    def runner(story: Callable[[Community], Awaitable[None]], name: str = "basic.yaml") -> None:
+    def runner(story: Callable[[Community], Awaitable[None]], name: str = "basic.yaml", *,
+               start: datetime | None = None, config_=None) -> None:
         async def main() -> None:
-            async with make(name) as community:
+            async with make(name, start=start, config_=config_) as community:
                 await story(community)
         asyncio.run(main())
     return runner

@@ -79,3 +79,24 @@ def test_demo_prints_the_story_and_writes_the_transcript(tmp_path, capsys):
     assert [r["at"] for r in records] == sorted(r["at"] for r in records)  # in order on the simulated clock
     groups = [r for r in records if r["type"] == "send" and r["room"]]
     assert groups and all("13812345678" not in r["text"] for r in groups)
+
+
+def test_digest_prints_the_day_and_the_week_with_a_chart(db, capsys, tmp_path):
+    with new_session(db) as session:
+        for i, day in enumerate((23, 23, 22)):
+            at = datetime(2026, 11, day, 10, 0, tzinfo=SHANGHAI)
+            ticket = create_ticket(session=session, now=at, source_message_id=f"m{i}", text="A2门口积水",
+                                   category="drainage", category_name="排水", reporter_id="wxid_r",
+                                   reporter_name="居民", building="A2")
+            transition(session=session, ticket=ticket, action="assigned", actor_id="mulin", now=at,
+                       assignee_staff_id="wangfang", grid_id="g1")
+        session.commit()
+    assert main(["digest", "--date", "2026-11-24"]) == 0
+    daily = capsys.readouterr().out
+    assert "11月23日：新增2件" in daily and "在办共3件" in daily and "热点1处" in daily
+    png = tmp_path / "week.png"
+    assert main(["digest", "--date", "2026-11-30", "--weekly", "--png", str(png)]) == 0
+    weekly = capsys.readouterr().out
+    assert "11月23日 周一：新增2" in weekly and "11月24日 周二：新增0" in weekly
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main(["digest", "--date", "24/11"]) == 2

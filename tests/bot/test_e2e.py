@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from datetime import timedelta
 
 from sqlmodel import select
 
@@ -126,6 +127,8 @@ def test_failed_send_stays_in_outbox_and_is_retried(make, engine, stored_tickets
             c.sim.fail_next_sends = 1
             await c.post(ROOM, "wxid_zhang", "A1单元门坏了关不上")
             assert c.sent(room=ROOM) == []  # the group reply failed; the worker DM went out
+            assert await c.app.flush_outbox() == 0  # backing off
+            c.clock.advance(timedelta(seconds=5))
             assert await c.app.flush_outbox() == 1
             assert len(c.sent(room=ROOM)) == 1
     asyncio.run(main())

@@ -1,0 +1,52 @@
+"""`mulin digest`: the digest an operator would get, printed; nothing is sent and nothing is recorded."""
+from __future__ import annotations
+
+import sys
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import TextIO
+
+from bot.clock import SHANGHAI, SystemClock
+from bot.config import Config
+from bot.exitcodes import EXIT_CONFIG, EXIT_DATABASE
+from bot.workcalendar import WorkCalendar
+from handlers.chart import weekly_png
+from handlers.digest import Period, midnight, render_daily, render_weekly, week_before
+from storage import kpi
+from storage.db import DatabaseError, init_db, make_engine, new_session
+
+
+def print_digest(*, config: Config, database_url: str, day: str | None, weekly: bool, png: str | None,
+                 out: TextIO) -> int:
+    try:
+        when = date.fromisoformat(day) if day else SystemClock().now().date()
+    except ValueError:
+        print(f"日期格式应为 YYYY-MM-DD：{day!r} (bad --date)", file=sys.stderr)
+        return EXIT_CONFIG
+    calendar = WorkCalendar(tz=SHANGHAI, holidays=config.calendar.holidays, workdays=config.calendar.workdays)
+    now = datetime.combine(when, config.digest.at, SHANGHAI)
+    if not day:
+        now = max(now, SystemClock().now())
+    engine = make_engine(database_url)
+    try:
+        init_db(engine)
+    except DatabaseError as exc:
+        print(f"数据库错误 (database error): {exc}", file=sys.stderr)
+        return EXIT_DATABASE
+    end = midnight(when, SHANGHAI)
+    with new_session(engine) as session:
+        if weekly or png:
+            week = week_before(when, SHANGHAI)
+            text = render_weekly(session=session, config=config, calendar=calendar, week=week, now=now)
+            if png:
+                days = kpi.daily_counts(session=session, since=week.start, until=week.end, tz=SHANGHAI)
+                first = week.start.astimezone(SHANGHAI).date()
+                Path(png).write_bytes(weekly_png(first_day=first, days=days, title=f"{first} .. {first + timedelta(days=6)}"))
+        else:
+            text = render_daily(session=session, config=config, calendar=calendar,
+                                period=Period(start=end - timedelta(days=1), end=end), now=now)
+    engine.dispose()
+    out.write(text + "\n")
+    if png:
+        out.write(f"图表已写入 {png}\n")
+    return 0

@@ -1,0 +1,176 @@
+"""民情日报 and 周会审: the daily digest to each secretary (and staff groups if configured), once per period.
+
+The digest due now is the latest scheduled one at or before `now`. If it was missed (the bot was
+down), it goes out once, marked 补发, covering everything since the previous digest; older missed
+ones are not sent at all.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlmodel import Session
+
+from bot.config import Config
+from bot.workcalendar import WorkCalendar
+from handlers import texts
+from handlers.context import Ctx
+from storage import inbox, kpi, notices
+from storage.models import Ticket
+
+LATE_AFTER = timedelta(minutes=30)   # later than this after its time, a digest says it is 补发
+LOOKBACK_DAYS = 40                   # the furthest back a missed digest is looked for
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAY_NAMES = "一二三四五六日"
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime
+    end: datetime
+
+    def describe(self, tz) -> str:  # noqa: ANN001
+        first = self.start.astimezone(tz)
+        last = (self.end - timedelta(seconds=1)).astimezone(tz)
+        if first.date() == last.date():
+            return f"{first.month}月{first.day}日"
+        return f"{first.month}月{first.day}日—{last.month}月{last.day}日"
+
+
+def scheduled_before(config: Config, calendar: WorkCalendar, now: datetime) -> datetime | None:
+    """The latest digest time at or before `now` (working days only, if so configured)."""
+    local = now.astimezone(calendar.tz)
+    for back in range(LOOKBACK_DAYS):
+        day = local.date() - timedelta(days=back)
+        at = datetime.combine(day, config.digest.at, calendar.tz)
+        if at <= now and (config.digest.days == "everyday" or calendar.is_workday(day)):
+            return at
+    return None
+
+
+def midnight(day: date, tz) -> datetime:  # noqa: ANN001
+    return datetime.combine(day, time(0), tz)
+
+
+def render_daily(*, session: Session, config: Config, calendar: WorkCalendar, period: Period, now: datetime,
+                 late: bool = False) -> str:
+    tz = calendar.tz
+    today = now.astimezone(tz)
+    act = kpi.activity(session=session, since=period.start, until=period.end)
+    head = f"【{config.community.name}民情日报】{today.month}月{today.day}日（周{WEEKDAY_NAMES[today.weekday()]}）"
+    if late:
+        head += f"\n（补发：助手曾离线，本期涵盖{period.describe(tz)}）"
+    lines = [head, f"{period.describe(tz)}：新增{act.new}件，接单{act.accepted}件，办结{act.resolved}件，"
+                   f"新超时{act.became_overdue}件。"]
+    by_grid = kpi.open_by(session=session, column=Ticket.grid_id)
+    total_open = sum(by_grid.values())
+    lines.append(f"在办共{total_open}件。")
+    if total_open:
+        grids = {g.id: g.name for g in config.grids}
+        lines.append("按网格：" + "，".join(f"{grids.get(g, '未派单') if g else '未派单'}{n}"
+                                          for g, n in sorted(by_grid.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))))
+        by_category = kpi.open_by(session=session, column=Ticket.category_name)
+        lines.append("按类别：" + "，".join(f"{c}{n}" for c, n in sorted(by_category.items(), key=lambda kv: -kv[1])))
+    count, late_tickets = kpi.overdue(session=session, now=now)
+    if count:
+        lines.append(f"超时未办（{count}件）：")
+        for t in late_tickets:
+            worker = config.staff_by_id(t.assignee_staff_id).name if t.assignee_staff_id else "待指派"
+            days = calendar.working_days_late(t.due_at, now)
+            lines.append(f"  #{t.id} {t.category_name} {texts.place(t)} {worker} "
+                         f"{texts.STATUS_NAMES[t.status]}，{f'超时{days}个工作日' if days else '超时不足1个工作日'}")
+        if count > len(late_tickets):
+            lines.append(f"  ……另有{count - len(late_tickets)}件，发送“待办”查看全部")
+    total, spots = kpi.hot_spots(session=session, since=now - timedelta(days=config.digest.hot_spot_days), until=now,
+                                 min_reports=config.digest.hot_spot_reports)
+    if spots:
+        lines.append(f"热点{total}处（{config.digest.hot_spot_days}天内同一地点同类问题≥{config.digest.hot_spot_reports}次，"
+                     f"建议主动治理）{'，前' + str(len(spots)) + '处' if total > len(spots) else ''}：")
+        lines += [f"  {s.building} {s.category_name} {s.reports}次（{_ticket_list(s.tickets)}）" for s in spots]
+    since = period.end - timedelta(days=config.digest.kpi_days)
+    numbers = kpi.kpis(session=session, since=since, until=period.end, now=now)
+    lines.append(f"近{config.digest.kpi_days}天指标（{numbers.tickets}件）：{format_rates(numbers)}")
+    return "\n".join(lines)
+
+
+def _ticket_list(ids: list[int], shown: int = 8) -> str:
+    listed = " ".join(f"#{i}" for i in ids[:shown])
+    return listed + (f" 等{len(ids)}件" if len(ids) > shown else "")
+
+
+def format_rates(numbers: kpi.Kpis) -> str:
+    return "；".join(f"{name}{'—' if value is None else f'{value:.0%}'}" for name, value in numbers.rates().items())
+
+
+def render_weekly(*, session: Session, config: Config, calendar: WorkCalendar, week: Period, now: datetime) -> str:
+    tz = calendar.tz
+    days = kpi.daily_counts(session=session, since=week.start, until=week.end, tz=tz)
+    lines = [f"【{config.community.name}周会审】{week.describe(tz)}"]
+    day = week.start.astimezone(tz).date()
+    while midnight(day, tz) < week.end:
+        counts = days.get(day.isoformat(), {"new": 0, "resolved": 0})
+        lines.append(f"  {day.month}月{day.day}日 周{WEEKDAY_NAMES[day.weekday()]}：新增{counts['new']} 办结{counts['resolved']}")
+        day += timedelta(days=1)
+    numbers = kpi.kpis(session=session, since=week.start, until=week.end, now=now)
+    lines.append(f"本周工单{numbers.tickets}件：{format_rates(numbers)}")
+    lines.append("网格员：")
+    by_worker = kpi.kpis_by_worker(session=session, since=week.start, until=week.end, now=now)
+    for staff in config.staff:
+        if staff.role != "grid_worker":
+            continue
+        mine = by_worker.get(staff.id, kpi.Kpis())
+        lines.append(f"  {staff.name}：{mine.tickets}件；{format_rates(mine)}")
+    return "\n".join(lines)
+
+
+def week_before(day: date, tz) -> Period:  # noqa: ANN001
+    """The seven days that end at `day` 00:00 (for a Monday review: last Monday to Sunday)."""
+    end = midnight(day, tz)
+    return Period(start=end - timedelta(days=7), end=end)
+
+
+def send_digests(ctx: Ctx) -> int:
+    config, calendar, now = ctx.config, ctx.deps.calendar, ctx.now
+    fire = scheduled_before(config, calendar, now)
+    if fire is None or fire < notices.first_start(session=ctx.session, now=now):
+        return 0  # nothing was owed before this database first served
+    sent = 0
+    for target, say in _recipients(ctx):
+        key = f"digest:{target}:{fire.date().isoformat()}"
+        previous = notices.last(session=ctx.session, kind="digest", target=target)
+        end = midnight(fire.astimezone(calendar.tz).date(), calendar.tz)
+        start = previous.period_end if previous is not None and previous.period_end < end else end - timedelta(days=1)
+        period = Period(start=start, end=end)
+        late = now - fire > LATE_AFTER or (
+            previous is not None and _missed_between(config, calendar, previous.scheduled_at, fire))
+        if not notices.claim(session=ctx.session, key=key, kind="digest", target=target, scheduled_at=fire, now=now,
+                             period_start=period.start, period_end=period.end, late=late):
+            continue
+        say(render_daily(session=ctx.session, config=config, calendar=calendar, period=period, now=now, late=late))
+        sent += 1
+        weekly = config.digest.weekly_on
+        if weekly and WEEKDAYS[fire.astimezone(calendar.tz).weekday()] == weekly and notices.claim(
+                session=ctx.session, key=f"weekly:{target}:{fire.date().isoformat()}", kind="weekly", target=target,
+                scheduled_at=fire, now=now, period_end=end):
+            say(render_weekly(session=ctx.session, config=config, calendar=calendar,
+                              week=week_before(end.date(), calendar.tz), now=now))
+            sent += 1
+    return sent
+
+
+def _missed_between(config: Config, calendar: WorkCalendar, earlier: datetime, later: datetime) -> bool:
+    """Was a scheduled digest skipped between two sent ones (so this one covers a gap)?"""
+    skipped = scheduled_before(config, calendar, later - timedelta(seconds=1))
+    return skipped is not None and skipped > earlier
+
+
+def _recipients(ctx: Ctx):  # noqa: ANN202
+    for secretary in ctx.config.secretaries():
+        wechat_id = ctx.deps.directory.wechat_id_of(secretary.id)
+        if wechat_id:
+            yield secretary.id, lambda text, to=wechat_id: ctx.say_private(to, text)
+    if ctx.config.digest.to_staff_groups:
+        for room in ctx.config.staff_groups:
+            room_id = inbox.room_id_for(session=ctx.session, room=room)
+            if room_id:
+                yield f"room:{room}", lambda text, to=room_id: ctx.say_room(to, text)

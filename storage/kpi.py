@@ -1,0 +1,173 @@
+"""The numbers of the daily digest and the weekly review, as SQL aggregates (no ticket is loaded one by one).
+
+The KPIs are the 12345 hotline's; each definition is one line in docs/kpi.md and in `KPI_DEFINITIONS`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, case, func, or_
+from sqlmodel import Session, col, select
+
+from storage.models import Notice, Ticket, TicketEvent, TicketStatus
+from storage.tickets import OPEN_STATUSES
+
+S = TicketStatus
+DONE_STATUSES = (S.RESOLVED, S.CLOSED)
+
+KPI_DEFINITIONS = {
+    "响应率": "应接单的工单中按时接单的比例：接单时间不晚于接单期限 ÷（已接单 + 已过接单期限未接单）",
+    "解决率": "已派单的工单中已办结（含已办结待回访、已关闭）的比例",
+    "满意率": "（满意 + 0.9 × 基本满意）÷ 已评价工单数（未评价不计入）",
+    "按时办结率": "已办结的工单中，办结时间不晚于办结期限（含延期）的比例",
+    "回退率": "已派单的工单中被网格员退回过至少一次的比例",
+    "重办率": "已办结过的工单中因居民反映没解决而重新办理过的比例",
+}
+
+
+@dataclass
+class Kpis:
+    tickets: int = 0
+    responded_on_time: int = 0
+    response_due: int = 0
+    assigned: int = 0
+    done: int = 0
+    satisfied: int = 0
+    basically: int = 0
+    rated: int = 0
+    resolved_on_time: int = 0
+    resolved: int = 0
+    returned: int = 0
+    reopened: int = 0
+
+    @staticmethod
+    def _ratio(part: float, whole: int) -> float | None:
+        return part / whole if whole else None
+
+    def rates(self) -> dict[str, float | None]:
+        return {
+            "响应率": self._ratio(self.responded_on_time, self.response_due),
+            "解决率": self._ratio(self.done, self.assigned),
+            "满意率": self._ratio(self.satisfied + 0.9 * self.basically, self.rated),
+            "按时办结率": self._ratio(self.resolved_on_time, self.resolved),
+            "回退率": self._ratio(self.returned, self.assigned),
+            "重办率": self._ratio(self.reopened, self.resolved),
+        }
+
+
+def _count(condition) -> object:  # noqa: ANN001
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def kpi_columns(now: datetime) -> list:
+    was_resolved = or_(col(Ticket.resolved_at).is_not(None), Ticket.reopen_count > 0)
+    return [
+        func.count(Ticket.id),
+        _count(and_(col(Ticket.accepted_at).is_not(None), Ticket.accepted_at <= Ticket.accept_due_at)),
+        _count(or_(col(Ticket.accepted_at).is_not(None), Ticket.accept_due_at <= now)),
+        _count(col(Ticket.assigned_at).is_not(None)),
+        _count(col(Ticket.status).in_(DONE_STATUSES)),
+        _count(Ticket.rating == "satisfied"),
+        _count(Ticket.rating == "basically"),
+        _count(col(Ticket.rating).in_(("satisfied", "basically", "dissatisfied"))),
+        _count(and_(col(Ticket.resolved_at).is_not(None), Ticket.resolved_at <= Ticket.resolve_due_at)),
+        _count(was_resolved),
+        _count(Ticket.return_count > 0),
+        _count(Ticket.reopen_count > 0),
+    ]
+
+
+def kpis(*, session: Session, since: datetime, until: datetime, now: datetime) -> Kpis:
+    """KPIs over the tickets filed in [since, until), as they stand at `now`."""
+    query = select(*kpi_columns(now)).where(Ticket.created_at >= since, Ticket.created_at < until)
+    return Kpis(*(int(v) for v in session.exec(query).one()))
+
+
+def kpis_by_worker(*, session: Session, since: datetime, until: datetime, now: datetime) -> dict[str, Kpis]:
+    query = (select(Ticket.assignee_staff_id, *kpi_columns(now))
+             .where(Ticket.created_at >= since, Ticket.created_at < until, col(Ticket.assignee_staff_id).is_not(None))
+             .group_by(Ticket.assignee_staff_id))
+    return {row[0]: Kpis(*(int(v) for v in row[1:])) for row in session.exec(query)}
+
+
+@dataclass
+class Activity:
+    """What happened in a period: counted from the audit trail, so a ticket that moved twice counts in both."""
+
+    new: int = 0
+    accepted: int = 0
+    resolved: int = 0
+    became_overdue: int = 0
+
+
+def activity(*, session: Session, since: datetime, until: datetime) -> Activity:
+    new = session.exec(select(func.count(Ticket.id)).where(Ticket.created_at >= since, Ticket.created_at < until)).one()
+    moves = dict(session.exec(
+        select(TicketEvent.kind, func.count(TicketEvent.id))
+        .where(TicketEvent.at >= since, TicketEvent.at < until, col(TicketEvent.kind).in_(("accepted", "resolved")))
+        .group_by(TicketEvent.kind)).all())
+    # breaches are the first escalations, whatever happened to the ticket afterwards
+    overdue = session.exec(select(func.count(Notice.id)).where(
+        Notice.kind == "escalate", col(Notice.key).startswith("escalate1:"), Notice.scheduled_at >= since,
+        Notice.scheduled_at < until)).one()
+    return Activity(new=int(new), accepted=int(moves.get("accepted", 0)), resolved=int(moves.get("resolved", 0)),
+                    became_overdue=int(overdue))
+
+
+def open_by(*, session: Session, column) -> dict[str | None, int]:  # noqa: ANN001
+    query = select(column, func.count(Ticket.id)).where(col(Ticket.status).in_(OPEN_STATUSES)).group_by(column)
+    return {key: int(n) for key, n in session.exec(query)}
+
+
+def overdue(*, session: Session, now: datetime, limit: int = 20) -> tuple[int, list[Ticket]]:
+    """How many open tickets are past their deadline, and the most overdue of them."""
+    where = (col(Ticket.status).in_(OPEN_STATUSES), Ticket.due_at < now)
+    total = session.exec(select(func.count(Ticket.id)).where(*where)).one()
+    rows = session.exec(select(Ticket).where(*where).order_by(Ticket.due_at, Ticket.id).limit(limit))
+    return int(total), list(rows)
+
+
+@dataclass
+class HotSpot:
+    building: str
+    category: str
+    category_name: str
+    reports: int
+    tickets: list[int] = field(default_factory=list)
+
+
+def hot_spots(*, session: Session, since: datetime, until: datetime, min_reports: int,
+              limit: int = 10) -> tuple[int, list[HotSpot]]:
+    """The same building and category reported `min_reports` times or more (a repeat report counts too).
+
+    Returns how many there are and the `limit` most reported, with their ticket numbers.
+    """
+    reports = func.sum(1 + Ticket.follower_count)
+    window = (Ticket.created_at >= since, Ticket.created_at < until, col(Ticket.building).is_not(None))
+    query = (select(Ticket.building, Ticket.category, func.min(Ticket.category_name), reports)
+             .where(*window).group_by(Ticket.building, Ticket.category).having(reports >= min_reports)
+             .order_by(reports.desc(), Ticket.building, Ticket.category))
+    found = [HotSpot(b, c, name, int(n)) for b, c, name, n in session.exec(query)]
+    spots = {(s.building, s.category): s for s in found[:limit]}
+    if spots:
+        ids = select(Ticket.building, Ticket.category, Ticket.id).where(
+            *window, col(Ticket.building).in_({b for b, _ in spots}), col(Ticket.category).in_({c for _, c in spots}))
+        for building, category, ticket_id in session.exec(ids.order_by(Ticket.id)):
+            spot = spots.get((building, category))
+            if spot is not None:
+                spot.tickets.append(ticket_id)
+    return len(found), list(spots.values())
+
+
+def daily_counts(*, session: Session, since: datetime, until: datetime, tz) -> dict[str, dict]:  # noqa: ANN001
+    """Per local day: tickets filed and resolved, for the weekly chart."""
+    out: dict[str, dict] = {}
+    filed = session.exec(select(Ticket.created_at).where(Ticket.created_at >= since, Ticket.created_at < until))
+    for at in filed:
+        out.setdefault(at.astimezone(tz).date().isoformat(), {"new": 0, "resolved": 0})["new"] += 1
+    done = session.exec(select(TicketEvent.at).where(TicketEvent.kind == "resolved", TicketEvent.at >= since,
+                                                     TicketEvent.at < until))
+    for at in done:
+        out.setdefault(at.astimezone(tz).date().isoformat(), {"new": 0, "resolved": 0})["resolved"] += 1
+    return out

@@ -1,0 +1,114 @@
+"""Issue 6 end to end: the 08:00 digest, once per day, with numbers the test counts itself; missed digests."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from sqlmodel import select
+
+from bot.clock import SHANGHAI
+from bot.harness import Community
+from storage.db import new_session
+from storage.models import Ticket, TicketEvent
+
+ROOM = "20001@chatroom"
+ROOM2 = "20002@chatroom"
+COMPLAINTS = [(ROOM, "wxid_zhang", "A1楼道灯不亮了，晚上上楼看不见"),
+              (ROOM, "wxid_li", "A2门口下水道堵了，污水冒出来了"),
+              (ROOM2, "wxid_li", "3号楼电梯又停了，老人上不去楼"),
+              (ROOM, "wxid_zhang", "百意楼下垃圾三天没人清运了，味道很大")]
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)
+
+
+def digests(c: Community, who: str = "wxid_lishuji") -> list:
+    return [s for s in c.sent(to=who) if "民情日报" in s.text]
+
+
+def local(sent) -> datetime:  # noqa: ANN001
+    return datetime.fromisoformat(sent.at).astimezone(SHANGHAI)
+
+
+def counts(text: str) -> tuple[int, int, int]:
+    match = re.search(r"新增(\d+)件，接单(\d+)件，办结(\d+)件", text)
+    assert match, text
+    return tuple(int(g) for g in match.groups())
+
+
+def day_counts(engine, day: str) -> tuple[int, int, int]:
+    """What the digest should say, counted here from the tables rather than by the digest's queries."""
+    start = at(f"{day}T00:00:00")
+    end = start + timedelta(days=1)
+    with new_session(engine) as session:
+        tickets = list(session.exec(select(Ticket)))
+        moves = list(session.exec(select(TicketEvent)))
+    new = sum(start <= t.created_at < end for t in tickets)
+    accepted = sum(e.kind == "accepted" and start <= e.at < end for e in moves)
+    resolved = sum(e.kind == "resolved" and start <= e.at < end for e in moves)
+    return new, accepted, resolved
+
+
+def test_daily_digest_once_per_working_day_with_counts(play, engine):
+    seen: dict[str, tuple[int, int, int]] = {}
+
+    async def story(c: Community):
+        for room, who, text in COMPLAINTS:  # Monday 23 Nov
+            await c.post(room, who, text)
+        await c.dm("wxid_wangfang", "接 1")
+        await c.dm("wxid_wangfang", "办结 2 已疏通")
+        await c.dm("wxid_zhaoqiang", "接 3")
+        seen["mon"] = day_counts(engine, "2026-11-23")
+        await c.wait_until(at("2026-11-24T09:00:00"))
+        tuesday = digests(c)
+        assert [local(s) for s in tuesday] == [at("2026-11-24T08:00:00")]
+        assert counts(tuesday[0].text) == seen["mon"] == (4, 3, 1)  # 办结 without 接 accepts implicitly
+        assert "11月23日" in tuesday[0].text and "补发" not in tuesday[0].text
+        assert "在办共3件" in tuesday[0].text and "第一网格2" in tuesday[0].text and "第二网格1" in tuesday[0].text
+    play(story)
+
+
+def test_digest_schedule_over_a_week(play, engine):
+    async def story(c: Community):
+        await c.post(*COMPLAINTS[0])
+        await c.wait_until(at("2026-11-30T09:00:00"))
+        times = [local(s) for s in digests(c)]
+        # Tue-Fri and Monday; no digest on Saturday or Sunday
+        assert times == [at(f"2026-11-{d}T08:00:00") for d in (24, 25, 26, 27, 30)]
+        wednesday = digests(c)[1].text  # covers Tuesday, when the unaccepted ticket breached its deadline
+        assert "新超时1件" in wednesday and "新超时0件" in digests(c)[0].text
+        monday = digests(c)[-1].text
+        assert "11月27日—11月29日" in monday  # Monday's digest covers Friday to Sunday
+        weekly = [s for s in c.sent(to="wxid_lishuji") if "周会审" in s.text]
+        assert [local(s) for s in weekly] == [at("2026-11-30T08:00:00")]
+        assert "11月23日—11月29日" in weekly[0].text and "王芳：1件" in weekly[0].text
+        # the escalation of the unaccepted ticket is in the overdue list with its worker
+        assert "超时未办（1件）" in monday and "王芳" in monday
+    play(story)
+
+
+def test_bot_down_over_the_digest_time_sends_it_once_on_restart(play):
+    async def story(c: Community):
+        await c.post(*COMPLAINTS[0])
+        await c.wait_until(at("2026-11-24T07:00:00"))
+        await c.offline(timedelta(hours=3))  # down 07:00-10:00 Tuesday
+        tuesday = digests(c)
+        assert [local(s) for s in tuesday] == [at("2026-11-24T10:00:00")]
+        assert "补发" in tuesday[0].text and counts(tuesday[0].text) == (1, 0, 0)
+        await c.wait_until(at("2026-11-24T20:00:00"))
+        await c.offline(timedelta(days=3))  # down Tuesday 20:00 to Friday 20:00: three digests missed
+        await c.wait_until(at("2026-11-27T23:00:00"))
+        sent = digests(c)
+        assert len(sent) == 2  # not one per missed day: only the latest, once
+        assert local(sent[1]) == at("2026-11-27T20:00:00")
+        assert "补发" in sent[1].text and "11月24日—11月26日" in sent[1].text
+    play(story)
+
+
+def test_first_start_owes_no_digest(play):
+    """A bot installed at 10:00 does not send the 08:00 digest of a day before it existed."""
+    async def story(c: Community):
+        await c.wait(timedelta(hours=2))
+        assert not digests(c)
+    play(story, start=at("2026-11-24T10:00:00"))

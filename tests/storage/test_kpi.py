@@ -1,0 +1,93 @@
+"""KPIs and hot spots on hand-built tickets whose expected numbers are obvious, on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from bot.clock import SHANGHAI
+from storage import kpi
+from storage.db import new_session
+from storage.models import Ticket, TicketStatus
+
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=SHANGHAI)
+S = TicketStatus
+
+
+def make(session, n: int, **fields) -> Ticket:  # noqa: ANN001
+    base = dict(category="drainage", category_name="排水", text="积水", reporter_id="r", reporter_name="居民",
+                source_message_id=f"m{n}", created_at=NOW - timedelta(days=2), updated_at=NOW, status=S.ASSIGNED,
+                assigned_at=NOW - timedelta(days=2), accept_due_at=NOW - timedelta(days=1),
+                resolve_due_at=NOW + timedelta(days=3))
+    base.update(fields)
+    ticket = Ticket(**base)
+    session.add(ticket)
+    return ticket
+
+
+@pytest.fixture
+def filled(engine):
+    day = timedelta(days=1)
+    with new_session(engine) as session:
+        # on time, resolved on time, satisfied
+        make(session, 1, status=S.CLOSED, accepted_at=NOW - 2 * day, resolved_at=NOW - day, rating="satisfied",
+             building="A2")
+        # accepted late, resolved late (after its due), basically satisfied, reopened once before
+        make(session, 2, status=S.CLOSED, accepted_at=NOW - day / 2, resolved_at=NOW, rating="basically",
+             resolve_due_at=NOW - day, reopen_count=1, building="A2")
+        # never accepted and past the accept deadline; returned once
+        make(session, 3, return_count=1, building="A2", follower_count=1)
+        # not yet due to accept: counts in no response figure
+        make(session, 4, accept_due_at=NOW + day, category="lighting", category_name="照明", building="A2")
+        # resolved, dissatisfied, on time
+        make(session, 5, status=S.RESOLVED, accepted_at=NOW - 2 * day, resolved_at=NOW - day, rating="dissatisfied")
+        # filed long ago: outside every window
+        make(session, 6, created_at=NOW - 60 * day, building="A2")
+        session.commit()
+    return engine
+
+
+def test_kpis_follow_their_definitions(filled):
+    with new_session(filled) as session:
+        numbers = kpi.kpis(session=session, since=NOW - timedelta(days=30), until=NOW, now=NOW)
+    assert numbers.tickets == 5
+    rates = numbers.rates()
+    assert rates["响应率"] == pytest.approx(2 / 4)        # 1 and 5 on time; 2 late; 3 overdue; 4 not yet due
+    assert rates["解决率"] == pytest.approx(3 / 5)        # 1, 2 closed and 5 resolved
+    assert rates["满意率"] == pytest.approx((1 + 0.9) / 3)  # dissatisfied counts as rated
+    assert rates["按时办结率"] == pytest.approx(2 / 3)
+    assert rates["回退率"] == pytest.approx(1 / 5)
+    assert rates["重办率"] == pytest.approx(1 / 3)
+
+
+def test_no_tickets_means_no_rate_rather_than_zero(engine):
+    with new_session(engine) as session:
+        numbers = kpi.kpis(session=session, since=NOW - timedelta(days=30), until=NOW, now=NOW)
+    assert numbers.tickets == 0 and set(numbers.rates().values()) == {None}
+
+
+def test_hot_spot_counts_repeat_reports_and_ignores_old_and_other_categories(filled):
+    with new_session(filled) as session:
+        total, spots = kpi.hot_spots(session=session, since=NOW - timedelta(days=7), until=NOW, min_reports=3)
+        none = kpi.hot_spots(session=session, since=NOW - timedelta(days=7), until=NOW, min_reports=5)
+    # tickets 1, 2, 3 (+1 follower) are drainage at A2 in the week; 4 is lighting; 6 is too old
+    assert total == 1
+    assert [(s.building, s.category, s.reports, s.tickets) for s in spots] == [("A2", "drainage", 4, [1, 2, 3])]
+    assert none == (0, [])
+
+
+def test_overdue_lists_open_tickets_past_their_deadline_most_overdue_first(filled):
+    with new_session(filled) as session:
+        for ticket_id, due in ((3, NOW - timedelta(hours=5)), (4, NOW - timedelta(days=3)), (5, NOW - timedelta(days=9))):
+            ticket = session.get(Ticket, ticket_id)
+            ticket.due_at = due
+            session.add(ticket)
+        session.commit()
+        total, rows = kpi.overdue(session=session, now=NOW)
+    assert total == 2 and [t.id for t in rows] == [4, 3]  # 5 is resolved, so not overdue
+
+
+def test_hot_spots_are_capped_but_counted(filled):
+    with new_session(filled) as session:
+        total, spots = kpi.hot_spots(session=session, since=NOW - timedelta(days=7), until=NOW, min_reports=1, limit=1)
+    assert total == 2 and [(s.category, s.tickets) for s in spots] == [("drainage", [1, 2, 3])]
