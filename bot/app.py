@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable, Iterable, Protocol
 from zoneinfo import ZoneInfo
 
@@ -19,11 +19,11 @@ from bot.backoff import Backoff
 from bot.clock import SHANGHAI
 from bot.config import Config
 from bot.pacing import CAP, History, Pacer, Pending, Plan, Send
-from bot.types import Disconnected, Incoming, Sender
 from bot.workcalendar import WorkCalendar
+from bot.types import Disconnected, Incoming, Sender
 from handlers.context import Ctx, Deps
 from handlers.dispatcher import Dispatcher, build_dispatcher
-from handlers.intake import LATE_SETTLE
+from handlers.intake import late_summary_due
 from handlers.sweeps import SWEEPS
 from storage import inbox, outbox
 from storage.db import init_db, new_session
@@ -34,6 +34,7 @@ from storage.tickets import events_after, next_due
 log = logging.getLogger("mulin.app")
 
 TicketObserver = Callable[[TicketEvent, Ticket], None]
+DISCONNECTED_RETRY = timedelta(seconds=2)  # how often waiting replies look for a restored gateway link
 STORE_RETRY_CAP = 30.0  # seconds between tries to store a message while the database is unreachable
 
 
@@ -229,8 +230,7 @@ class App:
     def next_due(self) -> datetime | None:
         """The earliest moment a sweep has work (digests follow their own trigger)."""
         with new_session(self.engine) as session:
-            held = outbox.last_held_at(session=session)
-            due = [d for d in (next_due(session=session), held and held + LATE_SETTLE) if d is not None]
+            due = [d for d in (next_due(session=session), late_summary_due(session=session)) if d is not None]
         return min(due, default=None)
 
     def _emit_ticket_events(self, session) -> None:  # noqa: ANN001
@@ -262,13 +262,7 @@ class App:
                     done, failed = [], {}
                     for batch in plan.batches:
                         at = self.clock.now()
-                        try:
-                            ok, retry_at = await self._send(session, [rows[i] for i in batch.ids], at)
-                        except Disconnected as exc:
-                            log.warning("not sending: %s", exc)
-                            self._outbox_dirty = True
-                            self._plan = None  # the periodic flush tries again after the reconnect
-                            return sent
+                        ok, retry_at = await self._send(session, [rows[i] for i in batch.ids], at)
                         if ok:
                             done.append((batch, at))
                         else:
@@ -288,9 +282,12 @@ class App:
         outbox.claim(session=session, ids=ids, now=at)  # committed first: a crash now leaves it SENDING
         try:
             gateway_id = await self.sender.send(outbox.as_outgoing(*rows))
-        except Disconnected:  # not an attempt: the rows wait, unchanged, for the reconnect
-            outbox.unclaim(session=session, ids=ids)
-            raise
+        except Disconnected as exc:  # not an attempt: it waits for the reconnect
+            retry_at = at + DISCONNECTED_RETRY
+            outbox.release(session=session, ids=ids, retry_at=retry_at)
+            log.warning("not sending to %s: %s; next try at %s", rows[0].room_id or rows[0].to_id, exc,
+                        retry_at.isoformat())
+            return False, retry_at
         except Exception as exc:  # noqa: BLE001 - kept in the outbox and retried
             head = rows[0]
             attempts = head.attempts + 1

@@ -139,13 +139,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
         jieba.setLogLevel(logging.WARNING)
         return run_bench(sys.stdout, [sys.executable, "-m", "bot.cli"])
+    if args.what == "chaos":
+        return cmd_bench_chaos(args)
     if args.what == "digest":
         from bot.bench_digest import bench_digest
 
         return bench_digest(config=_config(args.config), tickets=args.tickets, pg_url=args.pg, rounds=args.rounds,
                             out=sys.stdout)
-    if args.what == "chaos":
-        return cmd_bench_chaos(args)
     from bot.bench import bench_e2e
 
     config = _config(args.config)
@@ -171,7 +171,8 @@ def cmd_bench_chaos(args: argparse.Namespace) -> int:
         engine.dispose()
         result = run_chaos(config_path=config_path, config=config, classifier=_classifier(config), database_url=url,
                            workdir=Path(tmp), messages=args.messages or 2000, kills=args.kills, drops=args.drops,
-                           seed=args.seed, pause=args.pause, out=sys.stdout)
+                           seed=args.seed, pause=args.pause, out=sys.stdout,
+                           group_interval=None if args.group_interval == 0 else args.group_interval)
         report(result, sys.stdout)
     return 0 if result.ok else 1
 
@@ -239,6 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--seed", type=int, default=7, help="chaos: random seed for the stream and the kills")
     bench.add_argument("--pause", type=float, default=0.03, help="chaos: seconds between messages")
     bench.add_argument("--database", help="chaos: an EMPTY database URL (default: a temporary SQLite file)")
+    bench.add_argument("--group-interval", type=float, default=0.5,
+                       help="chaos: pacing per group for the run, seconds (0: the config's own, which is slow)")
     bench.set_defaults(func=cmd_bench)
     return parser
 

@@ -62,10 +62,10 @@ async def serve(*, config: Config, endpoint: str, token: str, database_url: str,
             except Exception:  # noqa: BLE001 - e.g. the database is down: log, keep serving, try again next round
                 log.exception("periodic work failed; retrying in %s s", OUTBOX_RETRY_SECONDS)
     finally:
-        scheduler.shutdown(wait=False)
         stop.set()
         await asyncio.wait({gateway}, timeout=1)
         gateway.cancel()  # a reconnect in progress is abandoned
+        scheduler.shutdown(wait=False)
         await app.stop()
         await transport.stop()
         engine.dispose()

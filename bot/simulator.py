@@ -85,7 +85,6 @@ class PuppetSimulator:
         self.fail_next_sends = 0  # fault injection: the next N MessageSendText calls fail
         self.delay = 0.0  # fault injection: seconds before each event and each send answer
         self.replay_seconds = 0.0  # message events a stream carried this recently are re-sent to the next one
-        self.streams_opened = 0
         self._backlog: list[pb.EventResponse] = []  # events pushed while no bot was connected
         self._protocols: list[Any] = []  # server-side HTTP/2 connections, so they can be cut
         self._streams: list[asyncio.Queue[pb.EventResponse | None]] = []
@@ -225,7 +224,6 @@ class PuppetSimulator:
         clock = asyncio.get_running_loop().time
         delivered: list[tuple[float, pb.EventResponse]] = []
         self._streams.append(queue)
-        self.streams_opened += 1
         event: pb.EventResponse | None = None
         try:
             await stream.send_message(pb.EventResponse(

@@ -6,10 +6,11 @@ problem that is already open (then they join that ticket as a follower).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz
+from sqlmodel import Session
 
 from classifier.location import parse_location
 
@@ -18,7 +19,7 @@ from handlers.context import Ctx
 from handlers.routing import Route, route
 from handlers.status import tell_reporters
 from storage.models import Ticket
-from storage.outbox import held_by_room, mark_merged
+from storage.outbox import held_by_room, last_held_at, mark_summarised
 from storage.tickets import add_follower, create_ticket, open_candidates, waiting_for_place
 
 if TYPE_CHECKING:
@@ -207,6 +208,12 @@ def is_late(ctx: Ctx) -> bool:
     return ctx.msg is not None and ctx.now - ctx.msg.at > timedelta(minutes=ctx.config.tickets.late_minutes)
 
 
+def late_summary_due(*, session: Session) -> datetime | None:
+    """When the held acknowledgements can be summarised: once the last of them has settled."""
+    last = last_held_at(session=session)
+    return last + LATE_SETTLE if last is not None else None
+
+
 def summarise_late(ctx: Ctx) -> int:
     """Sweep: a group's held acknowledgements become one summary once the backlog has stopped arriving."""
     made = 0
@@ -216,6 +223,6 @@ def summarise_late(ctx: Ctx) -> int:
         ticket_ids = sorted({r.ticket_id for r in rows if r.ticket_id is not None})
         mentions = tuple(dict.fromkeys(m for r in rows for m in r.mentions.split(",") if m))
         ctx.say_room(room_id, texts.late_summary(ticket_ids), mentions=mentions)
-        mark_merged(session=ctx.session, rows=rows)
+        mark_summarised(session=ctx.session, rows=rows)
         made += 1
     return made

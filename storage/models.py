@@ -137,8 +137,8 @@ class OutboxState(str, Enum):
     SENDING = "sending"  # handed to the gateway; found at start-up it may or may not have been delivered
     SENT = "sent"
     FAILED = "failed"
-    HELD = "held"      # a late message's acknowledgement, waiting to be merged into one summary per group
-    MERGED = "merged"  # was held; went out inside a summary
+    HELD = "held"              # a late message's acknowledgement, waiting to go out inside one summary per group
+    SUMMARISED = "summarised"  # was held; went out inside a summary
 
 
 class OutboxMessage(SQLModel, table=True):

@@ -41,13 +41,12 @@ def held_by_room(*, session: Session) -> dict[str, list[OutboxMessage]]:
 
 
 def last_held_at(*, session: Session) -> datetime | None:
-    """When the newest held acknowledgement was written: the summary goes once the backlog stops."""
     return session.exec(select(func.max(OutboxMessage.created_at)).where(OutboxMessage.state == OutboxState.HELD)).one()
 
 
-def mark_merged(*, session: Session, rows: list[OutboxMessage]) -> None:
+def mark_summarised(*, session: Session, rows: list[OutboxMessage]) -> None:
     for row in rows:
-        row.state = OutboxState.MERGED
+        row.state = OutboxState.SUMMARISED
         session.add(row)
 
 
@@ -82,13 +81,6 @@ def group_sends_since(*, session: Session, since: datetime) -> dict[str, int]:
     return {room: n for room, n in session.exec(query)}
 
 
-def unclaim(*, session: Session, ids: Sequence[int]) -> None:
-    """The gateway was not there: nothing was sent, so the rows are simply pending again."""
-    session.execute(update(OutboxMessage).where(col(OutboxMessage.id).in_(list(ids))).values(
-        state=OutboxState.PENDING, sent_at=None, merged_into=None))
-    session.commit()
-
-
 def claim(*, session: Session, ids: Sequence[int], now: datetime) -> None:
     """Committed before the gateway is called: after a crash this row is known to be possibly delivered."""
     head, rest = ids[0], list(ids[1:])
@@ -115,6 +107,13 @@ def mark_send_failed(*, session: Session, ids: Sequence[int], error: str, retry_
     if rest:
         session.execute(update(OutboxMessage).where(col(OutboxMessage.id).in_(rest)).values(
             state=OutboxState.PENDING, sent_at=None, merged_into=None))
+    session.commit()
+
+
+def release(*, session: Session, ids: Sequence[int], retry_at: datetime) -> None:
+    """Not sent at all (the gateway link is down): back to PENDING without using up an attempt."""
+    session.execute(update(OutboxMessage).where(col(OutboxMessage.id).in_(list(ids))).values(
+        state=OutboxState.PENDING, sent_at=None, merged_into=None, next_attempt_at=retry_at))
     session.commit()
 
 
