@@ -29,6 +29,7 @@ from bot.types import Disconnected, Incoming, Outgoing  # noqa: E402
 log = logging.getLogger("mulin.wechaty")
 
 MessageCallback = Callable[[Incoming], Awaitable[None]]
+SEND_TIMEOUT_SECONDS = 20
 
 # wechaty's message types as our neutral kinds (bot.types.KINDS); group notes such as "XX加入了群聊"
 # reach python-wechaty as UNSPECIFIED, so anything unknown is a system message.
@@ -226,6 +227,10 @@ class WechatyTransport:
     async def send(self, out: Outgoing) -> str | None:
         if self._bot is None or not self.running:
             raise Disconnected(f"gateway {self.endpoint} is not connected")
+        # a gateway that never answers must not stall every later reply; the outbox retries it
+        return await asyncio.wait_for(self._say(out), SEND_TIMEOUT_SECONDS)
+
+    async def _say(self, out: Outgoing) -> str | None:
         if out.room_id is not None:
             room = self._bot.Room.load(out.room_id)
             await room.ready()
