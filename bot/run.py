@@ -41,15 +41,16 @@ async def serve(*, config: Config, endpoint: str, token: str, database_url: str,
         print(f"微信网关错误 (gateway error): {exc}", file=sys.stderr)
         return EXIT_GATEWAY
     print(f"睦邻已连接 {endpoint}（账号 {transport.self_id}），数据库 {mask_url(database_url)}；Ctrl+C 退出。", flush=True)
-    await app.start()
-    scheduler = start_scheduler(config, SHANGHAI, app.tick)  # due-scan each minute, digest at its time
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    # watched from the start: the link may drop while a long backlog is handled below
     gateway = asyncio.create_task(transport.keep_connected(
         stop, backoff=Backoff(cap=config.wechat.reconnect_max_seconds),
         give_up_seconds=config.wechat.give_up_minutes * 60), name="gateway")
+    await app.start()
+    scheduler = start_scheduler(config, SHANGHAI, app.tick)  # due-scan each minute, digest at its time
     stopping = asyncio.ensure_future(stop.wait())
     try:
         while not stop.is_set() and not gateway.done():

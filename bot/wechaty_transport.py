@@ -30,6 +30,7 @@ from bot.types import Disconnected, Incoming, Outgoing  # noqa: E402
 log = logging.getLogger("mulin.wechaty")
 
 MessageCallback = Callable[[Incoming], Awaitable[None]]
+SEND_TIMEOUT_SECONDS = 20
 
 # wechaty's message types as our neutral kinds (bot.types.KINDS); group notes such as "XX加入了群聊"
 # reach python-wechaty as UNSPECIFIED, so anything unknown is a system message.
@@ -227,6 +228,10 @@ class WechatyTransport:
     async def send(self, out: Outgoing) -> str | None:
         if self._bot is None or not self.running:
             raise Disconnected(f"gateway {self.endpoint} is not connected")
+        # a gateway that never answers must not stall every later reply; the outbox retries it
+        return await asyncio.wait_for(self._say(out), SEND_TIMEOUT_SECONDS)
+
+    async def _say(self, out: Outgoing) -> str | None:
         content = out.text if out.image is None else FileBox.from_base64(
             base64.b64encode(out.image), name=out.image_name)
         if out.room_id is not None:
