@@ -268,8 +268,13 @@ class _Message:
 
 
 def _word_at(token: str, part: frozenset[str]) -> str:
-    """The alternative that matched at this token: the token itself or a word inside it."""
-    return token if token in part else next((w for w in part if w in token), token)
+    """The alternative that matched at this token: the token itself or the longest word inside it.
+
+    Chosen by length then text, never by set order: the name feeds duplicate detection, which must
+    decide the same in every process whatever its hash seed."""
+    if token in part:
+        return token
+    return max((w for w in part if w in token), key=lambda w: (len(w), w), default=token)
 
 
 def _any_word_regex(words: set[str]) -> re.Pattern:

@@ -133,3 +133,21 @@ def test_property_never_raises(clf):
         assert result.is_request or result.category == "other"
 
     check()
+
+
+def test_matched_words_do_not_depend_on_the_hash_seed():
+    """Duplicate detection compares these words across processes (bot, checker): they must agree."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    texts = (root / "tests" / "data" / "classifier" / "dev.jsonl").read_text(encoding="utf-8")
+    outputs = set()
+    for seed in ("1", "2", "3"):
+        run = subprocess.run([sys.executable, "-m", "bot.cli", "classify", "--config", str(root / "config.yaml")],
+                             input=texts, capture_output=True, text=True, cwd=root, check=True,
+                             env={**os.environ, "PYTHONHASHSEED": seed})
+        outputs.add(run.stdout)
+    assert len(outputs) == 1 and '"kw:' in outputs.pop()
