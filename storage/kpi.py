@@ -1,4 +1,7 @@
-"""The numbers of the daily digest and the weekly review, as SQL aggregates (no ticket is loaded one by one).
+"""The numbers of the daily digest and the weekly review, as SQL aggregates.
+
+Only `daily_counts` (one week, for the chart) reads timestamps row by row: grouping by local day in SQL
+differs between SQLite and PostgreSQL.
 
 The KPIs are the 12345 hotline's; each definition is one line in docs/kpi.md and in `KPI_DEFINITIONS`.
 """

@@ -178,15 +178,13 @@ def due_for_notice(*, session: Session, now: datetime) -> list[Ticket]:
 
 
 def next_due(*, session: Session) -> datetime | None:
-    """The earliest time any sweep has work: for the simulator's clock to jump straight to it."""
-    candidates = [
-        session.exec(select(func.min(Ticket.remind_at)).where(col(Ticket.status).in_(OPEN_STATUSES))).one(),
-        session.exec(select(func.min(Ticket.next_escalation_at)).where(col(Ticket.status).in_(OPEN_STATUSES))).one(),
-        session.exec(select(func.min(Ticket.place_asked_until)).where(Ticket.status == S.NEW)).one(),
-        session.exec(select(func.min(Ticket.followup_due_at)).where(Ticket.status == S.RESOLVED)).one(),
-    ]
-    found = [c for c in candidates if c is not None]
-    return min(found) if found else None
+    """The earliest time any sweep has ticket work: for the simulator's clock to jump straight to it."""
+    query = select(func.min(Ticket.remind_at), func.min(Ticket.next_escalation_at)).where(
+        col(Ticket.status).in_(OPEN_STATUSES))
+    candidates = [*session.exec(query).one(),
+                  session.exec(select(func.min(Ticket.place_asked_until)).where(Ticket.status == S.NEW)).one(),
+                  session.exec(select(func.min(Ticket.followup_due_at)).where(Ticket.status == S.RESOLVED)).one()]
+    return min((c for c in candidates if c is not None), default=None)
 
 
 def last_assigned_at(*, session: Session, ticket_id: int) -> datetime | None:
