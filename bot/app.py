@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from datetime import datetime, timedelta
 from typing import Callable, Iterable, Protocol
 from zoneinfo import ZoneInfo
@@ -25,8 +26,9 @@ from handlers.context import Ctx, Deps
 from handlers.dispatcher import Dispatcher, build_dispatcher
 from handlers.intake import late_summary_due
 from handlers.sweeps import SWEEPS
-from storage import inbox, outbox
+from storage import inbox, nodes, outbox
 from storage.db import init_db, new_session
+from storage.locks import cluster_lock
 from storage.models import OutboxMessage, Ticket, TicketEvent
 from storage.staff import StaffDirectory, seed_bindings
 from storage.tickets import events_after, next_due
@@ -46,8 +48,11 @@ class Clock(Protocol):
 
 class App:
     def __init__(self, *, config: Config, engine: Engine, clock: Clock, classifier, sender: Sender | None = None,
-                 dispatcher: Dispatcher | None = None) -> None:
+                 dispatcher: Dispatcher | None = None, account: str | None = None) -> None:
         self.config = config
+        # one of several bot accounts on one database (config `accounts:`); None: the only one
+        self.account = config.account(account)
+        self.instance = uuid.uuid4().hex
         self.engine = engine
         self.clock = clock
         self.directory = StaffDirectory()
@@ -81,15 +86,45 @@ class App:
             self.directory.reload(session=session)
             last = events_after(session=session, last_id=0)
             self._last_event_id = last[-1].id if last else 0
-            self._recover_in_flight(session)
+            self.heartbeat()
+            self.resent_at_start = self._recover_in_flight(session, [self.account.name] if self.account else None)
 
-    def _recover_in_flight(self, session: Session) -> None:
+    @property
+    def account_name(self) -> str | None:
+        return self.account.name if self.account else None
+
+    def _recover_in_flight(self, session: Session, accounts: list[str] | None) -> int:
         """A row left SENDING may have reached WeChat before the crash; the gateway cannot tell, so send again."""
-        rows = outbox.recover_in_flight(session=session)
+        rows = outbox.recover_in_flight(session=session, accounts=accounts)
         for row in rows:
-            log.warning("outbox row %s to %s was being sent when mulin stopped; sending it again "
-                        "(it may arrive twice): %.40r", row.id, row.room_id or row.to_id, row.text)
-        self.resent_at_start = sum(1 for row in rows if row.merged_into is None)
+            log.warning("outbox row %s to %s was being sent when %s stopped; sending it again "
+                        "(it may arrive twice): %.40r", row.id, row.room_id or row.to_id,
+                        f"the process of account {row.claimed_by}" if row.claimed_by else "mulin", row.text)
+        self._outbox_dirty |= bool(rows)
+        return sum(1 for row in rows if row.merged_into is None)
+
+    def heartbeat(self) -> None:
+        """Tell the other processes on this database that this account's process is alive."""
+        if self.account is None:
+            return
+        with new_session(self.engine) as session:
+            rival = nodes.beat(session=session, account=self.account.name, instance=self.instance, now=self.clock.now())
+        if rival is not None:
+            log.error("another process (instance %s) is also serving account %s: run one process per account",
+                      rival, self.account.name)
+
+    def _take_over_dead(self, session: Session) -> int:
+        """Unfinished messages and in-flight sends of accounts whose process stopped beating become ours."""
+        if self.account is None:
+            return 0
+        dead = nodes.stale(session=session, now=self.clock.now(), but=self.account.name)
+        if not dead:
+            return 0
+        taken = inbox.take_over(session=session, dead=dead, owner=self.account.name)
+        if taken:
+            log.warning("took over %d unfinished message(s) of stopped account(s) %s", taken, ", ".join(dead))
+        self._recover_in_flight(session, dead)
+        return taken
 
     async def start(self) -> None:
         self._worker = asyncio.create_task(self._work(), name="mulin-dispatch")
@@ -121,7 +156,8 @@ class App:
         while True:
             try:
                 with new_session(self.engine) as session:
-                    stored = inbox.record_incoming(session=session, msg=msg, now=self.clock.now())
+                    stored = inbox.record_incoming(session=session, msg=msg, now=self.clock.now(),
+                                                   owner=self.account_name)
             except (OperationalError, InterfaceError) as exc:
                 delay = backoff.next()
                 log.warning("cannot store message %s (database unreachable: %s); retry %d in %.0f s",
@@ -131,7 +167,7 @@ class App:
             if backoff.attempts:
                 log.warning("stored message %s after %d failed tries", msg.id, backoff.attempts)
             if not stored:
-                log.info("message %s already received; not handled twice", msg.id)
+                log.info("message %s already received (or another account's copy of it); not handled twice", msg.id)
             return stored
 
     def _enqueue(self, msg: Incoming) -> None:
@@ -161,8 +197,11 @@ class App:
                 self._resolve(msg.id)
 
     def served(self, msg: Incoming) -> bool:
-        if msg.room_id is None or self.config.group_for(msg.room_id, msg.room_topic) is not None \
-                or self.config.is_staff_group(msg.room_id, msg.room_topic):
+        if msg.room_id is None:
+            return True
+        if (self.config.group_for(msg.room_id, msg.room_topic) is not None
+                or self.config.is_staff_group(msg.room_id, msg.room_topic)) \
+                and self.config.serves(self.account, msg.room_id, msg.room_topic):
             return True
         if msg.room_id not in self._unserved_logged:
             self._unserved_logged.add(msg.room_id)
@@ -178,7 +217,7 @@ class App:
             try:
                 staff_id = self.directory.staff_id_of(msg.sender_id)
                 staff = self.config.staff_by_id(staff_id) if staff_id else None
-                ctx = Ctx(deps=self.deps, session=session, msg=msg, now=now, staff=staff)
+                ctx = Ctx(deps=self.deps, session=session, msg=msg, now=now, staff=staff, account=self.account_name)
                 taken = self.dispatcher.dispatch(ctx)
                 inbox.mark_processed(session=session, message_id=msg.id, ticket_id=ctx.ticket_id)
                 session.commit()
@@ -195,7 +234,8 @@ class App:
     async def retry_unfinished(self) -> None:
         """After a crash or failure: handle what was stored but not processed, oldest first, in the queue."""
         with new_session(self.engine) as session:
-            rows = inbox.unfinished(session=session)
+            self._take_over_dead(session)
+            rows = inbox.unfinished(session=session, owners=[self.account.name] if self.account else None)
         waiting = []
         for row in rows:
             if row.message_id in self._queued:
@@ -211,8 +251,15 @@ class App:
         """Run every sweep for the clock's `now` (the scheduler's jobs and the simulator's waits call this)."""
         now = self.clock.now()
         done = 0
+        self.heartbeat()
         with new_session(self.engine) as session:
-            for sweep in SWEEPS:
+            self.directory.reload(session=session)  # staff bound through another process
+            taken = self._take_over_dead(session)
+        if taken:
+            await self.retry_unfinished()
+        # several processes, one database: one of them runs the sweeps at a time (each notice is claimed once)
+        with cluster_lock(self.engine, "mulin-sweeps") as mine, new_session(self.engine) as session:
+            for sweep in SWEEPS if mine else ():
                 ctx = Ctx(deps=self.deps, session=session, msg=None, now=now, staff=None)
                 try:
                     done += sweep(ctx)
@@ -253,33 +300,50 @@ class App:
             self._outbox_dirty = False
             sent = 0
             with new_session(self.engine) as session:
-                now = self.clock.now()
-                rows = {row.id: row for row in outbox.pending(session=session)}
-                waiting = [_as_pending(row) for row in rows.values()]
-                history = self._history(session, now)
-                plan = self.pacer.plan(now, waiting, history)
+                rows, waiting, history, plan = self._load_plan(session)
                 while plan.batches:
-                    done, failed = [], {}
+                    done, failed, contended = [], {}, False
                     for batch in plan.batches:
                         at = self.clock.now()
-                        ok, retry_at = await self._send(session, [rows[i] for i in batch.ids], at)
-                        if ok:
+                        result = await self._send(session, [rows[i] for i in batch.ids], at)
+                        if result is None:  # another process claimed these rows first
+                            contended = True
+                        elif result[0]:
                             done.append((batch, at))
                         else:
-                            failed[batch.ids[0]] = retry_at
+                            failed[batch.ids[0]] = result[1]
                     sent += len(done)
+                    if contended:  # what is left and the pacing history changed under us: read them again
+                        rows, waiting, history, plan = self._load_plan(session)
+                        continue
                     waiting, history = self.pacer.after_send(waiting, history, done, failed)
-                    now = self.clock.now()
-                    plan = self.pacer.plan(now, waiting, history)
+                    plan = self.pacer.plan(self.clock.now(), waiting, history)
             self._plan = plan
             self._warn_caps(plan)
         self._send_wake.set()
         return sent
 
-    async def _send(self, session: Session, rows: list[OutboxMessage], at: datetime) -> tuple[bool, datetime | None]:
-        """Deliver one (possibly merged) message: (True, None), or (False, when to retry; None: given up)."""
+    def _load_plan(self, session: Session) -> tuple[dict[int, OutboxMessage], list[Pending], History, Plan]:
+        now = self.clock.now()
+        rows = {row.id: row for row in outbox.pending(session=session, account=self.account_name,
+                                                      rooms=self._my_rooms(session))}
+        waiting = [_as_pending(row) for row in rows.values()]
+        history = self._history(session, now)
+        return rows, waiting, history, self.pacer.plan(now, waiting, history)
+
+    def _my_rooms(self, session: Session) -> list[str] | None:
+        """The room ids of the groups this account serves (None: all), as last seen on their messages."""
+        if self.account is None or not self.account.groups:
+            return None
+        ids = (inbox.room_id_for(session=session, room=room) for room in self.account.groups)
+        return [room_id for room_id in ids if room_id is not None]
+
+    async def _send(self, session: Session, rows: list[OutboxMessage], at: datetime) -> tuple[bool, datetime | None] | None:
+        """Deliver one (possibly merged) message: (True, None), or (False, when to retry; None: given up);
+        None when another process claimed the rows first."""
         ids = [row.id for row in rows]
-        outbox.claim(session=session, ids=ids, now=at)  # committed first: a crash now leaves it SENDING
+        if not outbox.claim(session=session, ids=ids, now=at, by=self.account_name):  # committed first: a crash
+            return None                                                                 # now leaves it SENDING
         try:
             gateway_id = await self.sender.send(outbox.as_outgoing(*rows))
         except Disconnected as exc:  # not an attempt: it waits for the reconnect

@@ -60,8 +60,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.config import database_url, gateway
     from bot.run import serve
 
+    from bot.config import ConfigError
+
     config = _config(args.config)
-    endpoint, token = gateway(config)
+    try:
+        account = config.account(args.account)
+    except ConfigError as exc:
+        print(f"配置错误 (config error): {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    if account is None and config.accounts:
+        names = ", ".join(a.name for a in config.accounts)
+        print(f"配置错误 (config error): config.yaml 配置了多个账号，请用 --account 指定本进程服务哪一个：{names} "
+              "(several accounts configured: pass --account NAME)", file=sys.stderr)
+        return EXIT_CONFIG
+    endpoint, token = gateway(config, account)
     if not endpoint:  # before the classifier loads: fail in a blink, not after seconds
         print("微信网关错误 (gateway error): 未配置微信网关地址：请设置 WECHATY_PUPPET_SERVICE_ENDPOINT 或 "
               "config.yaml 的 wechat.endpoint (no puppet-service endpoint configured)", file=sys.stderr)
@@ -69,7 +81,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     import asyncio
 
     return asyncio.run(serve(config=config, endpoint=endpoint, token=token, database_url=database_url(config),
-                             classifier=_classifier(config)))
+                             classifier=_classifier(config), account=account.name if account else None))
 
 
 def cmd_sim(args: argparse.Namespace) -> int:
@@ -191,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="连接真实的微信网关（puppet service）运行")
     run.add_argument("--config")
+    run.add_argument("--account", help="config.yaml accounts: 中的账号名（一个街道多个账号时，每个进程服务一个）")
     run.set_defaults(func=cmd_run)
 
     sim = sub.add_parser("sim", help="单独运行模拟网关，供另一个进程的 mulin run 连接")

@@ -38,6 +38,15 @@ class WeChat(_Strict):
     give_up_minutes: float = Field(default=0, ge=0)  # 0: keep reconnecting forever; else exit 3 after this long
 
 
+class Account(_Strict):
+    """One WeChat bot account, served by its own `mulin run --account NAME` process."""
+
+    name: str
+    endpoint: str = ""   # its puppet-service gateway (host:port); the environment still wins
+    token: str = ""
+    groups: tuple[str, ...] = ()  # room topics or ids from groups/staff_groups it serves; empty: all of them
+
+
 class Database(_Strict):
     url: str = "sqlite:///data/mulin.db"
 
@@ -165,6 +174,7 @@ class Config(_Strict):
     calendar: CalendarOverrides = CalendarOverrides()
     digest: Digest = Digest()
     sending: SendingPolicy = SendingPolicy()
+    accounts: tuple[Account, ...] = ()  # several bot accounts on one database; empty: the one `wechat:` account
 
     @model_validator(mode="after")
     def _references(self) -> "Config":
@@ -192,6 +202,17 @@ class Config(_Strict):
             for member in level.staff:
                 if self.staff_by_id(member) is None:
                     raise _RefError(("sla", "escalation", i, "staff"), f"督办层级 {level.name} 的人员 {member!r} 不在 staff 中")
+        _unique([a.name for a in self.accounts], "accounts", "name")
+        known = {g.room for g in self.groups} | set(self.staff_groups)
+        for i, account in enumerate(self.accounts):
+            for room in account.groups:
+                if room not in known:
+                    raise _RefError(("accounts", i, "groups"), f"账号 {account.name} 的群 {room!r} 不在 groups 或 staff_groups 中")
+        if self.accounts:
+            served = {room for a in self.accounts for room in (a.groups or known)}
+            missing = sorted(known - served)
+            if missing:
+                raise _RefError(("accounts",), f"群 {missing[0]!r} 没有任何账号服务 (no account serves this group)")
         return self
 
     # ---- lookups used by routing -------------------------------------------------------
@@ -228,6 +249,20 @@ class Config(_Strict):
         if self.sla.escalation:
             return [(level.name, [self.staff_by_id(s) for s in level.staff]) for level in self.sla.escalation]
         return [("社区书记", self.secretaries())]
+
+    def account(self, name: str | None) -> Account | None:
+        """The named account; None (and no name) when the config has no `accounts:`."""
+        if name is None:
+            return None
+        found = next((a for a in self.accounts if a.name == name), None)
+        if found is None:
+            names = ", ".join(a.name for a in self.accounts) or "（未配置 accounts）"
+            raise ConfigError(f"没有名为 {name!r} 的账号，可选：{names} (unknown account)")
+        return found
+
+    def serves(self, account: Account | None, room_id: str, topic: str | None) -> bool:
+        """Whether this account is meant to serve the group (every account serves every group it lists)."""
+        return account is None or not account.groups or any(room in (room_id, topic) for room in account.groups)
 
     def deadlines_for(self, category: str, urgent: bool) -> Deadlines:
         if urgent:
@@ -315,7 +350,7 @@ def database_url(config: Config) -> str:
     return os.environ.get("MULIN_DATABASE_URL") or config.database.url
 
 
-def gateway(config: Config) -> tuple[str, str]:
-    endpoint = os.environ.get("WECHATY_PUPPET_SERVICE_ENDPOINT") or config.wechat.endpoint
-    token = os.environ.get("WECHATY_PUPPET_SERVICE_TOKEN") or config.wechat.token
+def gateway(config: Config, account: Account | None = None) -> tuple[str, str]:
+    endpoint = os.environ.get("WECHATY_PUPPET_SERVICE_ENDPOINT") or (account and account.endpoint) or config.wechat.endpoint
+    token = os.environ.get("WECHATY_PUPPET_SERVICE_TOKEN") or (account and account.token) or config.wechat.token
     return endpoint, token

@@ -23,11 +23,12 @@ log = logging.getLogger("mulin.run")
 OUTBOX_RETRY_SECONDS = 10
 
 
-async def serve(*, config: Config, endpoint: str, token: str, database_url: str, classifier) -> int:
+async def serve(*, config: Config, endpoint: str, token: str, database_url: str, classifier,
+                account: str | None = None) -> int:
     from bot.wechaty_transport import GatewayError, WechatyTransport
 
     engine = make_engine(database_url)
-    app = App(config=config, engine=engine, clock=SystemClock(), classifier=classifier)
+    app = App(config=config, engine=engine, clock=SystemClock(), classifier=classifier, account=account)
     try:
         app.prepare()
     except DatabaseError as exc:
@@ -40,7 +41,9 @@ async def serve(*, config: Config, endpoint: str, token: str, database_url: str,
     except GatewayError as exc:
         print(f"微信网关错误 (gateway error): {exc}", file=sys.stderr)
         return EXIT_GATEWAY
-    print(f"睦邻已连接 {endpoint}（账号 {transport.self_id}），数据库 {mask_url(database_url)}；Ctrl+C 退出。", flush=True)
+    serving = f"，服务账号 {account}" if account else ""
+    print(f"睦邻已连接 {endpoint}（账号 {transport.self_id}{serving}），数据库 {mask_url(database_url)}；Ctrl+C 退出。",
+          flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -58,6 +61,7 @@ async def serve(*, config: Config, endpoint: str, token: str, database_url: str,
             if stop.is_set() or gateway.done():
                 break
             try:
+                app.heartbeat()  # the other processes take over this account's work when it stops
                 await app.retry_unfinished()  # messages that failed are retried, then parked
                 await app.flush_outbox()  # retries sends that failed earlier
             except Exception:  # noqa: BLE001 - e.g. the database is down: log, keep serving, try again next round

@@ -57,6 +57,7 @@ class Sent:
     """One message the bot sent through the gateway."""
 
     id: str
+    by: str                        # the bot account (self id) that sent it
     at: str
     room: str | None
     to: str | None
@@ -70,18 +71,57 @@ class Sent:
                 "mentions": self.mentions, "text": self.text}
 
 
-class PuppetSimulator:
-    """The gateway side of the wire. Methods named like the gRPC routes serve python-wechaty."""
+class SimWorld:
+    """What several gateways share: the people, the groups, every message, and what all bot accounts sent.
 
-    def __init__(self, *, self_id: str = "wxid_mulin", self_name: str = "睦邻助手",
-                 clock: FakeClock | SystemClock | None = None) -> None:
-        self.self_id = self_id
+    Each bot account has its own gateway (`PuppetSimulator`) in the world. A group message reaches every
+    account in the group, each copy under its own message id, as WeChat delivers it to each account."""
+
+    def __init__(self, clock: FakeClock | SystemClock | None = None) -> None:
         self.clock = clock or SystemClock()
-        self.contacts: dict[str, SimContact] = {self_id: SimContact(self_id, self_name)}
+        self.contacts: dict[str, SimContact] = {}
         self.rooms: dict[str, SimRoom] = {}
         self.messages: dict[str, pb.MessagePayloadResponse] = {}
         self.sent: list[Sent] = []
         self.on_sent: list[Callable[[Sent], None]] = []
+        self.gateways: dict[str, PuppetSimulator] = {}
+        self._ids = itertools.count(1)
+
+    def new_id(self, prefix: str) -> str:
+        return f"{prefix}{next(self._ids):06d}"
+
+    def add_contact(self, contact_id: str, name: str) -> None:
+        self.contacts[contact_id] = SimContact(contact_id, name)
+
+    def add_room(self, room_id: str, topic: str, members: list[str]) -> None:
+        """Members may include bot accounts (their self ids); each account in the room receives its messages."""
+        self.rooms[room_id] = SimRoom(room_id, topic, list(dict.fromkeys(members)))
+
+    async def push_message(self, *, sender: str, text: str, room: str | None = None, to: str | None = None,
+                           message_id: str | None = None, kind: str = "text") -> dict[str, str]:
+        """A contact posts in a room (or privately `to` one account): {account self id: its copy's message id}."""
+        if room is not None and room not in self.rooms:
+            raise KeyError(f"unknown room {room!r}")
+        receivers = [g for g in self.gateways.values()
+                     if (room is not None and g.self_id in self.rooms[room].members) or (room is None and g.self_id == to)]
+        base = message_id or self.new_id("msg-in-")
+        ids = {}
+        for n, gateway in enumerate(receivers):
+            ids[gateway.self_id] = await gateway.push_message(
+                sender=sender, text=text, room=room, kind=kind,
+                message_id=base if n == 0 else f"{base}-{gateway.self_id}")
+        return ids
+
+
+class PuppetSimulator:
+    """The gateway side of the wire. Methods named like the gRPC routes serve python-wechaty."""
+
+    def __init__(self, *, self_id: str = "wxid_mulin", self_name: str = "睦邻助手",
+                 clock: FakeClock | SystemClock | None = None, world: SimWorld | None = None) -> None:
+        self.self_id = self_id
+        self.world = world or SimWorld(clock)
+        self.world.gateways[self_id] = self
+        self.world.add_contact(self_id, self_name)
         self.fail_next_sends = 0  # fault injection: the next N MessageSendText calls fail
         self.delay = 0.0  # fault injection: seconds before each event and each send answer
         self.replay_seconds = 0.0  # message events a stream carried this recently are re-sent to the next one
@@ -89,26 +129,50 @@ class PuppetSimulator:
         self._protocols: list[Any] = []  # server-side HTTP/2 connections, so they can be cut
         self._streams: list[asyncio.Queue[pb.EventResponse | None]] = []
         self._stream_opened = asyncio.Event()
-        self._ids = itertools.count(1)
         self._server: Server | None = None
         self.port: int | None = None
 
     # ---- the simulated world -------------------------------------------------------------
+    @property
+    def clock(self) -> FakeClock | SystemClock:
+        return self.world.clock
+
+    @property
+    def contacts(self) -> dict[str, SimContact]:
+        return self.world.contacts
+
+    @property
+    def rooms(self) -> dict[str, SimRoom]:
+        return self.world.rooms
+
+    @property
+    def messages(self) -> dict[str, pb.MessagePayloadResponse]:
+        return self.world.messages
+
+    @property
+    def sent(self) -> list[Sent]:
+        return self.world.sent
+
+    @property
+    def on_sent(self) -> list[Callable[[Sent], None]]:
+        return self.world.on_sent
+
     def add_contact(self, contact_id: str, name: str) -> None:
-        self.contacts[contact_id] = SimContact(contact_id, name)
+        self.world.add_contact(contact_id, name)
 
     def rename(self, contact_id: str, name: str) -> None:
         """Anyone can rename themselves; identity must never follow the display name."""
         self.contacts[contact_id].name = name
 
     def add_room(self, room_id: str, topic: str, members: list[str]) -> None:
-        self.rooms[room_id] = SimRoom(room_id, topic, [self.self_id, *members])
+        """A group with this gateway's account in it."""
+        self.world.add_room(room_id, topic, [self.self_id, *members])
 
     def _timestamp(self) -> int:
         return int(self.clock.now().timestamp() * 1000)
 
     def new_id(self, prefix: str) -> str:
-        return f"{prefix}{next(self._ids):06d}"
+        return self.world.new_id(prefix)
 
     async def push_message(self, *, sender: str, text: str, room: str | None = None,
                            message_id: str | None = None, kind: str = "text",
@@ -301,7 +365,7 @@ class PuppetSimulator:
             from_id=self.self_id, room_id=conversation if in_room else "",
             to_id="" if in_room else conversation, mention_ids=mentions,
         )
-        sent = Sent(id=message_id, at=self.clock.now().isoformat(), room=conversation if in_room else None,
+        sent = Sent(id=message_id, by=self.self_id, at=self.clock.now().isoformat(), room=conversation if in_room else None,
                     to=None if in_room else conversation, mentions=mentions, text=text, file_name=file_name,
                     file_data=file_data)
         self.sent.append(sent)

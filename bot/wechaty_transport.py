@@ -116,6 +116,10 @@ class WechatyTransport:
         """Wechaty.start() without its catch-all: it sleeps 60 s on a lost link and stops the loop on puppet
         errors; here the event stream returns when the gateway ends it and raises when the link breaks."""
         await bot.init_puppet()
+        # the per-bot classes inherit one process-wide pool, so a second account in the same process (the
+        # two-account tests) would talk through the first one's contacts and rooms: give each its own
+        for user_class in (bot.Contact, bot.ContactSelf, bot.Room, bot.Tag):
+            user_class._pool = {}
         await bot.init_puppet_event_bridge(bot.puppet)
         await bot.puppet.start()
 

@@ -37,6 +37,7 @@ class Ctx:
     staff: "Staff | None"  # the sender, when their contact id is bound to a staff member
     ticket_id: int | None = None  # the ticket this message created or joined, for the inbox record
     queued: int = 0  # replies written to the outbox
+    account: str | None = None  # the bot account that received the message, when there are several
 
     @property
     def config(self) -> "Config":
@@ -79,6 +80,8 @@ class Ctx:
         if not urgent and ticket_id is not None:
             ticket = self.session.get(Ticket, ticket_id)
             urgent = ticket is not None and ticket.urgent
+        # a private answer comes from the account the person wrote to; anything else any account may send
+        pinned = self.account if reply and out.to_id is not None else None
         enqueue(session=self.session, out=out, now=self.now, ticket_id=ticket_id, urgent=urgent,
-                in_reply_to=self.msg.id if reply else None, held=held)
+                in_reply_to=self.msg.id if reply else None, held=held, account=pinned)
         self.queued += not held

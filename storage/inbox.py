@@ -1,6 +1,7 @@
 """Incoming messages, stored by WeChat message id before anything else happens (idempotent intake)."""
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from sqlalchemy import update
@@ -14,21 +15,31 @@ from storage.models import IncomingMessage, MessageState
 MAX_ATTEMPTS = 3
 
 
-def record_incoming(*, session: Session, msg: Incoming, now: datetime) -> bool:
-    """Store and commit the message; False when this message id was seen before (a redelivery)."""
-    values = dict(message_id=msg.id, room_id=msg.room_id, room_topic=msg.room_topic, sender_id=msg.sender_id,
+def fingerprint(msg: Incoming) -> str | None:
+    """The same group message as seen by every bot account in the group (each gets its own message id)."""
+    if msg.room_id is None:
+        return None
+    key = "\x1f".join((msg.room_id, msg.sender_id, msg.at.isoformat(), msg.kind, msg.text))
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()
+
+
+def record_incoming(*, session: Session, msg: Incoming, now: datetime, owner: str | None = None) -> bool:
+    """Store and commit the message; False when it was seen before (a redelivery, or another account's copy)."""
+    values = dict(message_id=msg.id, fingerprint=fingerprint(msg), owner=owner, room_id=msg.room_id, room_topic=msg.room_topic, sender_id=msg.sender_id,
                   sender_name=msg.sender_name, kind=msg.kind, text=msg.text, sent_at=msg.at, received_at=now,
                   state=MessageState.RECEIVED, attempts=0)
     insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
-    statement = insert(IncomingMessage).values(**values).on_conflict_do_nothing(index_elements=["message_id"])
+    statement = insert(IncomingMessage).values(**values).on_conflict_do_nothing()  # message id or fingerprint
     inserted = session.execute(statement.returning(IncomingMessage.id)).first() is not None
     session.commit()
     return inserted
 
 
 def is_unfinished(*, session: Session, message_id: str) -> bool:
-    """Stored and still to be handled (not processed, not parked)."""
-    state = session.exec(select(IncomingMessage.state).where(IncomingMessage.message_id == message_id)).first()
+    """Stored and still to be handled (not processed, not parked). The row stays locked until the handling
+    commits, so a second process that took the message over waits and then finds it processed."""
+    state = session.exec(select(IncomingMessage.state).where(IncomingMessage.message_id == message_id)
+                         .with_for_update()).first()
     return state in (MessageState.RECEIVED, MessageState.FAILED)
 
 
@@ -50,11 +61,26 @@ def mark_failed(*, session: Session, message_id: str, error: str) -> IncomingMes
     return row
 
 
-def unfinished(*, session: Session) -> list[IncomingMessage]:
-    """Messages received but not processed (a crash or a failure): to retry on start."""
-    states = (MessageState.RECEIVED, MessageState.FAILED)
-    return list(session.exec(select(IncomingMessage).where(col(IncomingMessage.state).in_(states))
-                             .order_by(IncomingMessage.id)))
+_UNFINISHED = (MessageState.RECEIVED, MessageState.FAILED)
+
+
+def unfinished(*, session: Session, owners: list[str] | None = None) -> list[IncomingMessage]:
+    """Messages received but not processed (a crash or a failure): to retry. With `owners`, only those
+    stored by these accounts (or by nobody in particular)."""
+    query = select(IncomingMessage).where(col(IncomingMessage.state).in_(_UNFINISHED))
+    if owners is not None:
+        query = query.where(col(IncomingMessage.owner).in_(owners) | col(IncomingMessage.owner).is_(None))
+    return list(session.exec(query.order_by(IncomingMessage.id)))
+
+
+def take_over(*, session: Session, dead: list[str], owner: str) -> int:
+    """Unfinished messages of processes that died become this account's to handle; returns how many."""
+    if not dead:
+        return 0
+    result = session.execute(update(IncomingMessage).where(
+        col(IncomingMessage.owner).in_(dead), col(IncomingMessage.state).in_(_UNFINISHED)).values(owner=owner))
+    session.commit()
+    return result.rowcount
 
 
 def as_incoming(row: IncomingMessage) -> Incoming:

@@ -118,6 +118,10 @@ class IncomingMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     message_id: str = Field(unique=True)
+    # a group message seen by several bot accounts arrives once per account, each copy with its own id:
+    # the copies share room, sender, time and text, so this key (None for private chats) stores it once
+    fingerprint: str | None = Field(default=None, unique=True)
+    owner: str | None = Field(default=None, index=True)  # the account whose process stored it and handles it
     room_id: str | None = None
     room_topic: str | None = None
     sender_id: str = Field(index=True)
@@ -165,6 +169,8 @@ class OutboxMessage(SQLModel, table=True):
     gateway_message_id: str | None = None
     resent: int = 0                   # times it was found in flight after a crash and sent again
     error: str | None = Field(default=None, sa_column=Column(Text))
+    account: str | None = Field(default=None, index=True)  # only this bot account may send it (a private answer)
+    claimed_by: str | None = None     # the account whose process is sending it (state SENDING)
 
 
 class Notice(SQLModel, table=True):
@@ -181,6 +187,17 @@ class Notice(SQLModel, table=True):
     scheduled_at: datetime = _time(nullable=False)
     sent_at: datetime = _time(nullable=False)
     late: bool = False
+
+
+class Node(SQLModel, table=True):
+    """A running `mulin run` process (one per bot account); a stale heartbeat means it died."""
+
+    __tablename__ = "node"
+
+    account: str = Field(primary_key=True)
+    instance: str                       # random per process start: two processes on one account show up
+    started_at: datetime = _time(nullable=False)
+    heartbeat_at: datetime = _time(nullable=False)
 
 
 class StaffBinding(SQLModel, table=True):

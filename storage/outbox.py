@@ -20,8 +20,8 @@ _SENDS = (OutboxState.SENDING, OutboxState.SENT)
 
 
 def enqueue(*, session: Session, out: Outgoing, now: datetime, ticket_id: int | None = None, urgent: bool = False,
-            in_reply_to: str | None = None, held: bool = False) -> OutboxMessage:
-    row = OutboxMessage(room_id=out.room_id, to_id=out.to_id, mentions=",".join(out.mentions), text=out.text,
+            in_reply_to: str | None = None, held: bool = False, account: str | None = None) -> OutboxMessage:
+    row = OutboxMessage(account=account, room_id=out.room_id, to_id=out.to_id, mentions=",".join(out.mentions), text=out.text,
                         ticket_id=ticket_id, urgent=urgent, in_reply_to=in_reply_to, created_at=now,
                         image_b64=base64.b64encode(out.image).decode() if out.image is not None else None,
                         image_name=out.image_name if out.image is not None else None,
@@ -50,9 +50,15 @@ def mark_summarised(*, session: Session, rows: list[OutboxMessage]) -> None:
         session.add(row)
 
 
-def pending(*, session: Session) -> list[OutboxMessage]:
-    query = select(OutboxMessage).where(OutboxMessage.state == OutboxState.PENDING).order_by(OutboxMessage.id)
-    return list(session.exec(query))
+def pending(*, session: Session, account: str | None = None, rooms: Sequence[str] | None = None) -> list[OutboxMessage]:
+    """What waits to be sent; for one account of several: rows free for any account or pinned to it, and
+    group messages only for the groups it serves (`rooms`, None: all)."""
+    query = select(OutboxMessage).where(OutboxMessage.state == OutboxState.PENDING)
+    if account is not None:
+        query = query.where(col(OutboxMessage.account).is_(None) | (OutboxMessage.account == account))
+    if rooms is not None:
+        query = query.where(col(OutboxMessage.room_id).is_(None) | col(OutboxMessage.room_id).in_(list(rooms)))
+    return list(session.exec(query.order_by(OutboxMessage.id)))
 
 
 def as_outgoing(*rows: OutboxMessage) -> Outgoing:
@@ -81,15 +87,24 @@ def group_sends_since(*, session: Session, since: datetime) -> dict[str, int]:
     return {room: n for room, n in session.exec(query)}
 
 
-def claim(*, session: Session, ids: Sequence[int], now: datetime) -> None:
-    """Committed before the gateway is called: after a crash this row is known to be possibly delivered."""
+def claim(*, session: Session, ids: Sequence[int], now: datetime, by: str | None = None) -> bool:
+    """Committed before the gateway is called: after a crash this row is known to be possibly delivered.
+
+    Only rows still PENDING are taken, all or none: False when another process claimed one of them first
+    (several processes share one database), and then nothing changed."""
     head, rest = ids[0], list(ids[1:])
-    session.execute(update(OutboxMessage).where(OutboxMessage.id == head).values(
-        state=OutboxState.SENDING, sent_at=now))
+    taken = session.execute(update(OutboxMessage).where(
+        OutboxMessage.id == head, OutboxMessage.state == OutboxState.PENDING).values(
+        state=OutboxState.SENDING, sent_at=now, claimed_by=by)).rowcount
     if rest:
-        session.execute(update(OutboxMessage).where(col(OutboxMessage.id).in_(rest)).values(
-            state=OutboxState.SENDING, sent_at=now, merged_into=head))
+        taken += session.execute(update(OutboxMessage).where(
+            col(OutboxMessage.id).in_(rest), OutboxMessage.state == OutboxState.PENDING).values(
+            state=OutboxState.SENDING, sent_at=now, merged_into=head, claimed_by=by)).rowcount
+    if taken != len(ids):
+        session.rollback()
+        return False
     session.commit()
+    return True
 
 
 def mark_sent(*, session: Session, ids: Sequence[int], gateway_message_id: str | None) -> None:
@@ -117,13 +132,17 @@ def release(*, session: Session, ids: Sequence[int], retry_at: datetime) -> None
     session.commit()
 
 
-def recover_in_flight(*, session: Session) -> list[OutboxMessage]:
-    """At start-up: rows left SENDING by a crash go back to PENDING (the gateway cannot tell us if they arrived)."""
-    rows = list(session.exec(select(OutboxMessage).where(OutboxMessage.state == OutboxState.SENDING)
-                             .order_by(OutboxMessage.id)))
+def recover_in_flight(*, session: Session, accounts: Sequence[str] | None = None) -> list[OutboxMessage]:
+    """Rows left SENDING by a crash go back to PENDING (the gateway cannot tell us if they arrived): at
+    start-up this account's own, later those of accounts whose process died (None: every row)."""
+    where = [OutboxMessage.state == OutboxState.SENDING]
+    if accounts is not None:
+        where.append(col(OutboxMessage.claimed_by).in_(list(accounts)) | col(OutboxMessage.claimed_by).is_(None))
+    rows = list(session.exec(select(OutboxMessage).where(*where).order_by(OutboxMessage.id)))
     if rows:
-        session.execute(update(OutboxMessage).where(OutboxMessage.state == OutboxState.SENDING).values(
-            state=OutboxState.PENDING, sent_at=None, merged_into=None, resent=OutboxMessage.resent + 1))
+        session.execute(update(OutboxMessage).where(col(OutboxMessage.id).in_([r.id for r in rows])).values(
+            state=OutboxState.PENDING, sent_at=None, merged_into=None, claimed_by=None,
+            resent=OutboxMessage.resent + 1))
         session.commit()
     return rows
 

@@ -1,0 +1,42 @@
+"""Heartbeats of the running processes (one per bot account), so the others can take over a dead one's work."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from storage.models import Node
+
+# a process beats every few seconds; this long without a beat and its unfinished work is taken over
+NODE_TIMEOUT = timedelta(seconds=45)
+
+
+def beat(*, session: Session, account: str, instance: str, now: datetime) -> str | None:
+    """Record that this process is alive; returns the other instance id if another process beat for this
+    account within NODE_TIMEOUT (two processes started for one account)."""
+    node = session.get(Node, account, with_for_update=True)
+    rival = None
+    if node is None:
+        node = Node(account=account, instance=instance, started_at=now, heartbeat_at=now)
+    else:
+        if node.instance != instance:
+            if now - node.heartbeat_at < NODE_TIMEOUT:
+                rival = node.instance
+            node.instance, node.started_at = instance, now
+        node.heartbeat_at = now
+    session.add(node)
+    session.commit()
+    return rival
+
+
+def stale(*, session: Session, now: datetime, but: str | None = None) -> list[str]:
+    """Accounts whose process stopped beating: their unfinished messages and sends are free to take."""
+    query = select(Node.account).where(col(Node.heartbeat_at) < now - NODE_TIMEOUT)
+    if but is not None:
+        query = query.where(Node.account != but)
+    return list(session.exec(query.order_by(Node.account)))
+
+
+def alive(*, session: Session, now: datetime) -> list[str]:
+    return list(session.exec(select(Node.account).where(col(Node.heartbeat_at) >= now - NODE_TIMEOUT)
+                             .order_by(Node.account)))
