@@ -75,6 +75,7 @@ class App:
         self._sender: asyncio.Task[None] | None = None
         self._cap_warned: set[tuple[str, datetime]] = set()
         self.resent_at_start = 0  # messages that were in flight when the last run stopped, sent again
+        self._closing = False
 
     # ---- lifecycle -----------------------------------------------------------------------
     def prepare(self) -> None:
@@ -133,13 +134,14 @@ class App:
         await self.tick()  # after downtime: what fell due meanwhile, and the latest missed digest, once
 
     async def stop(self) -> None:
+        self._closing = True
+        self._send_wake.set()
         for task in (self._worker, self._sender):
-            if task is not None:
+            # Python 3.11's asyncio.wait_for (around each send) can swallow a cancel that arrives just as the
+            # send completes; the loops then see `_closing`, and the cancel is repeated until the task ends
+            while task is not None and not task.done():
                 task.cancel()
-                try:
-                    await task
-                except asyncio.CancelledError:
-                    pass
+                await asyncio.wait({task}, timeout=1)
         self._worker = self._sender = None
 
     # ---- intake ----------------------------------------------------------------------------
@@ -184,7 +186,7 @@ class App:
         return self._waiters.setdefault(message_id, asyncio.get_running_loop().create_future())
 
     async def _work(self) -> None:
-        while True:
+        while not self._closing:
             msg = await self._queue.get()
             try:
                 self.process(msg)
@@ -385,7 +387,7 @@ class App:
 
     async def _send_loop(self) -> None:
         """Sleeps on the app's clock until the next reply may go; new replies are flushed by whoever wrote them."""
-        while True:
+        while not self._closing:
             self._send_wake.clear()
             due = self.next_send_due()
             if due is not None and due <= self.clock.now():
