@@ -91,3 +91,94 @@ def test_open311_of_an_empty_database_is_an_empty_list(engine, config, database_
     out = io.StringIO()
     assert export_open311(config=config, database_url=database_url, since=None, out_path=None, out=out) == 0
     assert json.loads(out.getvalue()) == []
+
+
+def every_value(book) -> str:
+    return "\n".join(str(v) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for v in row)
+
+
+def test_xlsx_ledger_rows_masking_and_datetimes(story, config, database_url, tmp_path):
+    path = tmp_path / "ledger.xlsx"
+    assert export_xlsx(config=config, database_url=database_url, since=None, out_path=str(path), now=NOW,
+                       out=io.StringIO()) == 0
+    book = load_workbook(path)
+    assert book.sheetnames == ["工单台账", "网格KPI", "说明"]
+    sheet = book["工单台账"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == TICKET_HEADERS and len(rows) == 5 and sheet.freeze_panes == "A2"
+    first = dict(zip(TICKET_HEADERS, rows[1]))
+    assert first["工单号"] == 1 and first["反映人"] == "张**" and first["网格员"] == "王芳" and first["满意度"] == "满意"
+    assert first["来源群"] == "奎星楼社区A1A2号居民群" and first["是否超期"] == "否" and first["重办次数"] == 0
+    assert first["诉求内容"] == "A1楼道灯不亮了，有事打我电话138****5678"
+    assert first["受理时间"] == story[1].created_at.astimezone(SHANGHAI).replace(tzinfo=None)
+    assert first["办理时限"] == story[1].resolve_due_at.astimezone(SHANGHAI).replace(tzinfo=None)
+    created = sheet.cell(row=2, column=TICKET_HEADERS.index("受理时间") + 1)
+    assert created.is_date and created.number_format == "yyyy-mm-dd hh:mm"
+    reopened = dict(zip(TICKET_HEADERS, rows[3]))
+    assert reopened["重办次数"] == 1 and reopened["办理结果"] is None and reopened["办结时间"] is None
+    assert sheet.column_dimensions["D"].width > sheet.column_dimensions["A"].width
+    text = every_value(book)
+    assert PHONE not in text and ID_NUMBER not in text and not any(w in text for w in WECHAT_IDS)
+    assert "张阿姨" not in text and "李大爷" not in text
+
+
+def test_xlsx_kpi_sheet_equals_storage_kpi(story, config, database_url, engine, tmp_path):
+    path = tmp_path / "ledger.xlsx"
+    assert export_xlsx(config=config, database_url=database_url, since="2026-11-23", out_path=str(path), now=NOW,
+                       out=io.StringIO()) == 0
+    rows = list(load_workbook(path)["网格KPI"].iter_rows(values_only=True))
+    assert rows[0] == KPI_HEADERS
+    by_name = {row[0]: row for row in rows[1:]}
+    assert list(by_name) == ["第一网格", "第二网格", "第三网格", TOTAL]
+    with new_session(engine) as session:
+        since = at("2026-11-23T00:00:00")
+        grids = kpi.kpis_by_grid(session=session, since=since, until=NOW, now=NOW)
+        total = kpi.kpis(session=session, since=since, until=NOW, now=NOW)
+    expected = {"第一网格": grids["g1"], "第二网格": grids["g2"], "第三网格": kpi.Kpis(), TOTAL: total}
+    for name, numbers in expected.items():
+        row = by_name[name]
+        assert row[2] == numbers.tickets
+        assert list(row[3:]) == [pytest.approx(v) if v is not None else "—" for v in numbers.rates().values()]
+    assert by_name["第一网格"][2] == 3 and by_name[TOTAL][2] == 4 and by_name["第一网格"][1] == "王芳"
+    notes = dict(list(load_workbook(path)["说明"].iter_rows(values_only=True))[1:])
+    assert notes["KPI统计区间"].startswith("2026-11-23 00:00 至 2026-11-26 09:00")
+    assert notes["生成时间"] == datetime(2026, 11, 26, 9, 0) and notes["满意率"] == kpi.KPI_DEFINITIONS["满意率"]
+
+
+def test_xlsx_kpis_default_to_the_digest_window(story, config, database_url, tmp_path):
+    path = tmp_path / "ledger.xlsx"
+    later = at("2026-11-24T12:00:00") + timedelta(days=config.digest.kpi_days)  # Monday's three fall out
+    assert export_xlsx(config=config, database_url=database_url, since=None, out_path=str(path), now=later,
+                       out=io.StringIO()) == 0
+    book = load_workbook(path)
+    totals = {row[0]: row[2] for row in book["网格KPI"].iter_rows(values_only=True)}
+    assert totals[TOTAL] == 1 and book["工单台账"].max_row == 5
+
+
+def test_cli_writes_both_exports(engine, database_url, monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("MULIN_DATABASE_URL", database_url)
+    with new_session(engine) as session:
+        old = create_ticket(session=session, now=at("2026-11-20T10:00:00"), source_message_id="m1", text="3号楼楼道灯不亮",
+                            category="lighting", category_name="照明", reporter_id="wxid_li", reporter_name="李大爷",
+                            building="3号楼", room_topic="奎星楼社区1-6号楼居民群")
+        new = create_ticket(session=session, now=at("2026-11-23T09:00:00"), source_message_id="m2",
+                            text=f"A2积水 电话{PHONE}", category="drainage", category_name="排水",
+                            reporter_id="wxid_zhang", reporter_name="张阿姨", building="A2")
+        transition(session=session, ticket=new, action="assigned", actor_id="mulin", now=at("2026-11-23T09:00:01"),
+                   assignee_staff_id="wangfang", grid_id="g1", note="按楼栋派单")
+        session.commit()
+        old_id, new_id = old.id, new.id
+    assert main(["export", "open311", "--since", "2026-11-21"]) == 0
+    [request] = json.loads(capsys.readouterr().out)
+    assert request["service_request_id"] == str(new_id) and request["status_notes"] == "按楼栋派单"
+    assert request["description"] == "A2积水 电话138****5678" and request["expected_datetime"] is None
+    target = tmp_path / "open311.json"
+    assert main(["export", "open311", "--out", str(target)]) == 0
+    assert [r["service_request_id"] for r in json.loads(target.read_text(encoding="utf-8"))] == [str(old_id), str(new_id)]
+    ledger = tmp_path / "台账.xlsx"
+    assert main(["export", "xlsx", "--out", str(ledger)]) == 0
+    assert f"台账已写入 {ledger}（2 张工单）" in capsys.readouterr().out
+    rows = list(load_workbook(ledger)["工单台账"].iter_rows(values_only=True))
+    assert [(r[0], r[6], r[7]) for r in rows[1:]] == [(old_id, "李**", "奎星楼社区1-6号楼居民群"), (new_id, "张**", "私聊")]
+    assert main(["export", "xlsx", "--since", "23/11/2026"]) == 2
+    assert "YYYY-MM-DD" in capsys.readouterr().err
