@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 from bot.config import Config
 from bot.exitcodes import EXIT_CONFIG, EXIT_DATABASE
-from handlers.digest import midnight
-from handlers.export_ledger import Period, ledger
+from handlers.digest import Period, midnight
+from handlers.export_ledger import ledger
 from handlers.export_open311 import service_requests
 from storage.db import DatabaseError, init_db, make_engine, new_session
 from storage.export import latest_notes, tickets_since

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from openpyxl import Workbook
@@ -11,6 +10,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session
 
 from bot.config import Config
+from handlers.digest import Period
 from handlers.export_fields import grid_name, is_overdue, where, worker_name
 from handlers.followup import RATING_NAMES
 from handlers.texts import mask, mask_name
@@ -26,12 +26,6 @@ KPI_HEADERS = ("网格", "网格员", "工单数", *KPI_DEFINITIONS)
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 UNROUTED = "未分网格"
 TOTAL = "全社区"
-
-
-@dataclass(frozen=True)
-class Period:
-    start: datetime
-    end: datetime
 
 
 def _local(at: datetime | None, tz: tzinfo) -> datetime | None:
