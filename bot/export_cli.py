@@ -62,7 +62,8 @@ def export_open311(*, config: Config, database_url: str, since: str | None, out_
         requests = service_requests(tickets_since(session=session, since=start), config=config, tz=tz,
                                     notes=latest_notes(session=session, since=start))
     engine.dispose()
-    text = json.dumps(requests, ensure_ascii=False, indent=2) + "\n"
+    # one request a line: readable, and the C encoder (indent= would fall back to the pure-Python one)
+    text = "[\n" + ",\n".join(json.dumps(r, ensure_ascii=False) for r in requests) + "\n]\n" if requests else "[]\n"
     if out_path:
         Path(out_path).write_text(text, encoding="utf-8")
         print(f"已导出 {len(requests)} 张工单到 {out_path}", file=sys.stderr)
