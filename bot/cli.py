@@ -143,6 +143,19 @@ def cmd_digest(args: argparse.Namespace) -> int:
                         png=args.png, out=sys.stdout)
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from bot.clock import SystemClock
+    from bot.config import database_url
+    from bot.export_cli import export_open311, export_xlsx
+
+    config = _config(args.config)
+    if args.format == "open311":
+        return export_open311(config=config, database_url=database_url(config), since=args.since, out_path=args.out,
+                              out=sys.stdout)
+    return export_xlsx(config=config, database_url=database_url(config), since=args.since, out_path=args.out,
+                       now=SystemClock().now(), out=sys.stdout)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     if args.what == "classify":
         import jieba
@@ -240,6 +253,13 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument("--weekly", action="store_true", help="the weekly review of the 7 days before --date")
     digest.add_argument("--png", help="also write the weekly trend chart to this PNG file")
     digest.set_defaults(func=cmd_digest)
+
+    export = sub.add_parser("export", help="导出工单：Open311 JSON（街道系统）或 12345 式台账 xlsx")
+    export.add_argument("format", choices=["open311", "xlsx"])
+    export.add_argument("--config")
+    export.add_argument("--since", help="YYYY-MM-DD: tickets filed or changed since that day (default: all)")
+    export.add_argument("--out", help="file to write (open311 default: stdout; xlsx default: 工单台账-<date>.xlsx)")
+    export.set_defaults(func=cmd_export)
 
     bench = sub.add_parser("bench", help="基准测试，结果并排打印比值")
     bench.add_argument("what", choices=["e2e", "classify", "digest", "chaos"])

@@ -22,6 +22,11 @@ def mask(text: str) -> str:
     return _LANDLINE_RE.sub(r"\1****\2", text)
 
 
+def mask_name(name: str) -> str:
+    """张阿姨 -> 张**: exports name the reporter without identifying them."""
+    return name[:1] + "*" * max(len(name) - 1, 1) if name else ""
+
+
 def place(ticket: Ticket) -> str:
     unit = f"{ticket.unit}单元" if ticket.unit and ticket.unit.isdigit() else ticket.unit
     room = f"{ticket.room_no}室" if ticket.room_no and ticket.room_no.isdigit() else ticket.room_no

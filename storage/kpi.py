@@ -94,6 +94,13 @@ def kpis_by_worker(*, session: Session, since: datetime, until: datetime, now: d
     return {row[0]: Kpis(*(int(v) for v in row[1:])) for row in session.exec(query)}
 
 
+def kpis_by_grid(*, session: Session, since: datetime, until: datetime, now: datetime) -> dict[str | None, Kpis]:
+    """Per grid; tickets not yet routed to a grid are under None."""
+    query = (select(Ticket.grid_id, *kpi_columns(now))
+             .where(Ticket.created_at >= since, Ticket.created_at < until).group_by(Ticket.grid_id))
+    return {row[0]: Kpis(*(int(v) for v in row[1:])) for row in session.exec(query)}
+
+
 @dataclass
 class Activity:
     """What happened in a period: counted from the audit trail, so a ticket that moved twice counts in both."""

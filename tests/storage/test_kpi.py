@@ -91,3 +91,16 @@ def test_hot_spots_are_capped_but_counted(filled):
     with new_session(filled) as session:
         total, spots = kpi.hot_spots(session=session, since=NOW - timedelta(days=7), until=NOW, min_reports=1, limit=1)
     assert total == 2 and [(s.category, s.tickets) for s in spots] == [("drainage", [1, 2, 3])]
+
+
+def test_kpis_by_grid_split_the_same_counts_and_keep_unrouted_under_none(filled):
+    with new_session(filled) as session:
+        for ticket_id, grid in ((1, "g1"), (2, "g1"), (3, "g2")):
+            ticket = session.get(Ticket, ticket_id)
+            ticket.grid_id = grid
+            session.add(ticket)
+        session.commit()
+        by_grid = kpi.kpis_by_grid(session=session, since=NOW - timedelta(days=30), until=NOW, now=NOW)
+    assert {g: k.tickets for g, k in by_grid.items()} == {"g1": 2, "g2": 1, None: 2}
+    assert by_grid["g1"].rates()["响应率"] == pytest.approx(1 / 2)   # 1 on time, 2 late
+    assert by_grid["g2"].rates()["回退率"] == 1 and by_grid["g2"].rates()["满意率"] is None

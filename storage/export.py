@@ -1,0 +1,35 @@
+"""What the exports read: the tickets filed or changed since a moment, and the latest note on each."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
+
+from storage.models import Ticket, TicketEvent
+
+# notes staff or the bot wrote; `created`, `merged` and `located` hold residents' own words and names
+NOTE_KINDS = ("assigned", "transferred", "returned", "extended", "resolved", "reopened", "closed")
+
+
+def _touched_since(since: datetime):  # noqa: ANN202
+    return or_(Ticket.created_at >= since, Ticket.updated_at >= since)
+
+
+def tickets_since(*, session: Session, since: datetime | None) -> list[Ticket]:
+    """All tickets, or those filed or changed at or after `since`, oldest first."""
+    query = select(Ticket).order_by(Ticket.created_at, Ticket.id)
+    if since is not None:
+        query = query.where(_touched_since(since))
+    return list(session.exec(query))
+
+
+def latest_notes(*, session: Session, since: datetime | None) -> dict[int, str]:
+    """Per ticket (of those `tickets_since` returns), the note of its latest event of NOTE_KINDS."""
+    latest = (select(func.max(TicketEvent.id))
+              .where(col(TicketEvent.kind).in_(NOTE_KINDS), col(TicketEvent.note).is_not(None))
+              .group_by(TicketEvent.ticket_id))
+    if since is not None:
+        latest = latest.join(Ticket, col(Ticket.id) == TicketEvent.ticket_id).where(_touched_since(since))
+    rows = session.exec(select(TicketEvent.ticket_id, TicketEvent.note).where(col(TicketEvent.id).in_(latest)))
+    return {ticket_id: note for ticket_id, note in rows}
