@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable, TextIO
 
@@ -18,9 +19,10 @@ from bot.config import Config
 from bot.pacing import PACING, RETRY
 from bot.scenario import Scenario, Step
 from bot.schedule import TICK, first_fire_at_or_after, jobs, next_fire
-from bot.simulator import PuppetSimulator, Sent
+from bot.simulator import PuppetSimulator, Sent, SimWorld
 from bot.wechaty_transport import WechatyTransport
 from handlers.texts import place
+from storage.db import make_engine
 from storage.models import Ticket, TicketEvent
 
 STEP = timedelta(seconds=1)  # each scenario step advances the simulated clock by one second
@@ -34,28 +36,64 @@ def ticket_record(event: TicketEvent, ticket: Ticket, assignee_wechat: str | Non
             "assignee": assignee_wechat, "reporter": ticket.reporter_id, "location": location or None}
 
 
+@dataclass
+class Bot:
+    """One bot account: its gateway in the simulated world, its app, and the wechaty link between them.
+    With several accounts each has its own engine (connection pool), as separate processes would."""
+
+    account: str | None
+    sim: PuppetSimulator
+    engine: Engine
+    app: App
+    transport: WechatyTransport | None = None
+    alive: bool = True
+
+
 class Community:
-    def __init__(self, *, config: Config, scenario: Scenario, engine: Engine, classifier) -> None:
+    """`accounts` (config `accounts:` names): one bot per account, all in every group, on one database."""
+
+    def __init__(self, *, config: Config, scenario: Scenario, engine: Engine, classifier,
+                 accounts: tuple[str, ...] = ()) -> None:
         self.config = config
         self.scenario = scenario
         self.clock = FakeClock(scenario.start.astimezone(SHANGHAI))
-        self.sim = PuppetSimulator(self_id=scenario.self_.id, self_name=scenario.self_.name, clock=self.clock)
-        for person in scenario.contacts:
-            self.sim.add_contact(person.id, person.name)
-        for room in scenario.rooms:
-            self.sim.add_room(room.id, room.topic, list(room.members))
+        self.world = SimWorld(self.clock)
         self.engine = engine
         self.classifier = classifier
-        self.app = self._new_app()
-        self.transport: WechatyTransport | None = None
         self.records: list[dict[str, Any]] = []
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
-        self.sim.on_sent.append(lambda sent: self._record(sent.as_record()))
+        self.bots: list[Bot] = []
+        for n, account in enumerate(accounts or (None,)):
+            self_id = scenario.self_.id if n == 0 else f"{scenario.self_.id}_{account}"
+            sim = PuppetSimulator(self_id=self_id, self_name=scenario.self_.name, world=self.world)
+            bot_engine = engine if n == 0 else make_engine(engine.url.render_as_string(hide_password=False))
+            self.bots.append(Bot(account, sim, bot_engine, self._new_app(account, bot_engine, observed=n == 0)))
+        for person in scenario.contacts:
+            self.world.add_contact(person.id, person.name)
+        for room in scenario.rooms:
+            self.world.add_room(room.id, room.topic, [*(b.sim.self_id for b in self.bots), *room.members])
+        self.world.on_sent.append(lambda sent: self._record(sent.as_record()))
 
-    def _new_app(self) -> App:
-        app = App(config=self.config, engine=self.engine, clock=self.clock, classifier=self.classifier)
-        app.ticket_observers.append(self._on_ticket)
+    def _new_app(self, account: str | None, engine: Engine, observed: bool) -> App:
+        app = App(config=self.config, engine=engine, clock=self.clock, classifier=self.classifier, account=account)
+        if observed:  # every app sees every ticket event in the shared database: one reports them
+            app.ticket_observers.append(self._on_ticket)
         return app
+
+    @property
+    def app(self) -> App:
+        return self.bots[0].app
+
+    @property
+    def sim(self) -> PuppetSimulator:
+        return self.bots[0].sim
+
+    @property
+    def transport(self) -> WechatyTransport | None:
+        return self.bots[0].transport
+
+    def _alive(self) -> list[Bot]:
+        return [bot for bot in self.bots if bot.alive]
 
     def _record(self, record: dict[str, Any]) -> None:
         self.records.append(record)
@@ -67,28 +105,42 @@ class Community:
         self._record(ticket_record(event, ticket, staff.wechat_id if staff else None))
 
     async def __aenter__(self) -> "Community":
-        self._port = await self.sim.start()
-        await self._start_bot()
+        for bot in self.bots:
+            await bot.sim.start()
+        for bot in self.bots:
+            await self._start_bot(bot)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self._stop_bot()
-        await self.sim.stop()
+        for bot in self._alive():
+            await self._stop_bot(bot)
+        for bot in self.bots:
+            await bot.sim.stop()
+            if bot.engine is not self.engine:
+                bot.engine.dispose()
 
-    async def _start_bot(self) -> None:
-        self.app.prepare()
-        self.transport = WechatyTransport(endpoint=f"127.0.0.1:{self._port}", token="simulator",
-                                          on_message=self.app.on_message)
-        self.app.sender = self.transport
-        await self.transport.start()
-        await self.app.start()
+    async def _start_bot(self, bot: Bot) -> None:
+        bot.app.prepare()
+        bot.transport = WechatyTransport(endpoint=f"127.0.0.1:{bot.sim.port}", token="simulator",
+                                         on_message=bot.app.on_message)
+        bot.app.sender = bot.transport
+        await bot.transport.start()
+        await bot.app.start()
 
-    async def _stop_bot(self) -> None:
-        await self.app.stop()
-        self.sim.end_streams()  # close the event stream first, or wechaty sleeps 60 s to reconnect
-        if self.transport is not None:
-            await self.transport.stop()
-            self.transport = None
+    async def _stop_bot(self, bot: Bot) -> None:
+        await bot.app.stop()
+        bot.sim.end_streams()  # close the event stream first, or wechaty sleeps 60 s to reconnect
+        if bot.transport is not None:
+            await bot.transport.stop()
+            bot.transport = None
+
+    async def kill(self, account: str) -> None:
+        """One account's process dies: it stops serving and its database connections close (its locks go);
+        it never says goodbye in the database, so the others only learn it from its stale heartbeat."""
+        bot = next(b for b in self.bots if b.account == account)
+        await self._stop_bot(bot)
+        bot.engine.dispose()
+        bot.alive = False
 
     # ---- what people do ----------------------------------------------------------------
     async def post(self, room: str, sender: str, text: str, *, message_id: str | None = None, kind: str = "text",
@@ -104,13 +156,15 @@ class Community:
 
     async def _deliver(self, *, after: timedelta, settle: bool, **kwargs: Any) -> str:
         await self.advance_to(self.clock.now() + after)
-        message_id = kwargs.get("message_id") or self.sim.new_id("msg-in-")
+        message_id = kwargs.get("message_id") or self.world.new_id("msg-in-")
         kwargs["message_id"] = message_id
-        done = self.app.wait_processed(message_id)
+        to = None if kwargs["room"] is not None else self._alive()[0].sim.self_id  # privately: the first account alive
+        copies = self.world.copy_ids(message_id, room=kwargs["room"], to=to)
+        done = [bot.app.wait_processed(copies[bot.sim.self_id]) for bot in self._alive() if bot.sim.self_id in copies]
         self._record({"type": "receive", "at": self.clock.now().isoformat(), "room": kwargs["room"],
                       "from": kwargs["sender"], "text": kwargs["text"], "kind": kwargs["kind"]})
-        await self.sim.push_message(**kwargs)
-        await asyncio.wait_for(done, 30)
+        await self.world.push_message(**kwargs, to=to)
+        await asyncio.wait_for(asyncio.gather(*done), 30)
         if settle:
             await self.settle()
         return message_id
@@ -122,7 +176,7 @@ class Community:
         scan, digest = jobs(self.config, SHANGHAI)
         while True:
             now = self.clock.now()
-            due = self.app.next_due()
+            due = self._alive()[0].app.next_due()  # one database: every app sees the same due work
             fires = [next_fire(digest, now)]
             if due is not None:
                 fires.append(first_fire_at_or_after(scan, max(due, now + TICK)))
@@ -130,7 +184,8 @@ class Community:
             if when > target:
                 break
             await self.advance_to(when)
-            await self.app.tick()
+            for bot in self._alive():
+                await bot.app.tick()
         await self.advance_to(target)
         await self.settle()
 
@@ -139,10 +194,13 @@ class Community:
 
     async def offline(self, delta: timedelta) -> None:
         """The bot stops, time passes, and it starts again on the same database (a restart over night)."""
-        await self._stop_bot()
+        for bot in self._alive():
+            await self._stop_bot(bot)
         self.clock.advance(delta)
-        self.app = self._new_app()
-        await self._start_bot()
+        for n, bot in enumerate(self.bots):
+            if bot.alive:
+                bot.app = self._new_app(bot.account, bot.engine, observed=n == 0)
+                await self._start_bot(bot)
 
     # ---- simulated time for the sender: the clock moves only here --------------------------
     async def advance_to(self, when: datetime) -> None:
@@ -160,15 +218,17 @@ class Community:
 
     async def _run_sends_until(self, wanted: Callable[[datetime], bool], reasons: frozenset[str] | None = None) -> None:
         for _ in range(MAX_SETTLE_ROUNDS):
-            due = self.app.next_send_due(reasons)
-            if due is None or not wanted(due):
+            dues = [(due, n) for n, bot in enumerate(self._alive())
+                    if (due := bot.app.next_send_due(reasons)) is not None]
+            if not dues or not wanted(min(dues)[0]):
                 return
+            due, n = min(dues)
             self.clock.set(max(due, self.clock.now()))
-            await self.app.flush_outbox()
+            await self._alive()[n].app.flush_outbox()
         raise RuntimeError(f"replies still waiting after {MAX_SETTLE_ROUNDS} rounds of sending")
 
     def rename(self, contact_id: str, name: str) -> None:
-        self.sim.rename(contact_id, name)
+        self.world.contacts[contact_id].name = name
 
     async def play(self, steps: tuple[Step, ...] | None = None) -> None:
         for step in self.scenario.steps if steps is None else steps:
@@ -186,7 +246,7 @@ class Community:
 
     # ---- what tests look at ------------------------------------------------------------
     def sent(self, *, room: str | None = None, to: str | None = None) -> list[Sent]:
-        return [s for s in self.sim.sent if (room is None or s.room == room) and (to is None or s.to == to)]
+        return [s for s in self.world.sent if (room is None or s.room == room) and (to is None or s.to == to)]
 
     def ticket_events(self) -> list[dict[str, Any]]:
         return [r for r in self.records if r["type"] == "ticket"]

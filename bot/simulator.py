@@ -100,17 +100,18 @@ class SimWorld:
     async def push_message(self, *, sender: str, text: str, room: str | None = None, to: str | None = None,
                            message_id: str | None = None, kind: str = "text") -> dict[str, str]:
         """A contact posts in a room (or privately `to` one account): {account self id: its copy's message id}."""
+        ids = self.copy_ids(message_id or self.new_id("msg-in-"), room=room, to=to)
+        for self_id, copy_id in ids.items():
+            await self.gateways[self_id].push_message(sender=sender, text=text, room=room, kind=kind, message_id=copy_id)
+        return ids
+
+    def copy_ids(self, message_id: str, *, room: str | None, to: str | None) -> dict[str, str]:
+        """Which accounts receive the message and each copy's id: the first keeps `message_id`."""
         if room is not None and room not in self.rooms:
             raise KeyError(f"unknown room {room!r}")
-        receivers = [g for g in self.gateways.values()
+        receivers = [g.self_id for g in self.gateways.values()
                      if (room is not None and g.self_id in self.rooms[room].members) or (room is None and g.self_id == to)]
-        base = message_id or self.new_id("msg-in-")
-        ids = {}
-        for n, gateway in enumerate(receivers):
-            ids[gateway.self_id] = await gateway.push_message(
-                sender=sender, text=text, room=room, kind=kind,
-                message_id=base if n == 0 else f"{base}-{gateway.self_id}")
-        return ids
+        return {self_id: message_id if n == 0 else f"{message_id}-{self_id}" for n, self_id in enumerate(receivers)}
 
 
 class PuppetSimulator:
