@@ -171,10 +171,28 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
         return bench_digest(config=_config(args.config), tickets=args.tickets, pg_url=args.pg, rounds=args.rounds,
                             out=sys.stdout)
+    if args.what == "scale":
+        return cmd_bench_scale(args)
     from bot.bench import bench_e2e
 
     config = _config(args.config)
     return bench_e2e(config=config, classifier=_classifier(config), messages=args.messages or 300, out=sys.stdout)
+
+
+def cmd_bench_scale(args: argparse.Namespace) -> int:
+    import os
+    import tempfile
+
+    from bot.bench_scale import bench_scale
+
+    url = args.pg or os.environ.get("MULIN_DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        print("bench scale 需要 PostgreSQL：请用 --pg postgresql+psycopg://... 指定 (needs a PostgreSQL URL)",
+              file=sys.stderr)
+        return EXIT_CONFIG
+    with tempfile.TemporaryDirectory() as tmp:
+        return bench_scale(config_path=Path(args.config or "config.yaml"), pg_url=url, messages=args.messages or 2000,
+                           rounds=min(args.rounds, 3), out=sys.stdout, tmp=Path(tmp))
 
 
 def cmd_bench_chaos(args: argparse.Namespace) -> int:
@@ -262,12 +280,13 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(func=cmd_export)
 
     bench = sub.add_parser("bench", help="基准测试，结果并排打印比值")
-    bench.add_argument("what", choices=["e2e", "classify", "digest", "chaos"])
+    bench.add_argument("what", choices=["e2e", "classify", "digest", "chaos", "scale"])
     bench.add_argument("--config")
     bench.add_argument("--messages", type=int, help="e2e: per round (300); chaos: the stream (2000)")
     bench.add_argument("--tickets", type=int, default=100_000, help="digest: tickets to build")
     bench.add_argument("--rounds", type=int, default=5, help="digest: interleaved rounds")
-    bench.add_argument("--pg", help="digest: also run on this PostgreSQL URL (in a throwaway schema)")
+    bench.add_argument("--pg", help="digest: also run on this PostgreSQL URL; scale: the PostgreSQL to use "
+                       "(default MULIN_DATABASE_URL); both in a throwaway schema")
     bench.add_argument("--kills", type=int, default=5, help="chaos: kill -9 the bot this many times")
     bench.add_argument("--drops", type=int, default=2, help="chaos: cut the gateway link this many times")
     bench.add_argument("--seed", type=int, default=7, help="chaos: random seed for the stream and the kills")

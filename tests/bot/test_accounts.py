@@ -167,3 +167,20 @@ def test_one_account_serves_only_the_groups_it_lists():
     assert not config.serves(b, "x@chatroom", "奎星楼社区A1A2号居民群")
     with pytest.raises(ConfigError, match="没有名为 'c' 的账号"):
         config.account("c")
+
+
+def test_mulin_run_needs_an_existing_account_when_several_are_configured(tmp_path, monkeypatch, capsys):
+    from bot.cli import main
+
+    data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    data["accounts"] = [{"name": "north", "endpoint": "127.0.0.1:1"}, {"name": "south", "endpoint": "127.0.0.1:1"}]
+    path = tmp_path / "street.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    monkeypatch.delenv("WECHATY_PUPPET_SERVICE_ENDPOINT", raising=False)
+    monkeypatch.setenv("MULIN_DATABASE_URL", f"sqlite:///{tmp_path}/m.db")
+    assert main(["run", "--config", str(path)]) == 2
+    assert "--account" in capsys.readouterr().err
+    assert main(["run", "--config", str(path), "--account", "west"]) == 2
+    assert "没有名为 'west' 的账号" in capsys.readouterr().err
+    assert main(["run", "--config", str(path), "--account", "north"]) == 3  # its own gateway, which is not there
+    assert "127.0.0.1:1" in capsys.readouterr().err
