@@ -111,8 +111,9 @@ class App:
         with new_session(self.engine) as session:
             rival = nodes.beat(session=session, account=self.account.name, instance=self.instance, now=self.clock.now())
         if rival is not None:
-            log.error("another process (instance %s) is also serving account %s: run one process per account",
-                      rival, self.account.name)
+            log.error("another process (instance %s) beat for account %s less than %d s ago: run one process per "
+                      "account (harmless right after a restart of a crashed one)", rival, self.account.name,
+                      nodes.NODE_TIMEOUT.total_seconds())
 
     def _take_over_dead(self, session: Session) -> int:
         """Unfinished messages and in-flight sends of accounts whose process stopped beating become ours."""

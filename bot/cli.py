@@ -90,7 +90,8 @@ def cmd_sim(args: argparse.Namespace) -> int:
     from bot.sim_server import serve_simulator
 
     return asyncio.run(serve_simulator(port=args.port, scenario_path=args.scenario, step_pause=args.pause,
-                                       sent_log=args.sent_log, replay=args.replay, quiet=args.quiet))
+                                       sent_log=args.sent_log, replay=args.replay, quiet=args.quiet,
+                                       accounts=args.accounts))
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
@@ -245,6 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--replay", type=float, default=0, metavar="SECONDS",
                      help="when a connection ends, re-send its message events of the last SECONDS to the next one")
     sim.add_argument("--quiet", action="store_true", help="do not print each message")
+    sim.add_argument("--accounts", type=int, default=1, help="bot accounts (one gateway each, ports --port, +1, ...)")
     sim.set_defaults(func=cmd_sim)
 
     classify = sub.add_parser("classify", help="从标准输入逐行分类，输出 JSON")

@@ -14,42 +14,53 @@ import sys
 from bot.clock import SystemClock
 from bot.exitcodes import EXIT_CONFIG
 from bot.scenario import ScenarioError, load_scenario
-from bot.simulator import PuppetSimulator
+from bot.simulator import PuppetSimulator, SimWorld
 
 
 async def serve_simulator(*, port: int, scenario_path: str | None, step_pause: float, sent_log: str | None = None,
-                          replay: float = 0, quiet: bool = False) -> int:
+                          replay: float = 0, quiet: bool = False, accounts: int = 1) -> int:
+    """accounts > 1: that many bot accounts, each with its own gateway (port, port+1, ... or random ports
+    for 0), all in every scenario group, as several `mulin run --account` processes would connect."""
     try:
         scenario = load_scenario(scenario_path) if scenario_path else None
     except ScenarioError as exc:
         print(f"场景文件错误 (scenario error): {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    sim = PuppetSimulator(clock=SystemClock(), **({"self_id": scenario.self_.id, "self_name": scenario.self_.name}
-                                                  if scenario else {}))
+    self_id, self_name = (scenario.self_.id, scenario.self_.name) if scenario else ("wxid_mulin", "睦邻助手")
+    world = SimWorld(SystemClock())
+    gateways = [PuppetSimulator(self_id=self_id if n == 0 else f"{self_id}_{n + 1}", self_name=self_name, world=world)
+                for n in range(accounts)]
+    sim = gateways[0]
     names = {}
     if scenario:
         for person in scenario.contacts:
             sim.add_contact(person.id, person.name)
             names[person.id] = person.name
         for room in scenario.rooms:
-            sim.add_room(room.id, room.topic, list(room.members))
-    sim.replay_seconds = replay
+            world.add_room(room.id, room.topic, [*(g.self_id for g in gateways), *room.members])
+    for gateway in gateways:
+        gateway.replay_seconds = replay
     if not quiet:
-        sim.on_sent.append(lambda s: print(f"{s.at} bot → {s.room or names.get(s.to, s.to)}: {s.text}", flush=True))
+        sim.on_sent.append(lambda s: print(f"{s.at} {s.by} → {s.room or names.get(s.to, s.to)}: {s.text}", flush=True))
     log_file = open(sent_log, "a", encoding="utf-8") if sent_log else None
     if log_file is not None:
-        sim.on_sent.append(lambda s: (log_file.write(json.dumps({"id": s.id, **s.as_record()}, ensure_ascii=False)
+        sim.on_sent.append(lambda s: (log_file.write(json.dumps({"id": s.id, "by": s.by, **s.as_record()},
+                                                                ensure_ascii=False)
                                                      + "\n"), log_file.flush()))
-    await sim.start(port=port)
+    for n, gateway in enumerate(gateways):
+        await gateway.start(port=port + n if port else 0)
+        if accounts > 1:
+            print(f"账号 {gateway.self_id} 的网关：127.0.0.1:{gateway.port}", flush=True)
     print(f"模拟网关监听 127.0.0.1:{sim.port}；请在另一个终端运行："
           f"WECHATY_PUPPET_SERVICE_ENDPOINT=127.0.0.1:{sim.port} mulin run", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    loop.add_signal_handler(signal.SIGUSR1, sim.drop_connections)
+    loop.add_signal_handler(signal.SIGUSR1, lambda: [g.drop_connections() for g in gateways])
     if scenario:
-        await sim.wait_connected(timeout=3600)
+        for gateway in gateways:
+            await gateway.wait_connected(timeout=3600)
         for step in scenario.steps:
             if step.rename is not None:
                 sim.rename(step.rename, step.to)
@@ -57,12 +68,13 @@ async def serve_simulator(*, port: int, scenario_path: str | None, step_pause: f
                 sender = step.sender or step.dm
                 if not quiet:
                     print(f"{names.get(sender, sender)} → {step.room or 'bot'}: {step.text}", flush=True)
-                await sim.push_message(sender=sender, text=step.text, room=step.room, message_id=step.id,
-                                       kind=step.kind)
+                await world.push_message(sender=sender, text=step.text, room=step.room, message_id=step.id,
+                                         kind=step.kind, to=None if step.room else sim.self_id)
             await asyncio.sleep(step_pause)  # a real clock: waits are not simulated here
         print("场景播放完毕；Ctrl+C 退出。", flush=True)
     await stop.wait()
-    await sim.stop()
+    for gateway in gateways:
+        await gateway.stop()
     if log_file is not None:
         log_file.close()
     return 0

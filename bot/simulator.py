@@ -101,8 +101,10 @@ class SimWorld:
                            message_id: str | None = None, kind: str = "text") -> dict[str, str]:
         """A contact posts in a room (or privately `to` one account): {account self id: its copy's message id}."""
         ids = self.copy_ids(message_id or self.new_id("msg-in-"), room=room, to=to)
+        sent_at = int(self.clock.now().timestamp() * 1000)  # WeChat stamps a message once, on its server
         for self_id, copy_id in ids.items():
-            await self.gateways[self_id].push_message(sender=sender, text=text, room=room, kind=kind, message_id=copy_id)
+            await self.gateways[self_id].push_message(sender=sender, text=text, room=room, kind=kind, message_id=copy_id,
+                                                      timestamp=sent_at)
         return ids
 
     def copy_ids(self, message_id: str, *, room: str | None, to: str | None) -> dict[str, str]:
@@ -177,7 +179,7 @@ class PuppetSimulator:
 
     async def push_message(self, *, sender: str, text: str, room: str | None = None,
                            message_id: str | None = None, kind: str = "text",
-                           mentions: list[str] | None = None) -> str:
+                           mentions: list[str] | None = None, timestamp: int | None = None) -> str:
         """A contact posts a message (in a room, or privately to the bot); emit it as an event."""
         if sender not in self.contacts:
             raise KeyError(f"unknown contact {sender!r}")
@@ -185,7 +187,7 @@ class PuppetSimulator:
             raise KeyError(f"unknown room {room!r}")
         message_id = message_id or self.new_id("msg-in-")
         self.messages[message_id] = pb.MessagePayloadResponse(
-            id=message_id, text=text, timestamp=self._timestamp(), type=TS_MESSAGE_TYPES[kind],
+            id=message_id, text=text, timestamp=timestamp or self._timestamp(), type=TS_MESSAGE_TYPES[kind],
             from_id=sender, room_id=room or "", to_id="" if room else self.self_id,
             mention_ids=list(mentions or []),
         )
