@@ -141,7 +141,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
 
     config = _config(args.config)
     return print_digest(config=config, database_url=database_url(config), day=args.date, weekly=args.weekly,
-                        png=args.png, out=sys.stdout)
+                        png=args.png, out=sys.stdout, community=args.community)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -272,6 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument("--date", help="YYYY-MM-DD: the digest as sent that morning (default: today)")
     digest.add_argument("--weekly", action="store_true", help="the weekly review of the 7 days before --date")
     digest.add_argument("--png", help="also write the weekly trend chart to this PNG file")
+    digest.add_argument("--community", help="one community's digest, by its id in communities: (default: all)")
     digest.set_defaults(func=cmd_digest)
 
     export = sub.add_parser("export", help="导出工单：Open311 JSON（街道系统）或 12345 式台账 xlsx")

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from bot.workcalendar import Span
 
 DEFAULT_CONFIG = Path("config.yaml")
+IMPLICIT_COMMUNITY = "community"  # the id of the one community of a config without `communities:`
 
 
 class ConfigError(Exception):
@@ -27,8 +28,15 @@ class _Strict(BaseModel):
 
 
 class Community(_Strict):
-    name: str
+    name: str  # the community; with `communities:`, the whole deployment (the street office, 街道)
     timezone: str = "Asia/Shanghai"
+
+
+class CommunityRef(_Strict):
+    """One community of a street (`communities:`): its grids and secretaries name it by id."""
+
+    id: str
+    name: str
 
 
 class WeChat(_Strict):
@@ -54,8 +62,9 @@ class Database(_Strict):
 class Staff(_Strict):
     id: str
     name: str
-    role: Literal["grid_worker", "secretary", "street"]  # street: 街道, only receives escalations
+    role: Literal["grid_worker", "secretary", "street"]  # street: 街道, receives escalations (and digests over all)
     wechat_id: str | None = None  # None: binds at run time with a one-time code
+    community: str | None = None  # a secretary's community id; needed when `communities:` lists several
 
 
 class Building(_Strict):
@@ -68,6 +77,7 @@ class Grid(_Strict):
     name: str
     worker: str
     buildings: tuple[Building, ...] = ()
+    community: str | None = None  # community id; needed when `communities:` lists several
 
     @field_validator("buildings", mode="before")
     @classmethod
@@ -134,6 +144,7 @@ class Digest(_Strict):
     hot_spot_reports: int = Field(default=3, ge=2)   # the same place and category this often ...
     hot_spot_days: int = Field(default=7, ge=1)      # ... within these days is a hot spot (主动治理)
     kpi_days: int = Field(default=30, ge=1)          # KPIs cover tickets filed in this many days
+    street: bool = False   # street-role staff also get a digest over all communities
 
 
 class SendingPolicy(_Strict):
@@ -162,6 +173,7 @@ class SendingPolicy(_Strict):
 
 class Config(_Strict):
     community: Community
+    communities: tuple[CommunityRef, ...] = ()  # a street's communities; empty: everything belongs to `community`
     wechat: WeChat = WeChat()
     database: Database = Database()
     staff: tuple[Staff, ...] = Field(min_length=1)
@@ -194,6 +206,7 @@ class Config(_Strict):
                         raise _RefError(("grids", i, "buildings"),
                                         f"楼栋 {name!r} 同时属于网格 {seen[name]} 和 {grid.id}")
                     seen[name] = grid.id
+        self._community_references()
         grid_ids = {g.id for g in self.grids}
         for i, group in enumerate(self.groups):
             if group.grid not in grid_ids:
@@ -214,6 +227,56 @@ class Config(_Strict):
             if missing:
                 raise _RefError(("accounts",), f"群 {missing[0]!r} 没有任何账号服务 (no account serves this group)")
         return self
+
+    def _community_references(self) -> None:
+        _unique([c.id for c in self.communities], "communities", "id")
+        known, several = {c.id for c in self.communities}, len(self.communities) > 1
+        for section, items in (("grids", self.grids), ("staff", self.staff)):
+            for i, item in enumerate(items):
+                what = f"网格 {item.id}" if section == "grids" else f"人员 {item.id}"
+                if item.community is not None and item.community not in known:
+                    raise _RefError((section, i, "community"), f"{what} 的社区 {item.community!r} 不在 communities 中")
+                if section == "staff" and item.community is not None and item.role != "secretary":
+                    raise _RefError((section, i, "community"), f"{what} 不是书记：只有书记 (secretary) 属于某个社区")
+                needs = section == "grids" or item.role == "secretary"
+                if needs and item.community is None and several:
+                    raise _RefError((section, i, "community"), f"{what} 未指定社区：communities 有多个时必须写 community")
+
+    # ---- communities: with one community (or none listed) everything belongs to it ------
+    def all_communities(self) -> tuple[CommunityRef, ...]:
+        return self.communities or (CommunityRef(id=IMPLICIT_COMMUNITY, name=self.community.name),)
+
+    def community_by_id(self, community_id: str) -> CommunityRef | None:
+        return next((c for c in self.all_communities() if c.id == community_id), None)
+
+    def _only_community(self) -> str | None:
+        found = self.all_communities()
+        return found[0].id if len(found) == 1 else None
+
+    def community_of_grid(self, grid_id: str | None) -> str | None:
+        grid = self.grid_by_id(grid_id) if grid_id else None
+        return (grid.community if grid else None) or self._only_community()
+
+    def community_of(self, grid_id: str | None, room_id: str | None = None, topic: str | None = None) -> str | None:
+        """A ticket's community: its grid's, else its group's default grid's; None when neither is known."""
+        if self.grid_by_id(grid_id or "") is None and room_id is not None:
+            group = self.group_for(room_id, topic)
+            grid_id = group.grid if group else None
+        return self.community_of_grid(grid_id)
+
+    def community_of_staff(self, staff: Staff) -> str | None:
+        """The community a secretary supervises; None for everyone else (street staff see all)."""
+        return (staff.community or self._only_community()) if staff.role == "secretary" else None
+
+    def secretaries_of(self, community_id: str | None) -> list[Staff]:
+        """The community's secretaries; all of them when the community is unknown (None)."""
+        return [s for s in self.secretaries() if community_id is None or self.community_of_staff(s) == community_id]
+
+    def grids_of(self, community_id: str) -> list[Grid]:
+        return [g for g in self.grids if self.community_of_grid(g.id) == community_id]
+
+    def groups_of(self, community_id: str) -> list[Group]:
+        return [g for g in self.groups if self.community_of_grid(g.grid) == community_id]
 
     # ---- lookups used by routing -------------------------------------------------------
     def staff_by_id(self, staff_id: str) -> Staff | None:
@@ -244,11 +307,18 @@ class Config(_Strict):
     def secretaries(self) -> list[Staff]:
         return [s for s in self.staff if s.role == "secretary"]
 
-    def escalation_chain(self) -> list[tuple[str, list[Staff]]]:
-        """Who hears about a breach, level by level after the grid worker."""
+    def escalation_chain(self, community_id: str | None = None) -> list[tuple[str, list[Staff]]]:
+        """Who hears about a breach of a ticket in this community, level by level after the grid worker.
+
+        Secretaries of other communities are left out of every level: a secretary supervises one community.
+        """
         if self.sla.escalation:
-            return [(level.name, [self.staff_by_id(s) for s in level.staff]) for level in self.sla.escalation]
-        return [("社区书记", self.secretaries())]
+            return [(level.name, [s for s in map(self.staff_by_id, level.staff) if self._concerns(s, community_id)])
+                    for level in self.sla.escalation]
+        return [("社区书记", self.secretaries_of(community_id))]
+
+    def _concerns(self, staff: Staff, community_id: str | None) -> bool:
+        return community_id is None or staff.role != "secretary" or self.community_of_staff(staff) == community_id
 
     def account(self, name: str | None) -> Account | None:
         """The named account; None (and no name) when the config has no `accounts:`."""

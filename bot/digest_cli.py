@@ -10,16 +10,20 @@ from bot.clock import SHANGHAI, SystemClock
 from bot.config import Config
 from bot.exitcodes import EXIT_CONFIG, EXIT_DATABASE
 from bot.workcalendar import WorkCalendar
-from handlers.digest import Period, midnight, render_daily, render_weekly, week_before, weekly_chart
+from handlers.digest import Period, audience, midnight, render_daily, render_weekly, week_before, weekly_chart
 from storage.db import DatabaseError, init_db, make_engine, new_session
 
 
 def print_digest(*, config: Config, database_url: str, day: str | None, weekly: bool, png: str | None,
-                 out: TextIO) -> int:
+                 out: TextIO, community: str | None = None) -> int:
     try:
         when = date.fromisoformat(day) if day else SystemClock().now().date()
     except ValueError:
         print(f"日期格式应为 YYYY-MM-DD：{day!r} (bad --date)", file=sys.stderr)
+        return EXIT_CONFIG
+    if community is not None and config.community_by_id(community) is None:
+        ids = ", ".join(c.id for c in config.all_communities())
+        print(f"没有 id 为 {community!r} 的社区，可选：{ids} (unknown community)", file=sys.stderr)
         return EXIT_CONFIG
     calendar = WorkCalendar(tz=SHANGHAI, holidays=config.calendar.holidays, workdays=config.calendar.workdays)
     now = datetime.combine(when, config.digest.at, SHANGHAI)
@@ -35,12 +39,14 @@ def print_digest(*, config: Config, database_url: str, day: str | None, weekly: 
     with new_session(engine) as session:
         if weekly or png:
             week = week_before(when, SHANGHAI)
-            text = render_weekly(session=session, config=config, calendar=calendar, week=week, now=now)
+            text = render_weekly(session=session, config=config, calendar=calendar, week=week, now=now,
+                                 community=community)
             if png:
-                Path(png).write_bytes(weekly_chart(session=session, week=week, tz=SHANGHAI))
+                chart = weekly_chart(session=session, week=week, tz=SHANGHAI, scope=audience(config, community)[1])
+                Path(png).write_bytes(chart)
         else:
             text = render_daily(session=session, config=config, calendar=calendar,
-                                period=Period(start=end - timedelta(days=1), end=end), now=now)
+                                period=Period(start=end - timedelta(days=1), end=end), now=now, community=community)
     engine.dispose()
     out.write(text + "\n")
     if png:

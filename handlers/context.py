@@ -43,6 +43,10 @@ class Ctx:
     def config(self) -> "Config":
         return self.deps.config
 
+    def community_of(self, ticket: Ticket) -> str | None:
+        """The ticket's community id (None only when neither its grid nor its group is configured)."""
+        return self.config.community_of(ticket.grid_id, ticket.room_id, ticket.room_topic)
+
     def transition(self, ticket: Ticket, action: str, *, actor_id: str, note: str | None = None,
                    assignee_staff_id: str | None = None, grid_id: str | None = None) -> TicketEvent:
         """Change the ticket's status (refused with a reason if not allowed) and move its deadlines with it."""

@@ -75,8 +75,8 @@ def escalation_time(ctx: Ctx, ticket: Ticket, level: int) -> datetime:
 def remind_and_escalate(ctx: Ctx) -> int:
     """Breaches first (each level of the chain once); a reminder whose deadline already passed is dropped."""
     done = 0
-    chain = ctx.config.escalation_chain()
     for ticket in due_for_notice(session=ctx.session, now=ctx.now):
+        chain = ctx.config.escalation_chain(ctx.community_of(ticket))
         if ticket.next_escalation_at is not None and ticket.next_escalation_at <= ctx.now:
             ticket.remind_at = None  # the breach supersedes the reminder; no flood of stale reminders
             levels = [lv for lv in range(ticket.escalation_level + 1, len(chain) + 1)
@@ -132,9 +132,9 @@ def _escalate(ctx: Ctx, ticket: Ticket, level: int, chain_level: tuple[str, list
 
 
 def _responsible(ctx: Ctx, ticket: Ticket) -> list[str]:
-    """Who must act now: the assignee, or the secretaries while a returned ticket waits for reassignment."""
+    """Who must act now: the assignee, or the community's secretaries while a returned ticket waits for reassignment."""
     if ticket.status == TicketStatus.RETURNED or not ticket.assignee_staff_id:
-        people = [s.id for s in ctx.config.secretaries()]
+        people = [s.id for s in ctx.config.secretaries_of(ctx.community_of(ticket))]
     else:
         people = [ticket.assignee_staff_id]
     return [w for w in (ctx.deps.directory.wechat_id_of(p) for p in people) if w]

@@ -1,5 +1,8 @@
 """民情日报 and 周会审: the daily digest to each secretary (and staff groups if configured), once per period.
 
+A secretary's digest covers their community only; street staff (`digest.street`) and staff groups get one
+over all communities, titled with the `community:` (street) name.
+
 The digest due now is the latest scheduled one at or before `now`. If it was missed (the bot was
 down), it goes out once, marked 补发, covering everything since the previous digest; older missed
 ones are not sent at all.
@@ -53,26 +56,38 @@ def midnight(day: date, tz) -> datetime:  # noqa: ANN001
     return datetime.combine(day, time(0), tz)
 
 
+def audience(config: Config, community_id: str | None) -> tuple[str, kpi.Scope]:
+    """The digest's title name and which tickets it counts: one community's, or all (None)."""
+    found = config.community_by_id(community_id) if community_id is not None else None
+    if found is None:
+        return config.community.name, None
+    if len(config.all_communities()) == 1:
+        return found.name, None
+    grids = [g.id for g in config.grids_of(found.id)]
+    return found.name, kpi.community_scope(grids, [g.room for g in config.groups_of(found.id)])
+
+
 def render_daily(*, session: Session, config: Config, calendar: WorkCalendar, period: Period, now: datetime,
-                 late: bool = False) -> str:
+                 late: bool = False, community: str | None = None) -> str:
     tz = calendar.tz
     today = now.astimezone(tz)
-    act = kpi.activity(session=session, since=period.start, until=period.end)
-    head = f"【{config.community.name}民情日报】{today.month}月{today.day}日（周{WEEKDAY_NAMES[today.weekday()]}）"
+    name, scope = audience(config, community)
+    act = kpi.activity(session=session, since=period.start, until=period.end, scope=scope)
+    head = f"【{name}民情日报】{today.month}月{today.day}日（周{WEEKDAY_NAMES[today.weekday()]}）"
     if late:
         head += f"\n（补发：助手曾离线，本期涵盖{period.describe(tz)}）"
     lines = [head, f"{period.describe(tz)}：新增{act.new}件，接单{act.accepted}件，办结{act.resolved}件，"
                    f"新超时{act.became_overdue}件。"]
-    by_grid = kpi.open_by(session=session, column=Ticket.grid_id)
+    by_grid = kpi.open_by(session=session, column=Ticket.grid_id, scope=scope)
     total_open = sum(by_grid.values())
     lines.append(f"在办共{total_open}件。")
     if total_open:
         grids = {g.id: g.name for g in config.grids}
         lines.append("按网格：" + "，".join(f"{grids.get(g, '未派单') if g else '未派单'}{n}"
                                           for g, n in sorted(by_grid.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))))
-        by_category = kpi.open_by(session=session, column=Ticket.category_name)
+        by_category = kpi.open_by(session=session, column=Ticket.category_name, scope=scope)
         lines.append("按类别：" + "，".join(f"{c}{n}" for c, n in sorted(by_category.items(), key=lambda kv: -kv[1])))
-    count, late_tickets = kpi.overdue(session=session, now=now)
+    count, late_tickets = kpi.overdue(session=session, now=now, scope=scope)
     if count:
         lines.append(f"超时未办（{count}件）：")
         for t in late_tickets:
@@ -83,13 +98,13 @@ def render_daily(*, session: Session, config: Config, calendar: WorkCalendar, pe
         if count > len(late_tickets):
             lines.append(f"  ……另有{count - len(late_tickets)}件，发送“待办”查看全部")
     total, spots = kpi.hot_spots(session=session, since=now - timedelta(days=config.digest.hot_spot_days), until=now,
-                                 min_reports=config.digest.hot_spot_reports)
+                                 min_reports=config.digest.hot_spot_reports, scope=scope)
     if spots:
         lines.append(f"热点{total}处（{config.digest.hot_spot_days}天内同一地点同类问题≥{config.digest.hot_spot_reports}次，"
                      f"建议主动治理）{'，前' + str(len(spots)) + '处' if total > len(spots) else ''}：")
         lines += [f"  {s.building} {s.category_name} {s.reports}次（{_ticket_list(s.tickets)}）" for s in spots]
     since = period.end - timedelta(days=config.digest.kpi_days)
-    numbers = kpi.kpis(session=session, since=since, until=period.end, now=now)
+    numbers = kpi.kpis(session=session, since=since, until=period.end, now=now, scope=scope)
     lines.append(f"近{config.digest.kpi_days}天指标（{numbers.tickets}件）：{format_rates(numbers)}")
     return "\n".join(lines)
 
@@ -103,30 +118,33 @@ def format_rates(numbers: kpi.Kpis) -> str:
     return "；".join(f"{name}{'—' if value is None else f'{value:.0%}'}" for name, value in numbers.rates().items())
 
 
-def render_weekly(*, session: Session, config: Config, calendar: WorkCalendar, week: Period, now: datetime) -> str:
+def render_weekly(*, session: Session, config: Config, calendar: WorkCalendar, week: Period, now: datetime,
+                  community: str | None = None) -> str:
     tz = calendar.tz
-    days = kpi.daily_counts(session=session, since=week.start, until=week.end, tz=tz)
-    lines = [f"【{config.community.name}周会审】{week.describe(tz)}"]
+    name, scope = audience(config, community)
+    days = kpi.daily_counts(session=session, since=week.start, until=week.end, tz=tz, scope=scope)
+    lines = [f"【{name}周会审】{week.describe(tz)}"]
     day = week.start.astimezone(tz).date()
     while midnight(day, tz) < week.end:
         counts = days.get(day.isoformat(), {"new": 0, "resolved": 0})
         lines.append(f"  {day.month}月{day.day}日 周{WEEKDAY_NAMES[day.weekday()]}：新增{counts['new']} 办结{counts['resolved']}")
         day += timedelta(days=1)
-    numbers = kpi.kpis(session=session, since=week.start, until=week.end, now=now)
+    numbers = kpi.kpis(session=session, since=week.start, until=week.end, now=now, scope=scope)
     lines.append(f"本周工单{numbers.tickets}件：{format_rates(numbers)}")
     lines.append("网格员：")
-    by_worker = kpi.kpis_by_worker(session=session, since=week.start, until=week.end, now=now)
+    by_worker = kpi.kpis_by_worker(session=session, since=week.start, until=week.end, now=now, scope=scope)
+    workers = {g.worker for g in config.grids_of(community)} if scope is not None else None
     for staff in config.staff:
-        if staff.role != "grid_worker":
+        if staff.role != "grid_worker" or (workers is not None and staff.id not in workers):
             continue
         mine = by_worker.get(staff.id, kpi.Kpis())
         lines.append(f"  {staff.name}：{mine.tickets}件；{format_rates(mine)}")
     return "\n".join(lines)
 
 
-def weekly_chart(*, session: Session, week: Period, tz) -> bytes:  # noqa: ANN001
+def weekly_chart(*, session: Session, week: Period, tz, scope: kpi.Scope = None) -> bytes:  # noqa: ANN001
     """The week's filed and resolved tickets per day, as a PNG."""
-    days = kpi.daily_counts(session=session, since=week.start, until=week.end, tz=tz)
+    days = kpi.daily_counts(session=session, since=week.start, until=week.end, tz=tz, scope=scope)
     first = week.start.astimezone(tz).date()
     return weekly_png(first_day=first, days=days, title=f"{first} .. {first + timedelta(days=6)}")
 
@@ -143,7 +161,7 @@ def send_digests(ctx: Ctx) -> int:
     if fire is None or fire < notices.first_start(session=ctx.session, now=now):
         return 0  # nothing was owed before this database first served
     sent = 0
-    for target, say in _recipients(ctx):
+    for target, say, community in _recipients(ctx):
         key = f"digest:{target}:{fire.date().isoformat()}"
         previous = notices.last(session=ctx.session, kind="digest", target=target)
         end = midnight(fire.astimezone(calendar.tz).date(), calendar.tz)
@@ -154,15 +172,18 @@ def send_digests(ctx: Ctx) -> int:
         if not notices.claim(session=ctx.session, key=key, kind="digest", target=target, scheduled_at=fire, now=now,
                              period_start=period.start, period_end=period.end, late=late):
             continue
-        say(render_daily(session=ctx.session, config=config, calendar=calendar, period=period, now=now, late=late))
+        say(render_daily(session=ctx.session, config=config, calendar=calendar, period=period, now=now, late=late,
+                         community=community))
         sent += 1
         weekly = config.digest.weekly_on
         if weekly and WEEKDAYS[fire.astimezone(calendar.tz).weekday()] == weekly and notices.claim(
                 session=ctx.session, key=f"weekly:{target}:{fire.date().isoformat()}", kind="weekly", target=target,
                 scheduled_at=fire, now=now, period_end=end):
             week = week_before(end.date(), calendar.tz)
-            say(render_weekly(session=ctx.session, config=config, calendar=calendar, week=week, now=now))
-            say("[周会审趋势图]", image=weekly_chart(session=ctx.session, week=week, tz=calendar.tz))
+            say(render_weekly(session=ctx.session, config=config, calendar=calendar, week=week, now=now,
+                              community=community))
+            chart = weekly_chart(session=ctx.session, week=week, tz=calendar.tz, scope=audience(config, community)[1])
+            say("[周会审趋势图]", image=chart)
             sent += 1
     return sent
 
@@ -174,12 +195,16 @@ def _missed_between(config: Config, calendar: WorkCalendar, earlier: datetime, l
 
 
 def _recipients(ctx: Ctx):  # noqa: ANN202
-    for secretary in ctx.config.secretaries():
-        wechat_id = ctx.deps.directory.wechat_id_of(secretary.id)
+    """(notice target, how to send, community id or None for all communities) for each digest."""
+    config = ctx.config
+    readers = [s for s in config.staff if s.role == "secretary" or (s.role == "street" and config.digest.street)]
+    for person in readers:
+        wechat_id = ctx.deps.directory.wechat_id_of(person.id)
         if wechat_id:
-            yield secretary.id, lambda text, to=wechat_id, image=None: ctx.say_private(to, text, image=image)
-    if ctx.config.digest.to_staff_groups:
-        for room in ctx.config.staff_groups:
+            yield (person.id, lambda text, to=wechat_id, image=None: ctx.say_private(to, text, image=image),
+                   config.community_of_staff(person))
+    if config.digest.to_staff_groups:
+        for room in config.staff_groups:
             room_id = inbox.room_id_for(session=ctx.session, room=room)
             if room_id:
-                yield f"room:{room}", lambda text, to=room_id, image=None: ctx.say_room(to, text, image=image)
+                yield f"room:{room}", lambda text, to=room_id, image=None: ctx.say_room(to, text, image=image), None

@@ -24,8 +24,13 @@ def where(ticket: Ticket) -> str:
 
 
 def address(config: Config, ticket: Ticket) -> str:
+    """The community (for a street: the street, then the ticket's community) and the place."""
     known = where(ticket)
-    return config.community.name + ("" if known == "未注明" else known)
+    prefix = config.community.name
+    if config.communities:
+        found = config.community_by_id(config.community_of(ticket.grid_id, ticket.room_id, ticket.room_topic) or "")
+        prefix += found.name if found else ""
+    return prefix + ("" if known == "未注明" else known)
 
 
 def is_overdue(ticket: Ticket, now: datetime) -> bool:

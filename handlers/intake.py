@@ -181,7 +181,7 @@ def assign(ctx: Ctx, ticket: Ticket, found: Route, *, actor_id: str, note: str |
 
 
 def notify_secretaries(ctx: Ctx, ticket: Ticket, note: str) -> None:
-    for secretary in ctx.config.secretaries():
+    for secretary in ctx.config.secretaries_of(ctx.community_of(ticket)):
         wechat_id = ctx.deps.directory.wechat_id_of(secretary.id)
         if wechat_id:
             ctx.say_private(wechat_id, texts.worker_new_ticket(ticket, note=note), ticket_id=ticket.id)

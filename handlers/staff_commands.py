@@ -49,7 +49,7 @@ class ChatCommand:
             return texts.not_found(cmd.ticket_id)
         if cmd.name == "progress":
             return None if may_view(ctx, ticket) else texts.not_found(cmd.ticket_id)
-        if ctx.staff.role == "secretary" or ticket.assignee_staff_id == ctx.staff.id:
+        if (ctx.staff.role == "secretary" and supervises(ctx, ticket)) or ticket.assignee_staff_id == ctx.staff.id:
             return None
         return texts.not_permitted(ticket.id)
 
@@ -160,7 +160,7 @@ class ChatCommand:
         ctx.reply(texts.worker_done("督办", ticket))
 
     def _todo(self, ctx: Ctx, cmd: Command, ticket: None) -> None:
-        tickets = list_tickets(session=ctx.session, statuses=OPEN_STATUSES)
+        tickets = [t for t in list_tickets(session=ctx.session, statuses=OPEN_STATUSES) if supervises(ctx, t)]
         tickets.sort(key=lambda t: (not t.urgent, t.created_at))  # urgent first, then oldest
         if not tickets:
             ctx.reply("目前没有未办结的工单。")
@@ -179,6 +179,11 @@ def target_route(ctx: Ctx, target: str, ticket: Ticket) -> Route | None:
     if grid is None:
         grid = next((g for g in ctx.config.grids if g.worker == staff.id), None) or ctx.config.grid_by_id(ticket.grid_id or "")
     return Route(grid, staff, ctx.deps.directory.wechat_id_of(staff.id))
+
+
+def supervises(ctx: Ctx, ticket: Ticket) -> bool:
+    """A secretary acts on their own community's tickets (and on any whose community is unknown)."""
+    return ctx.community_of(ticket) in (None, ctx.config.community_of_staff(ctx.staff))
 
 
 def may_view(ctx: Ctx, ticket: Ticket) -> bool:

@@ -4,13 +4,15 @@ Only `daily_counts` (one week, for the chart) reads timestamps row by row: group
 differs between SQLite and PostgreSQL.
 
 The KPIs are the 12345 hotline's; each definition is one line in docs/kpi.md and in `KPI_DEFINITIONS`.
+Every function takes an optional `scope` (see `community_scope`): a condition on Ticket, None for all tickets.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, or_
+from sqlalchemy import String, and_, case, cast, func, or_
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from storage.models import Notice, Ticket, TicketEvent, TicketStatus
@@ -18,6 +20,17 @@ from storage.tickets import OPEN_STATUSES
 
 S = TicketStatus
 DONE_STATUSES = (S.RESOLVED, S.CLOSED)
+Scope = ColumnElement | None
+
+
+def community_scope(grid_ids: list[str], rooms: list[str]) -> ColumnElement:
+    """One community's tickets: routed to one of its grids, or not routed and filed in one of its groups."""
+    unrouted = and_(col(Ticket.grid_id).is_(None), or_(col(Ticket.room_id).in_(rooms), col(Ticket.room_topic).in_(rooms)))
+    return or_(col(Ticket.grid_id).in_(grid_ids), unrouted)
+
+
+def _within(scope: Scope) -> tuple:
+    return () if scope is None else (scope,)
 
 KPI_DEFINITIONS = {
     "响应率": "应接单的工单中按时接单的比例：接单时间不晚于接单期限 ÷（已接单 + 已过接单期限未接单）",
@@ -81,15 +94,17 @@ def kpi_columns(now: datetime) -> list:
     ]
 
 
-def kpis(*, session: Session, since: datetime, until: datetime, now: datetime) -> Kpis:
+def kpis(*, session: Session, since: datetime, until: datetime, now: datetime, scope: Scope = None) -> Kpis:
     """KPIs over the tickets filed in [since, until), as they stand at `now`."""
-    query = select(*kpi_columns(now)).where(Ticket.created_at >= since, Ticket.created_at < until)
+    query = select(*kpi_columns(now)).where(Ticket.created_at >= since, Ticket.created_at < until, *_within(scope))
     return Kpis(*(int(v) for v in session.exec(query).one()))
 
 
-def kpis_by_worker(*, session: Session, since: datetime, until: datetime, now: datetime) -> dict[str, Kpis]:
+def kpis_by_worker(*, session: Session, since: datetime, until: datetime, now: datetime,
+                   scope: Scope = None) -> dict[str, Kpis]:
     query = (select(Ticket.assignee_staff_id, *kpi_columns(now))
-             .where(Ticket.created_at >= since, Ticket.created_at < until, col(Ticket.assignee_staff_id).is_not(None))
+             .where(Ticket.created_at >= since, Ticket.created_at < until, col(Ticket.assignee_staff_id).is_not(None),
+                    *_within(scope))
              .group_by(Ticket.assignee_staff_id))
     return {row[0]: Kpis(*(int(v) for v in row[1:])) for row in session.exec(query)}
 
@@ -111,28 +126,33 @@ class Activity:
     became_overdue: int = 0
 
 
-def activity(*, session: Session, since: datetime, until: datetime) -> Activity:
-    new = session.exec(select(func.count(Ticket.id)).where(Ticket.created_at >= since, Ticket.created_at < until)).one()
-    moves = dict(session.exec(
-        select(TicketEvent.kind, func.count(TicketEvent.id))
-        .where(TicketEvent.at >= since, TicketEvent.at < until, col(TicketEvent.kind).in_(("accepted", "resolved")))
-        .group_by(TicketEvent.kind)).all())
+def activity(*, session: Session, since: datetime, until: datetime, scope: Scope = None) -> Activity:
+    new = session.exec(select(func.count(Ticket.id)).where(Ticket.created_at >= since, Ticket.created_at < until,
+                                                           *_within(scope))).one()
+    moves_query = select(TicketEvent.kind, func.count(TicketEvent.id)).where(
+        TicketEvent.at >= since, TicketEvent.at < until, col(TicketEvent.kind).in_(("accepted", "resolved")))
     # breaches are the first escalations, whatever happened to the ticket afterwards
-    overdue = session.exec(select(func.count(Notice.id)).where(
+    overdue_query = select(func.count(Notice.id)).where(
         Notice.kind == "escalate", col(Notice.key).startswith("escalate1:"), Notice.scheduled_at >= since,
-        Notice.scheduled_at < until)).one()
+        Notice.scheduled_at < until)
+    if scope is not None:
+        moves_query = moves_query.join(Ticket, Ticket.id == TicketEvent.ticket_id).where(scope)
+        overdue_query = overdue_query.join(Ticket, cast(Ticket.id, String) == Notice.target).where(scope)
+    moves = dict(session.exec(moves_query.group_by(TicketEvent.kind)).all())
+    overdue = session.exec(overdue_query).one()
     return Activity(new=int(new), accepted=int(moves.get("accepted", 0)), resolved=int(moves.get("resolved", 0)),
                     became_overdue=int(overdue))
 
 
-def open_by(*, session: Session, column) -> dict[str | None, int]:  # noqa: ANN001
-    query = select(column, func.count(Ticket.id)).where(col(Ticket.status).in_(OPEN_STATUSES)).group_by(column)
+def open_by(*, session: Session, column, scope: Scope = None) -> dict[str | None, int]:  # noqa: ANN001
+    query = (select(column, func.count(Ticket.id)).where(col(Ticket.status).in_(OPEN_STATUSES), *_within(scope))
+             .group_by(column))
     return {key: int(n) for key, n in session.exec(query)}
 
 
-def overdue(*, session: Session, now: datetime, limit: int = 20) -> tuple[int, list[Ticket]]:
+def overdue(*, session: Session, now: datetime, limit: int = 20, scope: Scope = None) -> tuple[int, list[Ticket]]:
     """How many open tickets are past their deadline, and the most overdue of them."""
-    where = (col(Ticket.status).in_(OPEN_STATUSES), Ticket.due_at < now)
+    where = (col(Ticket.status).in_(OPEN_STATUSES), Ticket.due_at < now, *_within(scope))
     total = session.exec(select(func.count(Ticket.id)).where(*where)).one()
     rows = session.exec(select(Ticket).where(*where).order_by(Ticket.due_at, Ticket.id).limit(limit))
     return int(total), list(rows)
@@ -148,13 +168,13 @@ class HotSpot:
 
 
 def hot_spots(*, session: Session, since: datetime, until: datetime, min_reports: int,
-              limit: int = 10) -> tuple[int, list[HotSpot]]:
+              limit: int = 10, scope: Scope = None) -> tuple[int, list[HotSpot]]:
     """The same building and category reported `min_reports` times or more (a repeat report counts too).
 
     Returns how many there are and the `limit` most reported, with their ticket numbers.
     """
     reports = func.sum(1 + Ticket.follower_count)
-    window = (Ticket.created_at >= since, Ticket.created_at < until, col(Ticket.building).is_not(None))
+    window = (Ticket.created_at >= since, Ticket.created_at < until, col(Ticket.building).is_not(None), *_within(scope))
     query = (select(Ticket.building, Ticket.category, func.min(Ticket.category_name), reports)
              .where(*window).group_by(Ticket.building, Ticket.category).having(reports >= min_reports)
              .order_by(reports.desc(), Ticket.building, Ticket.category))
@@ -170,14 +190,19 @@ def hot_spots(*, session: Session, since: datetime, until: datetime, min_reports
     return len(found), list(spots.values())
 
 
-def daily_counts(*, session: Session, since: datetime, until: datetime, tz) -> dict[str, dict]:  # noqa: ANN001
+def daily_counts(*, session: Session, since: datetime, until: datetime, tz,  # noqa: ANN001
+                 scope: Scope = None) -> dict[str, dict]:
     """Per local day: tickets filed and resolved, for the weekly chart."""
     out: dict[str, dict] = {}
-    filed = session.exec(select(Ticket.created_at).where(Ticket.created_at >= since, Ticket.created_at < until))
+    filed = session.exec(select(Ticket.created_at).where(Ticket.created_at >= since, Ticket.created_at < until,
+                                                         *_within(scope)))
     for at in filed:
         out.setdefault(at.astimezone(tz).date().isoformat(), {"new": 0, "resolved": 0})["new"] += 1
-    done = session.exec(select(TicketEvent.at).where(TicketEvent.kind == "resolved", TicketEvent.at >= since,
-                                                     TicketEvent.at < until))
+    done_query = select(TicketEvent.at).where(TicketEvent.kind == "resolved", TicketEvent.at >= since,
+                                              TicketEvent.at < until)
+    if scope is not None:
+        done_query = done_query.join(Ticket, Ticket.id == TicketEvent.ticket_id).where(scope)
+    done = session.exec(done_query)
     for at in done:
         out.setdefault(at.astimezone(tz).date().isoformat(), {"new": 0, "resolved": 0})["resolved"] += 1
     return out

@@ -100,3 +100,9 @@ def test_digest_prints_the_day_and_the_week_with_a_chart(db, capsys, tmp_path):
     assert "11月23日 周一：新增2" in weekly and "11月24日 周二：新增0" in weekly
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert main(["digest", "--date", "24/11"]) == 2
+    street = ["digest", "--config", "examples/street.yaml", "--date", "2026-11-24", "--community"]
+    assert main([*street, "dy"]) == 0
+    assert "【东苑社区民情日报】" in (dy := capsys.readouterr().out) and "新增0件" in dy and "在办共0件" in dy
+    assert main([*street, "kxl"]) == 0
+    assert "【奎星楼社区民情日报】" in (kxl := capsys.readouterr().out) and "新增2件" in kxl and "在办共3件" in kxl
+    assert main([*street, "nowhere"]) == 2 and "unknown community" in capsys.readouterr().err

@@ -62,3 +62,58 @@ def test_missing_config_file(tmp_path, capsys):
         main(["tickets", "--config", str(tmp_path / "nope.yaml")])
     assert exit_info.value.code == 2
     assert "无法读取配置文件" in capsys.readouterr().err
+
+
+STREET = (ROOT / "examples" / "street.yaml").read_text(encoding="utf-8")
+
+
+def test_street_example_loads_with_two_communities():
+    config = load_config(ROOT / "examples" / "street.yaml")
+    assert [c.id for c in config.all_communities()] == ["kxl", "dy"]
+    assert [g.id for g in config.grids_of("kxl")] == ["g1", "g2"] and [g.id for g in config.grids_of("dy")] == ["g3"]
+    assert [s.id for s in config.secretaries_of("dy")] == ["chenshuji"]
+    assert [g.room for g in config.groups_of("dy")] == ["东苑小区居民群"]
+    assert config.community_of_grid("g2") == "kxl"
+    assert config.community_of(None, "23456@chatroom", "东苑小区居民群") == "dy"  # unrouted: the group's community
+    # a configured level names both secretaries; each ticket reaches only its own community's one
+    assert [[s.id for s in people] for _, people in config.escalation_chain("kxl")] == [["lishuji"], ["jiedao_wang"]]
+    assert config.community_of_staff(config.staff_by_id("jiedao_wang")) is None
+
+
+def test_single_community_owns_everything_implicitly():
+    config = parse_config(GOOD)
+    only = config.all_communities()[0].id
+    assert config.all_communities()[0].name == "奎星楼社区"
+    assert {config.community_of_grid(g.id) for g in config.grids} == {only}
+    assert config.community_of(None, "99999@chatroom", "广场舞交流群") == only
+    assert [s.id for s in config.secretaries_of(only)] == ["lishuji"]
+    assert config.escalation_chain(only) == config.escalation_chain()
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ("community: dy, worker: liuyang", "community: xx, worker: liuyang", ["grids[2].community", "'xx'", "不在 communities 中"]),
+    ("community: dy, worker: liuyang", "worker: liuyang", ["grids[2]", "g3", "未指定社区"]),
+    ("role: secretary, community: dy,", "role: secretary,", ["staff[4]", "chenshuji", "未指定社区"]),
+    ("role: secretary, community: dy,", "role: secretary, community: xx,", ["staff[4].community", "'xx'"]),
+    ("role: grid_worker, wechat_id: wxid_liuyang", "role: grid_worker, community: dy, wechat_id: wxid_liuyang",
+     ["staff[2].community", "不是书记"]),
+    ("{id: dy, name: 东苑社区}", "{id: kxl, name: 东苑社区}", ["communities[1].id", "重复", "'kxl'"]),
+    ("{id: dy, name: 东苑社区}", "{id: dy, nam: 东苑社区}", ["communities[1].nam", "未知的键"]),
+])
+def test_bad_communities_name_key_and_line(old, new, expected):
+    assert old in STREET
+    text = STREET.replace(old, new, 1)
+    with pytest.raises(ConfigError) as err:
+        parse_config(text, "street.yaml")
+    line = next(i for i, (a, b) in enumerate(zip(STREET.splitlines(), text.splitlines()), 1) if a != b)
+    assert f"street.yaml:{line}:" in str(err.value)
+    for part in expected:
+        assert part in str(err.value)
+
+
+def test_one_listed_community_needs_no_ids_and_ids_need_a_list():
+    one = GOOD.replace("community:\n", "communities: [{id: kxl, name: 奎星楼社区}]\ncommunity:\n", 1)
+    config = parse_config(one)
+    assert config.community_of_grid("g3") == "kxl" and [s.id for s in config.secretaries_of("kxl")] == ["lishuji"]
+    with pytest.raises(ConfigError, match=r"grids\[0\].community: .*'kxl' 不在 communities 中"):
+        parse_config(GOOD.replace("    worker: wangfang", "    worker: wangfang\n    community: kxl", 1))

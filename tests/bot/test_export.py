@@ -81,6 +81,11 @@ def test_open311_fields_statuses_masking_and_times(story, config, database_url):
     assert PHONE not in text and ID_NUMBER not in text and not any(w in text for w in WECHAT_IDS)
 
 
+
+def test_open311_address_names_the_street_and_the_tickets_community(story, street_config, database_url):
+    requests = {r["service_request_id"]: r for r in open311(street_config, database_url)}
+    assert requests["1"]["address"] == "奎星楼街道奎星楼社区A1" and requests["2"]["address"] == "奎星楼街道东苑社区3号楼"
+
 def test_open311_since_takes_tickets_filed_or_changed_from_that_day(story, config, database_url):
     since = [r["service_request_id"] for r in open311(config, database_url, since="2026-11-25")]
     assert since == ["2", "4"]  # 2 was accepted on the 25th, 4 filed then; 1 and 3 last moved on the 23rd

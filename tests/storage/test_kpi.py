@@ -104,3 +104,29 @@ def test_kpis_by_grid_split_the_same_counts_and_keep_unrouted_under_none(filled)
     assert {g: k.tickets for g, k in by_grid.items()} == {"g1": 2, "g2": 1, None: 2}
     assert by_grid["g1"].rates()["响应率"] == pytest.approx(1 / 2)   # 1 on time, 2 late
     assert by_grid["g2"].rates()["回退率"] == 1 and by_grid["g2"].rates()["满意率"] is None
+
+
+def test_community_scope_counts_its_grids_and_its_groups_unrouted_tickets(engine):
+    from storage import notices
+    from storage.models import TicketEvent
+
+    day = timedelta(days=1)
+    with new_session(engine) as session:
+        make(session, 1, grid_id="g1", building="A2")                          # ours by grid
+        make(session, 2, grid_id=None, room_id="1@chatroom", room_topic="我们的群")  # ours: unrouted, from our group
+        make(session, 3, grid_id="g9", room_id="1@chatroom", room_topic="我们的群")  # routed elsewhere: not ours
+        make(session, 4, grid_id=None, room_id="9@chatroom", room_topic="别人的群")
+        session.flush()
+        for ticket_id in (1, 3):
+            session.add(TicketEvent(ticket_id=ticket_id, kind="accepted", actor_id="w", at=NOW - day))
+            notices.claim(session=session, key=f"escalate1:{ticket_id}:accept:x", kind="escalate", target=str(ticket_id),
+                          scheduled_at=NOW - day, now=NOW)
+        session.commit()
+        ours = kpi.community_scope(["g1", "g2"], ["我们的群"])
+        act = kpi.activity(session=session, since=NOW - 7 * day, until=NOW, scope=ours)
+        everyone = kpi.activity(session=session, since=NOW - 7 * day, until=NOW)
+        numbers = kpi.kpis(session=session, since=NOW - 7 * day, until=NOW, now=NOW, scope=ours)
+        by_grid = kpi.open_by(session=session, column=Ticket.grid_id, scope=ours)
+    assert (act.new, act.accepted, act.became_overdue) == (2, 1, 1)
+    assert (everyone.new, everyone.accepted, everyone.became_overdue) == (4, 2, 2)
+    assert numbers.tickets == 2 and by_grid == {"g1": 1, None: 1}
