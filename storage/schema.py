@@ -1,0 +1,137 @@
+"""The schema's version: alembic migrations in storage/migrations, applied by `mulin db upgrade`.
+
+The app does not change a schema on its own: it refuses to start on one that is behind. The one exception is a
+brand-new empty SQLite file (the embedded default), which is created at head.
+"""
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import SQLModel
+
+from storage.db import DatabaseError, make_engine, mask_url
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+BASELINE = "0001"  # the schema as it was before migrations existed
+UPGRADE_LOCK = 0x6D756C696E  # PostgreSQL advisory lock: two `mulin db upgrade` at once run one after the other
+
+log = logging.getLogger("mulin.schema")
+
+
+class SchemaError(RuntimeError):
+    """The database's schema is not the one this mulin was built for."""
+
+
+class SchemaBehind(SchemaError):
+    def __init__(self, current: str | None, head: str) -> None:
+        self.current, self.head = current, head
+        super().__init__(f"数据库结构版本落后（当前 {current or '无'}，需要 {head}），请先运行：mulin db upgrade "
+                         f"(database schema is behind: at {current or 'none'}, need {head}; run `mulin db upgrade`)")
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    before: str | None  # None: no schema version (empty, or made before migrations)
+    after: str
+    stamped: bool       # the tables predate migrations and were stamped at the baseline first
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Built in code from the package path: no alembic.ini, so `mulin` works from any directory and when installed."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+@lru_cache(maxsize=1)
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config())
+
+
+def head() -> str:
+    return _scripts().get_current_head()
+
+
+def current(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+@contextmanager
+def _connected(engine: Engine) -> Iterator[Connection]:
+    try:
+        connection = engine.connect()
+    except OperationalError as exc:
+        url = mask_url(engine.url.render_as_string(hide_password=False))
+        raise DatabaseError(f"无法连接数据库 {url}: {exc.orig} (database unreachable)") from exc
+    with connection, connection.begin():
+        yield connection
+
+
+def _has_mulin_tables(connection: Connection) -> bool:
+    return bool(set(inspect(connection).get_table_names()) & set(SQLModel.metadata.tables))
+
+
+def upgrade(engine: Engine) -> Upgrade:
+    """Create or upgrade the database to head; tables made before migrations are first stamped at the baseline."""
+    with _connected(engine) as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK})
+        before = current(connection)
+        stamped = before is None and _has_mulin_tables(connection)
+        if stamped:
+            log.warning("the database has mulin tables but no schema version (made before migrations): "
+                        "stamping it at the baseline %s", BASELINE)
+            command.stamp(alembic_config(connection), BASELINE)
+        command.upgrade(alembic_config(connection), "head")
+        return Upgrade(before=before, after=current(connection), stamped=stamped)
+
+
+def check(engine: Engine) -> None:
+    """Raise SchemaBehind unless the database is at head (SchemaError when it is newer than this mulin)."""
+    with _connected(engine) as connection:
+        at = current(connection)
+    want = head()
+    if at == want:
+        return
+    try:
+        _scripts().get_revision(at)
+    except CommandError:
+        raise SchemaError(f"数据库结构版本 {at} 比本程序新（本程序最高 {want}），请升级 mulin "
+                          f"(database schema {at} is unknown to this mulin, whose head is {want})") from None
+    raise SchemaBehind(at, want)
+
+
+def check_or_create(engine: Engine) -> None:
+    """Start-up: a brand-new empty SQLite database is created at head; any other must already be at head."""
+    if engine.dialect.name == "sqlite":
+        with _connected(engine) as connection:
+            empty = not inspect(connection).get_table_names()
+        if empty:
+            log.info("new SQLite database %s: creating the schema at %s", engine.url.database or "(memory)", head())
+            upgrade(engine)
+            return
+    check(engine)
+
+
+def build(engine: Engine) -> None:
+    """A new database straight at head (create_all, stamped): for tests, benchmarks and throwaway databases.
+
+    tests/storage/test_migrations.py proves the migrations build the same schema."""
+    with _connected(engine) as connection:
+        SQLModel.metadata.create_all(connection)
+        MigrationContext.configure(connection).stamp(_scripts(), "head")
