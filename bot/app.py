@@ -26,8 +26,8 @@ from handlers.context import Ctx, Deps
 from handlers.dispatcher import Dispatcher, build_dispatcher
 from handlers.intake import late_summary_due
 from handlers.sweeps import SWEEPS
-from storage import inbox, nodes, outbox
-from storage.db import init_db, new_session
+from storage import inbox, nodes, outbox, schema
+from storage.db import new_session
 from storage.locks import cluster_lock
 from storage.models import OutboxMessage, Ticket, TicketEvent
 from storage.staff import StaffDirectory, seed_bindings
@@ -79,8 +79,9 @@ class App:
 
     # ---- lifecycle -----------------------------------------------------------------------
     def prepare(self) -> None:
-        """Create tables and make the config's staff bindings true in the database."""
-        init_db(self.engine)
+        """Check the schema is at head (a new empty SQLite file is created) and make the config's staff bindings
+        true in the database. Raises schema.SchemaError when the schema is not this mulin's."""
+        schema.check_or_create(self.engine)
         with new_session(self.engine) as session:
             pairs = [(s.id, s.wechat_id) for s in self.config.staff if s.wechat_id]
             seed_bindings(session=session, pairs=pairs, now=self.clock.now())

@@ -18,7 +18,8 @@ from bot.clock import SHANGHAI
 from bot.config import Config
 from bot.workcalendar import WorkCalendar
 from handlers.digest import Period, render_daily
-from storage.db import init_db, make_engine, new_session
+from storage import schema
+from storage.db import make_engine, new_session
 from storage.models import Ticket, TicketEvent
 
 NOW = datetime(2026, 11, 24, 8, 0, tzinfo=SHANGHAI)
@@ -118,7 +119,7 @@ def bench_digest(*, config: Config, tickets: int, pg_url: str | None, rounds: in
 
 
 def _run(engine, config: Config, rows, rounds: int) -> tuple[float, float, float]:  # noqa: ANN001
-    init_db(engine)
+    schema.build(engine)
     start = time.perf_counter()
     _fill(engine, *rows)
     if engine.dialect.name == "postgresql":

@@ -287,7 +287,8 @@ def run_chaos(*, config_path: Path, config: Config, classifier, database_url: st
     """Play the stream through `mulin sim`, kill -9 and restart `mulin run` `kills` times; then check.
 
     group_interval: run the bot with this faster pacing (see paced_config); None keeps the config's own."""
-    from storage.db import init_db, make_engine
+    from storage import schema
+    from storage.db import make_engine
 
     def say(line: str) -> None:
         if out is not None:
@@ -304,7 +305,7 @@ def run_chaos(*, config_path: Path, config: Config, classifier, database_url: st
     scenario_path.write_text(yaml.safe_dump(stream.scenario, allow_unicode=True), encoding="utf-8")
     sent_log.write_text("", encoding="utf-8")
     engine = make_engine(database_url)
-    init_db(engine)
+    schema.upgrade(engine)  # as an operator would before `mulin run`
     env = {**os.environ, "MULIN_DATABASE_URL": database_url, "WECHATY_LOG": "error", "PYTHONUNBUFFERED": "1"}
     env.pop("WECHATY_PUPPET_SERVICE_ENDPOINT", None)
     root = Path(__file__).resolve().parent.parent

@@ -118,7 +118,8 @@ def cmd_tickets(args: argparse.Namespace) -> int:
 def cmd_staff_invite(args: argparse.Namespace) -> int:
     from bot.clock import SystemClock
     from bot.config import database_url
-    from storage.db import init_db, make_engine, new_session
+    from bot.db_cli import open_database
+    from storage.db import new_session
     from storage.staff import create_bind_code
 
     config = _config(args.config)
@@ -126,13 +127,23 @@ def cmd_staff_invite(args: argparse.Namespace) -> int:
     if staff is None:
         print(f"没有这位工作人员：{args.staff_id}（staff ids: {', '.join(s.id for s in config.staff)}）", file=sys.stderr)
         return EXIT_CONFIG
-    engine = make_engine(database_url(config))
-    init_db(engine)
+    engine = open_database(database_url(config))
     with new_session(engine) as session:
         code = create_bind_code(session=session, staff_id=staff.id, now=SystemClock().now())
     engine.dispose()
     print(f"{staff.name} 的绑定码：{code}（24 小时内有效，只能用一次）\n请让 {staff.name} 私聊机器人发送：绑定 {code}")
     return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from bot import db_cli
+
+    if args.db_command == "revision":
+        return db_cli.db_revision(args.message, sys.stdout)
+    from bot.config import database_url
+
+    url = database_url(_config(args.config))
+    return (db_cli.db_upgrade if args.db_command == "upgrade" else db_cli.db_current)(url, sys.stdout)
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
@@ -266,6 +277,17 @@ def build_parser() -> argparse.ArgumentParser:
     invite.add_argument("staff_id")
     invite.add_argument("--config")
     invite.set_defaults(func=cmd_staff_invite)
+
+    db = sub.add_parser("db", help="数据库结构迁移（alembic）")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    for name, text in (("upgrade", "新建或升级数据库到最新结构（database.url / MULIN_DATABASE_URL）"),
+                       ("current", "显示数据库结构版本，以及是否落后（落后时退出码 5）")):
+        command = db_sub.add_parser(name, help=text)
+        command.add_argument("--config")
+        command.set_defaults(func=cmd_db)
+    revision = db_sub.add_parser("revision", help="开发者：按 storage/models.py 的改动生成下一个迁移文件")
+    revision.add_argument("-m", "--message", required=True)
+    revision.set_defaults(func=cmd_db)
 
     digest = sub.add_parser("digest", help="打印民情日报（或 --weekly 周会审），供运维查看")
     digest.add_argument("--config")

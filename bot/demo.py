@@ -49,10 +49,12 @@ class Printer:
 
 async def run_demo(*, config: Config, scenario: Scenario, database_url: str, classifier, out: TextIO,
                    transcript: TextIO | None = None) -> Community:
+    from storage import schema
     from storage.db import make_engine
 
     engine = make_engine(database_url)
     try:
+        schema.upgrade(engine)
         async with Community(config=config, scenario=scenario, engine=engine, classifier=classifier) as community:
             community.listeners.append(Printer(community, out))
             await community.play()

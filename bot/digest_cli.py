@@ -8,10 +8,11 @@ from typing import TextIO
 
 from bot.clock import SHANGHAI, SystemClock
 from bot.config import Config
-from bot.exitcodes import EXIT_CONFIG, EXIT_DATABASE
+from bot.db_cli import open_database
+from bot.exitcodes import EXIT_CONFIG
 from bot.workcalendar import WorkCalendar
 from handlers.digest import Period, audience, midnight, render_daily, render_weekly, week_before, weekly_chart
-from storage.db import DatabaseError, init_db, make_engine, new_session
+from storage.db import new_session
 
 
 def print_digest(*, config: Config, database_url: str, day: str | None, weekly: bool, png: str | None,
@@ -29,12 +30,7 @@ def print_digest(*, config: Config, database_url: str, day: str | None, weekly: 
     now = datetime.combine(when, config.digest.at, SHANGHAI)
     if not day:
         now = max(now, SystemClock().now())
-    engine = make_engine(database_url)
-    try:
-        init_db(engine)
-    except DatabaseError as exc:
-        print(f"数据库错误 (database error): {exc}", file=sys.stderr)
-        return EXIT_DATABASE
+    engine = open_database(database_url)
     end = midnight(when, SHANGHAI)
     with new_session(engine) as session:
         if weekly or png:

@@ -15,9 +15,10 @@ from bot.app import App
 from bot.backoff import Backoff
 from bot.clock import SHANGHAI, SystemClock
 from bot.config import Config
-from bot.exitcodes import EXIT_DATABASE, EXIT_GATEWAY
+from bot.exitcodes import EXIT_DATABASE, EXIT_GATEWAY, EXIT_SCHEMA
 from bot.schedule import start_scheduler
 from storage.db import DatabaseError, make_engine, mask_url
+from storage.schema import SchemaError
 
 log = logging.getLogger("mulin.run")
 OUTBOX_RETRY_SECONDS = 10
@@ -34,6 +35,9 @@ async def serve(*, config: Config, endpoint: str, token: str, database_url: str,
     except DatabaseError as exc:
         print(f"数据库错误 (database error): {exc}", file=sys.stderr)
         return EXIT_DATABASE
+    except SchemaError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_SCHEMA
     try:
         transport = WechatyTransport(endpoint=endpoint, token=token, on_message=app.on_message)
         app.sender = transport

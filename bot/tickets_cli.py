@@ -6,7 +6,8 @@ from typing import TextIO
 
 from bot.clock import SHANGHAI
 from handlers.texts import mask, place
-from storage.db import init_db, make_engine, new_session
+from bot.db_cli import open_database
+from storage.db import new_session
 from storage.models import TicketStatus
 from storage.tickets import STATUS_NAMES, list_tickets
 
@@ -17,8 +18,7 @@ def print_tickets(url: str, *, statuses: list[str] | None, as_json: bool, out: T
     except ValueError as exc:
         print(f"未知状态 (unknown status): {exc}", file=out)
         return 2
-    engine = make_engine(url)
-    init_db(engine)
+    engine = open_database(url)
     with new_session(engine) as session:
         tickets = list_tickets(session=session, statuses=wanted)
     for t in tickets:

@@ -6,9 +6,8 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 from storage import models  # noqa: F401 - registers the tables on SQLModel.metadata
 
@@ -41,14 +40,6 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
-
-
-def init_db(engine: Engine) -> None:
-    try:
-        SQLModel.metadata.create_all(engine)
-    except OperationalError as exc:
-        raise DatabaseError(f"无法连接数据库 {mask_url(str(engine.url.render_as_string(hide_password=False)))}: "
-                            f"{exc.orig} (database unreachable)") from exc
 
 
 def new_session(engine: Engine) -> Session:

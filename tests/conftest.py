@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+from sqlalchemy import text
 from sqlmodel import SQLModel
 
 from bot.config import load_config
-from storage.db import init_db, make_engine
+from storage import schema
+from storage.db import make_engine
 
 # machines here are noisy and shared: no per-example deadline, no "too slow" health check, so no flakes
 settings.register_profile("mulin", deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -25,7 +27,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path}/mulin.db"
     url = os.environ["MULIN_TEST_DATABASE_URL"]
     engine = make_engine(url)
-    SQLModel.metadata.drop_all(engine)  # each test starts from an empty schema
+    SQLModel.metadata.drop_all(engine)  # each test starts from an empty database
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
     engine.dispose()
     return url
 
@@ -33,7 +37,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def engine(database_url: str):
     engine = make_engine(database_url)
-    init_db(engine)
+    schema.build(engine)  # at head without running the migrations: test_migrations proves them the same
     yield engine
     engine.dispose()
 

@@ -8,7 +8,8 @@ import pytest
 
 from bot.cli import main
 from bot.clock import SHANGHAI
-from storage.db import init_db, make_engine, new_session
+from storage import schema
+from storage.db import make_engine, new_session
 from storage.models import BindCode
 from storage.tickets import create_ticket, transition
 from sqlmodel import select
@@ -21,7 +22,7 @@ def db(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path}/ops.db"
     monkeypatch.setenv("MULIN_DATABASE_URL", url)
     engine = make_engine(url)
-    init_db(engine)
+    schema.build(engine)
     yield engine
     engine.dispose()
 
