@@ -1,0 +1,118 @@
+"""Migrations on both backends: they build the models' schema, adopt pre-migration databases, and the app
+refuses to start on a schema that is behind."""
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Column, Integer, MetaData
+from sqlmodel import SQLModel
+
+from bot.cli import main
+from bot.clock import SHANGHAI
+from bot.exitcodes import EXIT_SCHEMA
+from bot.run import serve
+from storage import schema
+from storage.db import make_engine, new_session
+from storage.tickets import create_ticket, list_tickets
+
+ROOT = Path(__file__).resolve().parents[2]
+
+NOW = datetime(2026, 11, 30, 9, 0, tzinfo=SHANGHAI)
+
+
+@pytest.fixture
+def bare_engine(database_url):
+    """An engine on the empty database, without the schema the `engine` fixture builds."""
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def differences(engine, metadata: MetaData = SQLModel.metadata) -> list:
+    with engine.connect() as connection:
+        return compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), metadata)
+
+
+def test_upgrade_on_an_empty_database_builds_exactly_the_models(bare_engine):
+    done = schema.upgrade(bare_engine)
+    assert (done.before, done.after, done.stamped) == (None, schema.head(), False)
+    assert differences(bare_engine) == []  # a change to storage/models.py without its migration fails here
+    schema.check(bare_engine)
+    # the comparison does see a forgotten column
+    models = MetaData()
+    for table in SQLModel.metadata.sorted_tables:
+        table.to_metadata(models)
+    models.tables["ticket"].append_column(Column("forgotten", Integer))
+    assert [diff[0] for diff in differences(bare_engine, models)] == ["add_column"]
+
+
+def test_a_database_made_before_migrations_is_stamped_at_the_baseline_and_upgraded(bare_engine):
+    SQLModel.metadata.create_all(bare_engine)  # as `mulin run` made them before migrations existed
+    with new_session(bare_engine) as session:
+        create_ticket(session=session, now=NOW, source_message_id="m1", text="A2积水", category="drainage",
+                      category_name="排水", reporter_id="wxid_zhang", reporter_name="张阿姨", building="A2")
+        session.commit()
+    with pytest.raises(schema.SchemaBehind, match="当前 无，需要 0001"):
+        schema.check(bare_engine)
+    done = schema.upgrade(bare_engine)
+    assert (done.before, done.after, done.stamped) == (None, schema.head(), True)
+    schema.check(bare_engine)
+    with new_session(bare_engine) as session:
+        assert [t.text for t in list_tickets(session=session, statuses=None)] == ["A2积水"]
+
+
+def test_start_refuses_a_schema_one_revision_behind(bare_engine, database_url, config, classifier, capsys):
+    schema.upgrade(bare_engine)
+    with bare_engine.begin() as connection:
+        command.downgrade(schema.alembic_config(connection), "-1")  # as if this mulin brought a new migration
+    behind = schema.current(bare_engine)
+    assert behind != schema.head()
+    code = asyncio.run(serve(config=config, endpoint="127.0.0.1:1", token="unused", database_url=database_url,
+                             classifier=classifier))
+    err = capsys.readouterr().err
+    assert code == EXIT_SCHEMA
+    assert f"数据库结构版本落后（当前 {behind or '无'}，需要 {schema.head()}），请先运行：mulin db upgrade" in err
+    assert "run `mulin db upgrade`" in err
+
+
+def test_a_new_empty_sqlite_file_is_created_at_head_an_empty_postgresql_is_refused(bare_engine):
+    if bare_engine.dialect.name == "sqlite":
+        schema.check_or_create(bare_engine)
+        assert schema.current(bare_engine) == schema.head() and differences(bare_engine) == []
+    else:
+        with pytest.raises(schema.SchemaBehind):
+            schema.check_or_create(bare_engine)
+        assert schema.current(bare_engine) is None
+
+
+def test_db_upgrade_then_current_through_the_cli(database_url, monkeypatch, capsys):
+    monkeypatch.setenv("MULIN_DATABASE_URL", database_url)
+    config = str(ROOT / "config.yaml")
+    assert main(["db", "current", "--config", config]) == EXIT_SCHEMA
+    assert "当前 无，最新 0001" in capsys.readouterr().out
+    assert main(["db", "upgrade", "--config", config]) == 0
+    assert f"已升级：无 → {schema.head()}" in capsys.readouterr().out
+    assert main(["db", "upgrade", "--config", config]) == 0
+    assert f"已是最新：{schema.head()}" in capsys.readouterr().out
+    assert main(["db", "current", "--config", config]) == 0
+    assert f"当前 {schema.head()}，已是最新" in capsys.readouterr().out
+
+
+def test_db_upgrade_needs_no_alembic_ini_in_the_working_directory(tmp_path):
+    url = f"sqlite:///{tmp_path}/fresh.db"
+    run = subprocess.run([sys.executable, "-m", "bot.cli", "db", "upgrade", "--config", str(ROOT / "config.yaml")],
+                         cwd=tmp_path, env={**os.environ, "MULIN_DATABASE_URL": url}, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert f"(upgraded from none to {schema.head()})" in run.stdout
+    engine = make_engine(url)
+    assert schema.current(engine) == schema.head()
+    engine.dispose()
