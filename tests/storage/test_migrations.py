@@ -6,27 +6,22 @@ import asyncio
 import os
 import subprocess
 import sys
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Column, Integer, MetaData
+from sqlalchemy import Column, Integer, MetaData, text
 from sqlmodel import SQLModel
 
 from bot.cli import main
-from bot.clock import SHANGHAI
 from bot.exitcodes import EXIT_SCHEMA
 from bot.run import serve
 from storage import schema
-from storage.db import make_engine, new_session
-from storage.tickets import create_ticket, list_tickets
+from storage.db import make_engine
 
 ROOT = Path(__file__).resolve().parents[2]
-
-NOW = datetime(2026, 11, 30, 9, 0, tzinfo=SHANGHAI)
 
 
 @pytest.fixture
@@ -56,18 +51,20 @@ def test_upgrade_on_an_empty_database_builds_exactly_the_models(bare_engine):
 
 
 def test_a_database_made_before_migrations_is_stamped_at_the_baseline_and_upgraded(bare_engine):
-    SQLModel.metadata.create_all(bare_engine)  # as `mulin run` made them before migrations existed
-    with new_session(bare_engine) as session:
-        create_ticket(session=session, now=NOW, source_message_id="m1", text="A2积水", category="drainage",
-                      category_name="排水", reporter_id="wxid_zhang", reporter_name="张阿姨", building="A2")
-        session.commit()
-    with pytest.raises(schema.SchemaBehind, match="当前 无，需要 0001"):
+    # the tables as `mulin run` made them before migrations existed: the baseline's schema, no alembic_version
+    with bare_engine.begin() as connection:
+        command.upgrade(schema.alembic_config(connection), schema.BASELINE)
+        connection.execute(text("DROP TABLE alembic_version"))
+        connection.execute(text("INSERT INTO staff_binding (staff_id, wechat_id, bound_at) "
+                                "VALUES ('wangfang', 'wxid_wang', '2026-11-30 01:00:00')"))
+    with pytest.raises(schema.SchemaBehind, match=f"当前 无，需要 {schema.head()}"):
         schema.check(bare_engine)
     done = schema.upgrade(bare_engine)
     assert (done.before, done.after, done.stamped) == (None, schema.head(), True)
     schema.check(bare_engine)
-    with new_session(bare_engine) as session:
-        assert [t.text for t in list_tickets(session=session, statuses=None)] == ["A2积水"]
+    with bare_engine.connect() as connection:
+        assert connection.execute(text("SELECT staff_id, wechat_id FROM staff_binding")).all() == \
+            [("wangfang", "wxid_wang")]
 
 
 def test_start_refuses_a_schema_one_revision_behind(bare_engine, database_url, config, classifier, capsys):
@@ -84,6 +81,15 @@ def test_start_refuses_a_schema_one_revision_behind(bare_engine, database_url, c
     assert "run `mulin db upgrade`" in err
 
 
+def test_a_schema_newer_than_this_mulin_is_refused_as_such(bare_engine):
+    schema.upgrade(bare_engine)
+    with bare_engine.begin() as connection:  # a newer mulin migrated it, then this older one was started
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(schema.SchemaError, match="数据库结构版本 9999 比本程序新") as refused:
+        schema.check(bare_engine)
+    assert not isinstance(refused.value, schema.SchemaBehind)
+
+
 def test_a_new_empty_sqlite_file_is_created_at_head_an_empty_postgresql_is_refused(bare_engine):
     if bare_engine.dialect.name == "sqlite":
         schema.check_or_create(bare_engine)
@@ -98,7 +104,7 @@ def test_db_upgrade_then_current_through_the_cli(database_url, monkeypatch, caps
     monkeypatch.setenv("MULIN_DATABASE_URL", database_url)
     config = str(ROOT / "config.yaml")
     assert main(["db", "current", "--config", config]) == EXIT_SCHEMA
-    assert "当前 无，最新 0001" in capsys.readouterr().out
+    assert f"当前 无，最新 {schema.head()}" in capsys.readouterr().out
     assert main(["db", "upgrade", "--config", config]) == 0
     assert f"已升级：无 → {schema.head()}" in capsys.readouterr().out
     assert main(["db", "upgrade", "--config", config]) == 0
