@@ -9,11 +9,12 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from bot.config import Config
-from bot.exitcodes import EXIT_CONFIG, EXIT_DATABASE
+from bot.exitcodes import EXIT_CONFIG, EXIT_DATABASE, EXIT_SCHEMA
 from handlers.digest import Period, midnight
 from handlers.export_ledger import ledger
 from handlers.export_open311 import service_requests
-from storage.db import DatabaseError, init_db, make_engine, new_session
+from storage import schema
+from storage.db import DatabaseError, make_engine, new_session
 from storage.export import latest_notes, tickets_since
 
 
@@ -35,10 +36,13 @@ def _since(since: str | None, tz: ZoneInfo) -> datetime | None:
 def _engine(url: str):  # noqa: ANN202
     engine = make_engine(url)
     try:
-        init_db(engine)
+        schema.check_or_create(engine)
     except DatabaseError as exc:
         engine.dispose()
         raise _Refused(f"数据库错误 (database error): {exc}", EXIT_DATABASE) from None
+    except schema.SchemaError as exc:
+        engine.dispose()
+        raise _Refused(str(exc), EXIT_SCHEMA) from None
     return engine
 
 
