@@ -20,7 +20,8 @@ import yaml
 from sqlalchemy import text
 
 from bot.bench_digest import make_engine_in_schema
-from storage.db import init_db, make_engine
+from storage.db import make_engine
+from storage.schema import build as build_schema
 
 TEMPLATES = ["{b}楼道灯不亮了", "{b}门口垃圾没人清，味道很大", "{b}下水道堵了污水冒出来", "{b}电梯又坏了",
              "{b}楼下路面积水好几天了", "{b}有人飞线充电太危险", "{b}楼上装修噪音太大", "{b}暖气不热"]
@@ -77,7 +78,7 @@ def _round(config_path: str, pg_url: str, messages: list[dict], processes: int) 
         conn.execute(text(f"CREATE SCHEMA {schema}"))
     try:
         engine = make_engine_in_schema(pg_url, schema)
-        init_db(engine)
+        build_schema(engine)
         engine.dispose()
         ctx = multiprocessing.get_context("spawn")
         barrier, results = ctx.Barrier(processes), ctx.Queue()

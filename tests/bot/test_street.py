@@ -20,7 +20,8 @@ from sqlmodel import select
 
 from bot.chaos import _Process, paced_config
 from bot.clock import SHANGHAI
-from storage.db import init_db, make_engine, new_session
+from storage import schema
+from storage.db import make_engine, new_session
 from storage.models import IncomingMessage, MessageState, Ticket
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,7 +58,7 @@ def test_two_processes_share_a_group_and_the_survivor_sends_the_digest_once(data
                     "--pause", "0.3", "--quiet", "--sent-log", str(sent_log)], tmp_path / "sim.log", env, ROOT)
     bots: dict[str, _Process] = {}
     engine = make_engine(database_url)
-    init_db(engine)  # as `mulin db upgrade` would, before any process starts
+    schema.upgrade(engine)  # as `mulin db upgrade` does, before any process starts
     try:
         ports = re.findall(r"的网关：127\.0\.0\.1:(\d+)", sim.wait_for("模拟网关监听", 60))
         # the digest a little after both are up, every day, so the test does not wait for 08:00
