@@ -61,6 +61,9 @@ class Classifier:
         # Hard blockers decided by prefix alone ("【通知】…", "[文件]…") need no tokenising: notices are long.
         self._prefix_blocks = [(b.prefixes, b.kind) for b in rules.blockers if b.prefixes and not b.soft and not b.unless]
         self._owner = {k.pattern: c.code for c in rules.categories for k in (*c.keywords, *c.context)}
+        # each blocker's and urgent rule's patterns as a set: most messages hold none of them, one check says so
+        self._blockers = [(b, frozenset(b.patterns)) for b in rules.blockers]
+        self._urgent = [(u, frozenset(u.patterns)) for u in rules.urgent]
 
     @property
     def categories(self) -> list[tuple[str, str]]:
@@ -159,9 +162,10 @@ class _Message:
     def blocked(self) -> tuple[str | None, bool]:
         """(kind, soft) of the first blocker that applies, e.g. ('notice', False)."""
         head = self.norm.lstrip()
-        for b in self.rules.blockers:
-            present = self.present
-            if head.startswith(b.prefixes) or any(p in present and self.hit(p, b.negatable) for p in b.patterns):
+        present = self.present
+        for b, patterns in self.clf._blockers:
+            if head.startswith(b.prefixes) or (not present.isdisjoint(patterns) and any(
+                    p in present and self.hit(p, b.negatable) for p in b.patterns)):
                 if not any(p in present and self.hit(p, False) for p in b.unless):
                     self.matched.append(f"block:{b.kind}")
                     return b.kind, b.soft
@@ -214,7 +218,8 @@ class _Message:
         p = min(max(self.p_request, 1e-6), 1 - 1e-6)
         p_request = 1.0 / (1.0 + math.exp(-(math.log(p / (1 - p)) + vote)))
         reason = None if p_request < URGENT_FLOOR else next(
-            (u.reason for u in r.urgent if any(p in present and self.hit(p) for p in u.patterns)
+            (u.reason for u, patterns in clf._urgent if not present.isdisjoint(patterns)
+             and any(p in present and self.hit(p) for p in u.patterns)
              and not any(p in present and self.hit(p) for p in u.unless)), None)
         self.matched.append(f"model:request {self.p_request:.2f}, with rules {p_request:.2f}")
         # present danger is filed even when the wording leans towards chatter, but not when it clearly is chatter
