@@ -109,6 +109,7 @@ class _Message:
         self.tokens = clf._words(norm)
         self.index = token_index(self.tokens)
         self.matched: list[str] = []
+        self.negated = False  # some rule word was found only negated ("没有积水")
         self._index_inner_words(clf)
         self.present = self._present_patterns(clf)
 
@@ -155,6 +156,7 @@ class _Message:
             return words
         scope = range(max(0, start - self.rules.negation_scope), end + 1)
         if any(self.tokens[i] in self.rules.negators for i in scope if i not in positions):
+            self.negated = True
             self.matched.append(f"negated:{words}")
             return None
         return words
@@ -209,7 +211,8 @@ class _Message:
         problem = max(0, max(scores.values(), default=0))
         evidence = problem + cue
         rules_say = (problem > 0 and evidence >= r.min_score) or cue >= r.cue_only_score
-        if kind is not None and not (rules_say and evidence >= r.strong_score):
+        # a soft block, or a problem the rules saw only negated ("门口没有积水了"), speaks against as much
+        if (kind is not None and not (rules_say and evidence >= r.strong_score)) or (self.negated and not rules_say):
             vote = SOFT_BLOCK_VOTE
         elif rules_say:
             vote = min(VOTE_MAX, VOTE_PER_POINT * (evidence - r.min_score + 1))
