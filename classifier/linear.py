@@ -4,7 +4,7 @@ from __future__ import annotations
 import heapq
 import json
 import math
-from operator import add, itemgetter
+from operator import itemgetter
 from pathlib import Path
 
 
@@ -25,11 +25,9 @@ class LinearModel:
         known = (known or self.known(features))[1]
         if not known:
             return list(self.bias)
-        total = known[0]
-        for row in known[1:]:  # one C-level pass per feature; same summation order as a sum per column
-            total = list(map(add, total, row))
         scale = 1.0 / math.sqrt(len(features))
-        return [b + t * scale for b, t in zip(self.bias, total)]
+        # zip(*rows) hands over the columns in C; each sums in feature order, as a running sum per column would
+        return [b + sum(column) * scale for b, column in zip(self.bias, zip(*known))]
 
     def probabilities(self, features, known=None) -> list[float]:
         return softmax(self.logits(features, known))
