@@ -152,7 +152,7 @@ def max_in_window(times: list[float], window: float) -> int:
 
 def check(stream: Stream, engine, sent: list[dict[str, Any]], result: ChaosResult) -> ChaosResult:
     """Compare the database and the gateway's sent log with what the stream must have produced."""
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from storage.db import new_session
     from storage.models import IncomingMessage, MessageState, OutboxMessage, Ticket
@@ -162,8 +162,12 @@ def check(stream: Stream, engine, sent: list[dict[str, Any]], result: ChaosResul
         inbox = {r.message_id: r for r in session.exec(select(IncomingMessage))}
         tickets = {t.id: t for t in session.exec(select(Ticket))}
         result.resent = count_resent(session=session)
-        in_flight = {r.ticket_id for r in session.exec(select(OutboxMessage).where(
-            (OutboxMessage.resent > 0) | (OutboxMessage.attempts > 1)))}
+        repeated = list(session.exec(select(OutboxMessage).where(
+            (OutboxMessage.resent > 0) | (OutboxMessage.attempts > 1))))
+        # a merged message is one send: a repeat of its head repeats every row merged into it
+        merged = list(session.exec(select(OutboxMessage).where(
+            col(OutboxMessage.merged_into).in_([r.id for r in repeated]))))
+        in_flight = {r.ticket_id for r in [*repeated, *merged]}
     problems = result.problems
     result.messages, result.complaints = stream.messages, len(stream.key_of)
     result.tickets, result.sent = len(tickets), len(sent)
