@@ -19,7 +19,7 @@ from bot.config import Config
 from bot.workcalendar import WorkCalendar
 from handlers.digest import Period, render_daily
 from storage import schema
-from storage.db import make_engine, new_session
+from storage.db import make_engine, make_engine_in_schema, new_session, throwaway_schema
 from storage.models import Ticket, TicketEvent
 
 NOW = datetime(2026, 11, 24, 8, 0, tzinfo=SHANGHAI)
@@ -100,18 +100,12 @@ def bench_digest(*, config: Config, tickets: int, pg_url: str | None, rounds: in
         results.append(("SQLite", *_run(engine, config, rows, rounds)))
         engine.dispose()
     if pg_url:
-        schema = f"mulin_bench_{random.Random().randrange(10**6)}"
-        admin = make_engine(pg_url)
-        with admin.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-        engine = make_engine_in_schema(pg_url, schema)
-        try:
-            results.append(("PostgreSQL", *_run(engine, config, rows, rounds)))
-        finally:
-            engine.dispose()
-            with admin.begin() as conn:
-                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-            admin.dispose()
+        with throwaway_schema(pg_url) as schema:
+            engine = make_engine_in_schema(pg_url, schema)
+            try:
+                results.append(("PostgreSQL", *_run(engine, config, rows, rounds)))
+            finally:
+                engine.dispose()
     print(f"{'backend':<11} {'fill s':>8} {'digest ms':>10} {'scan ms':>9} {'digest/scan':>12}", file=out)
     for name, fill, digest, scan in results:
         print(f"{name:<11} {fill:8.1f} {digest * 1000:10.1f} {scan * 1000:9.1f} {digest / scan:12.1f}", file=out)
@@ -127,9 +121,3 @@ def _run(engine, config: Config, rows, rounds: int) -> tuple[float, float, float
             conn.execute(text("ANALYZE"))
     fill = time.perf_counter() - start
     return (fill, *_measure(engine, config, rounds))
-
-
-def make_engine_in_schema(url: str, schema: str):  # noqa: ANN201
-    from sqlalchemy import create_engine
-
-    return create_engine(url, connect_args={"options": f"-csearch_path={schema}"})

@@ -17,10 +17,8 @@ from pathlib import Path
 from typing import TextIO
 
 import yaml
-from sqlalchemy import text
 
-from bot.bench_digest import make_engine_in_schema
-from storage.db import make_engine
+from storage.db import make_engine_in_schema, throwaway_schema
 from storage.schema import build as build_schema
 
 TEMPLATES = ["{b}楼道灯不亮了", "{b}门口垃圾没人清，味道很大", "{b}下水道堵了污水冒出来", "{b}电梯又坏了",
@@ -72,11 +70,7 @@ def _worker(config_path: str, account: str, pg_url: str, schema: str, messages: 
 
 def _round(config_path: str, pg_url: str, messages: list[dict], processes: int) -> float:
     """Messages per second over the wall time from the first start to the last finish."""
-    schema = f"mulin_scale_{random.Random().randrange(10**6)}"
-    admin = make_engine(pg_url)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
+    with throwaway_schema(pg_url, "mulin_scale") as schema:
         engine = make_engine_in_schema(pg_url, schema)
         build_schema(engine)
         engine.dispose()
@@ -91,10 +85,6 @@ def _round(config_path: str, pg_url: str, messages: list[dict], processes: int) 
         for w in workers:
             w.join()
         return len(messages) / (max(t[2] for t in timings) - min(t[1] for t in timings))
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 def bench_scale(*, config_path: Path, pg_url: str, messages: int, rounds: int, out: TextIO, tmp: Path) -> int:

@@ -6,20 +6,17 @@ the real migrations (schema.upgrade). Rounds are interleaved; SQLite files in a 
 """
 from __future__ import annotations
 
-import random
 import statistics
 import tempfile
 import time
 from collections.abc import Callable
 from typing import TextIO
 
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-from bot.bench_digest import make_engine_in_schema
 from storage import schema
-from storage.db import make_engine
+from storage.db import make_engine, make_engine_in_schema, throwaway_schema
 
 WAYS: dict[str, Callable[[Engine], object]] = {
     "create_all": SQLModel.metadata.create_all,
@@ -39,20 +36,14 @@ def _sqlite_once(build: Callable[[Engine], object]) -> float:
 
 
 def _pg_once(url: str, build: Callable[[Engine], object]) -> float:
-    name = f"mulin_bench_{random.Random().randrange(10**9)}"
-    admin = make_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {name}"))
-    engine = make_engine_in_schema(url, name)
-    try:
-        start = time.perf_counter()
-        build(engine)
-        return time.perf_counter() - start
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {name} CASCADE"))
-        admin.dispose()
+    with throwaway_schema(url) as name:
+        engine = make_engine_in_schema(url, name)
+        try:
+            start = time.perf_counter()
+            build(engine)
+            return time.perf_counter() - start
+        finally:
+            engine.dispose()
 
 
 def bench_schema(*, pg_url: str | None, rounds: int, out: TextIO) -> int:

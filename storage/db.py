@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import re
+import secrets
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
@@ -44,3 +47,23 @@ def make_engine(url: str) -> Engine:
 
 def new_session(engine: Engine) -> Session:
     return Session(engine, expire_on_commit=False)
+
+
+def make_engine_in_schema(url: str, schema: str) -> Engine:
+    """An engine whose tables live in `schema` of a PostgreSQL database (benchmarks use throwaway schemas)."""
+    return create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+
+
+@contextmanager
+def throwaway_schema(url: str, prefix: str = "mulin_bench") -> Iterator[str]:
+    """A fresh PostgreSQL schema, dropped afterwards, so a benchmark can use any database without harm."""
+    name = f"{prefix}_{secrets.randbelow(10**9)}"
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {name}"))
+    try:
+        yield name
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {name} CASCADE"))
+        admin.dispose()

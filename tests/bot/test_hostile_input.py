@@ -1,7 +1,6 @@
 """Odd and hostile input through real wechaty: recorded, ignored politely, never filed; and the security rules."""
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 

@@ -51,8 +51,8 @@ def test_a_claim_is_all_or_nothing_when_another_process_took_a_row(engine, datab
     other = make_engine(database_url)
     try:
         with new_session(engine) as session:
-            for text in ("一", "二"):
-                outbox.enqueue(session=session, out=Outgoing(text=text, room_id="r@chatroom"), now=NOW)
+            for body in ("一", "二"):
+                outbox.enqueue(session=session, out=Outgoing(text=body, room_id="r@chatroom"), now=NOW)
             session.commit()
             ids = [r.id for r in outbox.pending(session=session)]
         with new_session(other) as theirs:
