@@ -76,6 +76,8 @@ class App:
         self._cap_warned: set[tuple[str, datetime]] = set()
         self.resent_at_start = 0  # messages that were in flight when the last run stopped, sent again
         self._closing = False
+        # room ids of the groups this account lists (None: it serves all), learned from their messages
+        self._rooms: set[str] | None = None
 
     # ---- lifecycle -----------------------------------------------------------------------
     def prepare(self) -> None:
@@ -88,6 +90,8 @@ class App:
             self.directory.reload(session=session)
             last = events_after(session=session, last_id=0)
             self._last_event_id = last[-1].id if last else 0
+            if self.account is not None and self.account.groups:
+                self._rooms = inbox.room_ids_of(session=session, rooms=self.account.groups)
             self.heartbeat()
             self.resent_at_start = self._recover_in_flight(session, [self.account.name] if self.account else None)
 
@@ -206,6 +210,8 @@ class App:
         if (self.config.group_for(msg.room_id, msg.room_topic) is not None
                 or self.config.is_staff_group(msg.room_id, msg.room_topic)) \
                 and self.config.serves(self.account, msg.room_id, msg.room_topic):
+            if self._rooms is not None:
+                self._rooms.add(msg.room_id)
             return True
         if msg.room_id not in self._unserved_logged:
             self._unserved_logged.add(msg.room_id)
@@ -329,18 +335,11 @@ class App:
 
     def _load_plan(self, session: Session) -> tuple[dict[int, OutboxMessage], list[Pending], History, Plan]:
         now = self.clock.now()
-        rows = {row.id: row for row in outbox.pending(session=session, account=self.account_name,
-                                                      rooms=self._my_rooms(session))}
+        rooms = sorted(self._rooms) if self._rooms is not None else None
+        rows = {row.id: row for row in outbox.pending(session=session, account=self.account_name, rooms=rooms)}
         waiting = [_as_pending(row) for row in rows.values()]
         history = self._history(session, now)
         return rows, waiting, history, self.pacer.plan(now, waiting, history)
-
-    def _my_rooms(self, session: Session) -> list[str] | None:
-        """The room ids of the groups this account serves (None: all), as last seen on their messages."""
-        if self.account is None or not self.account.groups:
-            return None
-        ids = (inbox.room_id_for(session=session, room=room) for room in self.account.groups)
-        return [room_id for room_id in ids if room_id is not None]
 
     async def _send(self, session: Session, rows: list[OutboxMessage], at: datetime) -> tuple[bool, datetime | None] | None:
         """Deliver one (possibly merged) message: (True, None), or (False, when to retry; None: given up);

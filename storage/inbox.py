@@ -93,6 +93,13 @@ def count_parked(*, session: Session) -> int:
                         .where(IncomingMessage.state == MessageState.PARKED)).one()
 
 
+def room_ids_of(*, session: Session, rooms: tuple[str, ...]) -> set[str]:
+    """The room ids seen on messages from these groups (topics or ids), in one query."""
+    query = select(IncomingMessage.room_id).where(
+        col(IncomingMessage.room_topic).in_(rooms) | col(IncomingMessage.room_id).in_(rooms)).distinct()
+    return {room_id for room_id in session.exec(query) if room_id is not None}
+
+
 def room_id_for(*, session: Session, room: str) -> str | None:
     """A configured group (topic or id) as the room id last seen on a message from it."""
     query = select(IncomingMessage.room_id).where((IncomingMessage.room_topic == room) | (IncomingMessage.room_id == room))

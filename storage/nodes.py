@@ -36,7 +36,3 @@ def stale(*, session: Session, now: datetime, but: str | None = None) -> list[st
         query = query.where(Node.account != but)
     return list(session.exec(query.order_by(Node.account)))
 
-
-def alive(*, session: Session, now: datetime) -> list[str]:
-    return list(session.exec(select(Node.account).where(col(Node.heartbeat_at) >= now - NODE_TIMEOUT)
-                             .order_by(Node.account)))

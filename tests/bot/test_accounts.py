@@ -184,3 +184,19 @@ def test_mulin_run_needs_an_existing_account_when_several_are_configured(tmp_pat
     assert "没有名为 'west' 的账号" in capsys.readouterr().err
     assert main(["run", "--config", str(path), "--account", "north"]) == 3  # its own gateway, which is not there
     assert "127.0.0.1:1" in capsys.readouterr().err
+
+
+def test_replies_in_a_group_go_out_through_the_account_that_lists_it(engine, classifier):
+    config = two_account_config(accounts=[
+        {"name": "north", "groups": ["奎星楼社区1-6号楼居民群", "东苑小区居民群"]},
+        {"name": "south", "groups": ["奎星楼社区A1A2号居民群", "奎星楼社区网格员工作群"]}])
+
+    async def main():
+        async with cluster(config, engine, classifier, datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)) as c:
+            for resident, text in zip(RESIDENTS, COMPLAINTS[:3]):
+                await c.post(ROOM, resident, text)
+            await c.drain()
+            return {s.by for s in c.sent(room=ROOM)}, c.bots[1].sim.self_id
+    senders, south = asyncio.run(main())
+    assert senders == {south}  # north sits in the group too, but does not serve it
+    assert len(tickets(engine)) == 3
