@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from classifier.features import char_features
-from classifier.linear import LinearModel, softmax
+from classifier.linear import LinearModel
 from classifier.location import BuildingIndex, parse_location
 from classifier.model import Classification
 from classifier.patterns import Pattern, token_index
@@ -22,6 +24,7 @@ VOTE_AGAINST = -1.0
 SOFT_BLOCK_VOTE = -2.0
 RULE_POINT = 0.4
 URGENT_FLOOR = 0.2
+_LOG_FLOOR = math.log(1e-9)
 REQUEST_THRESHOLD = 0.5  # cross-validated: 0.6 or 0.7 cut few false alarms for more missed requests
 
 
@@ -33,6 +36,10 @@ class Classifier:
         # the category model's column for each rule category (None: a category added after training)
         self._columns = [self.category_model.labels.index(c.code) if c.code in self.category_model.labels else None
                          for c in rules.categories]
+        self._cols = np.array([c or 0 for c in self._columns])
+        unseen = [i for i, c in enumerate(self._columns) if c is None]
+        self._unseen = np.array(unseen) if unseen else None
+        self._position = {c.code: i for i, c in enumerate(rules.categories)}
         self.thresholds = dict(rules.thresholds)
         self._names = {c.code: c.name for c in rules.categories}
         self._rule_words = rules.words()
@@ -245,23 +252,23 @@ class _Message:
         clf = self.clf
         model = clf.category_model
         known = model.known(self.features)
-        probs = model.probabilities(self.features, known)
-        unseen = math.log(max(probs))
-        combined = []
-        for cat, col in zip(self.rules.categories, clf._columns):
-            if cat.code in self.suppressed:
-                combined.append(-math.inf)
-            else:
-                combined.append((math.log(max(probs[col], 1e-9)) if col is not None else unseen)
-                                + RULE_POINT * scores.get(cat.code, 0))
-        final = softmax(combined)
-        best = max(range(len(final)), key=final.__getitem__)
+        logp = model.log_probabilities(self.features, known)
+        combined = np.maximum(logp, _LOG_FLOOR)[clf._cols]
+        if clf._unseen is not None:
+            combined[clf._unseen] = logp.max()
+        for code, points in scores.items():
+            combined[clf._position[code]] += RULE_POINT * points
+        for code in self.suppressed:
+            combined[clf._position[code]] = -np.inf
+        best = int(combined.argmax())
+        final = np.exp(combined - combined[best])
+        p_best = float(1.0 / final.sum())
         code = self.rules.categories[best].code
         col = clf._columns[best]
         if col is not None:
             top = ",".join(f for f, _ in model.top_features(self.features, col, known=known))
-            self.matched.append(f"model:category {code} {probs[col]:.2f} ({top})")
-        return code, final[best]
+            self.matched.append(f"model:category {code} {math.exp(logp[col]):.2f} ({top})")
+        return code, p_best
 
 
 def _word_at(token: str, part: frozenset[str]) -> str:
