@@ -27,25 +27,63 @@ def folds(records: list[dict], k: int, seed: int = 0) -> list[list[dict]]:
     return parts
 
 
-def cross_validate(records: list[dict], k: int, rules, buildings, out: TextIO) -> dict[str, float]:
+def fold_models(records: list[dict], k: int, rules, buildings) -> list[tuple[object, list[dict]]]:
+    """(classifier trained on the other folds, this fold's records) for each of k folds."""
     from classifier.engine import Classifier
 
     parts = folds(records, k)
-    totals = dict.fromkeys(METRICS, 0.0)
+    out = []
     for i, test in enumerate(parts):
         model = train([r for j, part in enumerate(parts) if j != i for r in part], rules)
-        clf = Classifier(rules, (LinearModel.from_json(model["request"]), LinearModel.from_json(model["category"])),
-                         buildings)
-        tally = Tally(clf)
+        out.append((Classifier(rules, (LinearModel.from_json(model["request"]),
+                                       LinearModel.from_json(model["category"])), buildings), test))
+    return out
+
+
+def score(fold_pairs, out: TextIO | None = None) -> dict[str, float]:
+    """Metrics over all folds pooled (each message scored by the model that never saw it)."""
+    tally = None
+    for i, (clf, test) in enumerate(fold_pairs):
+        tally = tally or Tally(clf)
         for record in test:
             tally.add(record, clf.classify(record["text"]))
-        metrics = tally.metrics()
-        out.write(f"fold {i + 1}/{k} ({len(test)} messages): "
-                  + "  ".join(f"{m} {metrics[m]:.3f}" for m in METRICS) + "\n")
-        for m in METRICS:
-            totals[m] += metrics[m] / k
-    out.write("mean: " + "  ".join(f"{m} {totals[m]:.3f}" for m in METRICS) + "\n")
-    return totals
+    metrics = tally.metrics()
+    if out is not None:
+        out.write("pooled: " + "  ".join(f"{m} {metrics[m]:.3f}" for m in METRICS) + "\n")
+    return metrics
+
+
+def cross_validate(records: list[dict], k: int, rules, buildings, out: TextIO) -> dict[str, float]:
+    return score(fold_models(records, k, rules, buildings), out)
+
+
+# The grid `--grid` searches: how far rule evidence moves the request model (see classifier.engine).
+GRID = {"VOTE_MAX": (0.5, 1.0, 1.5), "VOTE_PER_POINT": (0.3, 0.5), "REQUEST_THRESHOLD": (0.5, 0.55, 0.6, 0.65),
+        "VOTE_AGAINST": (-1.0, -0.5, 0.0)}
+
+
+def grid_search(records: list[dict], k: int, rules, buildings, out: TextIO) -> None:
+    """Scores every combination of GRID on the same fold models, one line each (the models are trained once)."""
+    import itertools
+
+    from classifier import engine
+
+    pairs = fold_models(records, k, rules, buildings)
+    saved = {name: getattr(engine, name) for name in GRID}
+    try:
+        for values in itertools.product(*GRID.values()):
+            for name, value in zip(GRID, values):
+                setattr(engine, name, value)
+            for clf, _ in pairs:
+                clf.retune()
+            metrics = score(pairs)
+            out.write("  ".join(f"{n}={v}" for n, v in zip(GRID, values)) + "   "
+                      + "  ".join(f"{m} {metrics[m]:.3f}" for m in METRICS) + "\n")
+    finally:
+        for name, value in saved.items():
+            setattr(engine, name, value)
+        for clf, _ in pairs:
+            clf.retune()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,10 +94,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m classifier.crossval")
     parser.add_argument("files", nargs="+", type=Path)
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--grid", action="store_true", help="score the combiner constants in GRID instead")
     parser.add_argument("--config", default=str(Path(__file__).resolve().parent.parent / "config.yaml"))
     args = parser.parse_args(argv)
     buildings = BuildingIndex(ConfigBuildings(args.config).building_aliases())
-    cross_validate(read_records(args.files), args.folds, load_rules(), buildings, sys.stdout)
+    run = grid_search if args.grid else cross_validate
+    run(read_records(args.files), args.folds, load_rules(), buildings, sys.stdout)
     return 0
 
 

@@ -51,6 +51,7 @@ class Blocker:
     unless: tuple[Pattern, ...]
     soft: bool
     negatable: bool
+    firm: bool = False  # a soft block that stands however strong the problem words are (hypotheticals)
 
 
 @dataclass(frozen=True)
@@ -243,7 +244,7 @@ class _Reader:
         )
 
     def blocker(self, node: Node) -> Blocker:
-        f = self.mapping(node, "blocker", ("kind",), ("patterns", "prefix", "unless", "soft", "negatable"))
+        f = self.mapping(node, "blocker", ("kind",), ("patterns", "prefix", "unless", "soft", "negatable", "firm"))
         if "patterns" not in f and "prefix" not in f:
             raise self.fail(node, "blocker needs 'patterns' or 'prefix'")
         return Blocker(
@@ -253,6 +254,7 @@ class _Reader:
             unless=self.patterns(f["unless"], "blocker unless") if "unless" in f else (),
             soft=self.boolean(f["soft"], "soft") if "soft" in f else False,
             negatable=self.boolean(f["negatable"], "negatable") if "negatable" in f else False,
+            firm=self.boolean(f["firm"], "firm") if "firm" in f else False,
         )
 
     def urgent(self, node: Node) -> UrgentRule:

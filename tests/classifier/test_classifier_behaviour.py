@@ -97,7 +97,7 @@ def test_full_width_and_zero_width_are_normalised(clf):
 
 
 def test_only_the_head_of_very_long_text_counts(clf):
-    assert clf.classify("楼道灯不亮了" + "哈" * 100_000).is_request
+    assert clf.classify("3号楼楼道灯不亮了，好几天了没人修。" + "麻烦尽快处理。" * 20_000).is_request
     assert not clf.classify("哈" * 3000 + "楼道灯不亮了").is_request
 
 
@@ -151,3 +151,46 @@ def test_matched_words_do_not_depend_on_the_hash_seed():
                              env={**os.environ, "PYTHONHASHSEED": seed})
         outputs.add(run.stdout)
     assert len(outputs) == 1 and '"kw:' in outputs.pop()
+
+
+@pytest.mark.parametrize("text", [
+    "万一电梯困人了怎么办，得教教孩子",
+    "要是冬天暖气管爆了是不是得赔楼下啊",
+    "假如家里闻到煤气味，是不是要先开窗？",
+])
+def test_a_hypothetical_is_not_filed_however_strong_its_problem_words(clf, text):
+    result = clf.classify(text)
+    assert not result.is_request and not result.urgent, result.matched
+
+
+def test_a_threat_to_escalate_is_still_a_request(clf):
+    result = clf.classify("3号楼楼道灯坏了一个礼拜了，要是再不修我就打12345了")
+    assert result.is_request and result.category == "lighting", result.matched
+
+
+def test_a_forwarded_12345_appeal_is_filed_but_a_bracketed_notice_is_not(clf):
+    appeal = clf.classify("【12345转办】市民反映：2号楼每天晚上7点至10点水压严重不足，洗澡都没法洗，请尽快处理")
+    assert appeal.is_request and appeal.category == "water", appeal.matched
+    notice = clf.classify("【停水通知】因管道检修，明天8:00-18:00停水，请居民提前储水")
+    assert not notice.is_request, notice.matched
+
+
+def test_a_late_restoration_after_a_notice_is_a_complaint(clf):
+    result = clf.classify("停水通知说四点来水，现在都七点了还没水，啥时候来啊")
+    assert result.is_request and result.category == "water", result.matched
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("有人在撬2号楼一单元的门！现在还在，快报警", "正在发生的治安险情"),
+    ("百意楼下有两个人在打架，一个手里拿着刀", "正在发生的治安险情"),
+    ("1号楼楼道电线皮都烂了，铜线露着，孩子天天从那过", "漏电或电线裸露"),
+    ("地下室被雨水灌满了，水都快淹到配电室了", "车库地下室进水"),
+])
+def test_new_urgent_reasons(clf, text, reason):
+    result = clf.classify(text)
+    assert result.is_request and result.urgent and result.urgent_reason == reason, result.matched
+
+
+def test_a_break_in_heard_of_yesterday_is_not_urgent(clf):
+    result = clf.classify("听说昨天有人撬2号楼的门，大家出门锁好门")
+    assert not result.urgent, result.matched

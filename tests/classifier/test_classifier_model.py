@@ -5,9 +5,11 @@ import json
 import pytest
 
 from classifier import train
+from classifier.engine import _Message
 from classifier.features import char_features
 from classifier.linear import LinearModel
 from classifier.rules import load_rules
+from classifier.tokenize import normalise
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +48,11 @@ def test_context_overrides_beat_the_model(clf):
     assert lobby.category != "elevator" and any("电梯口" in m for m in lobby.matched if m.startswith("ctx:"))
     ebike = clf.classify("电动车推进电梯里了")
     assert ebike.is_request and ebike.category == "fire_safety"
-    resolved = clf.classify("电梯已经修好了")
-    assert not resolved.is_request and "block:resolved" in resolved.matched
+    assert not clf.classify("电梯已经修好了").is_request
+    # a hard block wins even when the model is sure: drive the full path with the model's say forced to 0.99
+    norm = normalise("电梯已经修好了")
+    forced = _Message(clf, norm, char_features(norm), 0.99).decide()
+    assert not forced.is_request and "block:resolved" in forced.matched
 
 
 def test_confidence_tracks_the_evidence(clf):
@@ -63,3 +68,25 @@ def test_linear_model_round_trips_and_explains():
     assert again.probabilities(["坏", "了"])[1] > 0.5 > again.probabilities(["好"])[1]
     assert again.top_features(["坏", "好"], 1) == [("坏", 1.0)]
     assert abs(again.yes_probability(["坏", "了"]) - again.probabilities(["坏", "了"])[1]) < 1e-12
+
+
+def test_compiled_model_cache_is_keyed_by_content(tmp_path, monkeypatch):
+    from classifier.linear import load_models
+
+    monkeypatch.setenv("MULIN_CACHE_DIR", str(tmp_path / "cache"))
+    path = tmp_path / "model.json"
+
+    def write(weight):
+        model = {"request": LinearModel(["no", "yes"], [0.0, 0.0], {"坏": [0.0, weight]}).to_json(),
+                 "category": LinearModel(["water", "other"], [0.0, 0.0], {"水": [1.0, 0.0]}).to_json()}
+        path.write_text(json.dumps(model, ensure_ascii=False), encoding="utf-8")
+
+    write(2.0)
+    first = load_models(path)[0].yes_probability(["坏"])
+    cached = list((tmp_path / "cache").glob("model-*.marshal"))
+    assert len(cached) == 1
+    again = load_models(path)  # read from the compiled copy
+    assert again[0].yes_probability(["坏"]) == first and again[1].top_features(["水"], 0) == [("水", 1.0)]
+    write(-2.0)  # retrained: a new key, the old copy removed, the new weights used
+    assert load_models(path)[0].yes_probability(["坏"]) < 0.5 < first
+    assert [p.name for p in (tmp_path / "cache").glob("model-*.marshal")] != [cached[0].name]

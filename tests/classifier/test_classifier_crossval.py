@@ -1,0 +1,44 @@
+"""Cross-validation and the combiner grid search: folds are disjoint, and a search leaves the engine as it was."""
+import io
+import json
+
+from classifier import crossval, engine
+from classifier.train import read_records
+
+
+def _records(n):
+    return [{"text": f"消息{i}", "expect_request": i % 3 == 0, "expect_category": "water" if i % 3 == 0 else None}
+            for i in range(n)]
+
+
+def test_folds_are_disjoint_cover_everything_and_share_requests():
+    records = _records(50)
+    parts = crossval.folds(records, 5)
+    texts = [r["text"] for part in parts for r in part]
+    assert sorted(texts) == sorted(r["text"] for r in records) and len(set(texts)) == 50
+    assert all(sum(r["expect_request"] for r in part) in (3, 4) for part in parts)
+
+
+def test_read_records_keeps_each_text_once(tmp_path):
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    a.write_text(json.dumps({"text": "好的谢谢", "expect_request": False}, ensure_ascii=False) + "\n", encoding="utf-8")
+    b.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in (
+        {"text": "好的谢谢", "expect_request": False}, {"text": "电梯坏了", "expect_request": True})) + "\n", encoding="utf-8")
+    assert [r["text"] for r in read_records([a, b])] == ["好的谢谢", "电梯坏了"]
+
+
+def test_grid_search_prints_every_combination_and_restores_the_constants(monkeypatch):
+    from classifier.rules import load_rules
+
+    monkeypatch.setattr(crossval, "GRID", {"VOTE_MAX": (0.5, 3.0), "REQUEST_THRESHOLD": (0.5,)})
+    before = (engine.VOTE_MAX, engine.REQUEST_THRESHOLD)
+    records = [{"text": t, "expect_request": y, "expect_category": c} for t, y, c in (
+        ("楼道灯不亮了", True, "lighting"), ("电梯坏了没人修", True, "elevator"), ("下水道堵了", True, "drainage"),
+        ("暖气不热", True, "heating"), ("好的谢谢", False, None), ("大家早上好", False, None),
+        ("收到", False, None), ("今天天气不错", False, None))]
+    out = io.StringIO()
+    crossval.grid_search(records, 2, load_rules(), None, out)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 2 and lines[0].startswith("VOTE_MAX=0.5") and lines[1].startswith("VOTE_MAX=3.0")
+    assert all("false_alarm" in line for line in lines)
+    assert (engine.VOTE_MAX, engine.REQUEST_THRESHOLD) == before
