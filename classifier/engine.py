@@ -22,8 +22,8 @@ from classifier.tokenize import Segmenter, make_tokenizer, normalise, user_words
 # for a request must stay small, because problem words alone ("暖气不热" in a joke, "电梯困人" in advice) are no
 # request; the blockers still vote against with full weight. Pooled cross-validation at these values: recall 0.967,
 # false alarms 2.1 %, category 0.930, urgent 1.000 (the old 3.0 / 0.5 / -1.0 / 0.5 gave 0.974 / 6.0 % on the sets
-# before train2b). Settings a few
-# tenths of a percent better on false alarms left "走廊乱堆杂物，太危险了" or "水笼头关不住一直滴" unfiled.
+# before train2b). Settings a few tenths of a percent better on false alarms left "走廊乱堆杂物，太危险了" or
+# "水笼头关不住一直滴" unfiled.
 VOTE_PER_POINT = 0.3
 VOTE_MAX = 1.0
 VOTE_AGAINST = -0.5
@@ -70,7 +70,14 @@ class Classifier:
         self._prefilter = Prefilter(rules)
         # Hard blockers decided by prefix alone ("【通知】…", "[文件]…") need no tokenising: notices are long.
         self._prefix_blocks = [(b.prefixes, b.kind) for b in rules.blockers if b.prefixes and not b.soft and not b.unless]
-        self._owner = {k.pattern: c.code for c in rules.categories for k in (*c.keywords, *c.context)}
+        # pattern -> its category rules as (category index, rule index, category, keyword or None, context or None):
+        # a message visits only the rules whose pattern it holds, in the order the rules file lists them
+        self._category_rules: dict[Pattern, list[tuple]] = {}
+        for ci, cat in enumerate(rules.categories):
+            for ri, kw in enumerate(cat.keywords):
+                self._category_rules.setdefault(kw.pattern, []).append((ci, ri, cat, kw, None))
+            for ri, rule in enumerate(cat.context, start=len(cat.keywords)):
+                self._category_rules.setdefault(rule.pattern, []).append((ci, ri, cat, None, rule))
         # each blocker's and urgent rule's patterns as a set: most messages hold none of them, one check says so
         self._blockers = [(b, frozenset(b.patterns)) for b in rules.blockers]
         self._urgent = [(u, frozenset(u.patterns)) for u in rules.urgent]
@@ -200,26 +207,23 @@ class _Message:
 
     def scores(self) -> dict[str, int]:
         scores: dict[str, int] = {}
-        candidates = {self.clf._owner[p] for p in self.present if p in self.clf._owner}
-        for cat in self.rules.categories:
-            if cat.code not in candidates:
-                continue
-            score, suppressed = 0, False
-            present = self.present
-            for kw in cat.keywords:
-                if kw.pattern in present and (words := self.hit(kw.pattern)):
-                    score += kw.weight
-                    self.matched.append(f"kw:{words}({cat.code},{kw.weight:+d})")
-            for rule in cat.context:
-                if self.hit(rule.pattern):
-                    suppressed = suppressed or rule.suppress
-                    score += rule.add
-                    self.matched.append(f"ctx:{rule.why}({cat.code},{'suppress' if rule.suppress else f'{rule.add:+d}'})")
-            if suppressed:
-                self.suppressed.add(cat.code)
-            elif score:
-                scores[cat.code] = score  # negative too: "电梯口" speaks against the lift even with no lift word
-        return scores
+        table = self.clf._category_rules
+        held = sorted((entry for p in self.present if p in table for entry in table[p]), key=lambda e: e[:2])
+        suppressed: set[str] = set()
+        for _, _, cat, kw, rule in held:
+            code = cat.code
+            if kw is not None:
+                if words := self.hit(kw.pattern):
+                    scores[code] = scores.get(code, 0) + kw.weight
+                    self.matched.append(f"kw:{words}({code},{kw.weight:+d})")
+            elif self.hit(rule.pattern):
+                if rule.suppress:
+                    suppressed.add(code)
+                scores[code] = scores.get(code, 0) + rule.add
+                self.matched.append(f"ctx:{rule.why}({code},{'suppress' if rule.suppress else f'{rule.add:+d}'})")
+        self.suppressed |= suppressed
+        # negative scores stay: "电梯口" speaks against the lift even with no lift word; zero says nothing
+        return {code: score for code, score in scores.items() if score and code not in suppressed}
 
     def decide(self) -> Classification:
         r, clf = self.rules, self.clf

@@ -228,7 +228,7 @@ class _Reader:
         if not _CODE.match(code):
             raise self.fail(f["code"], f"category code {code!r} must be lower_snake_case ascii")
         what = f"category {code}"
-        keywords = self.weighted(f["keywords"], f"{what} keywords") if "keywords" in f else ()
+        keywords = _count_once(self.weighted(f["keywords"], f"{what} keywords")) if "keywords" in f else ()
         context = tuple(self.context(n, what) for n in self.seq(f["context"], f"{what} context")) if "context" in f else ()
         return Category(code, self.string(f["name"], f"{what} name"), keywords, context)
 
@@ -261,3 +261,25 @@ class _Reader:
         f = self.mapping(node, "urgent rule", ("reason", "patterns"), ("unless",))
         return UrgentRule(self.string(f["reason"], "urgent reason"), self.patterns(f["patterns"], "urgent patterns"),
                           self.patterns(f["unless"], "urgent unless") if "unless" in f else ())
+
+
+def _count_once(keywords: tuple[Weighted, ...]) -> tuple[Weighted, ...]:
+    """A word listed on several one-word lines of a category counts once, with the highest weight it is given:
+    a community that adds 物业 to a second list must not make every message about 物业 score twice."""
+    best: dict[str, int] = {}
+    for kw in keywords:
+        if len(kw.pattern.parts) == 1:
+            for word in kw.pattern.parts[0]:
+                best[word] = max(best.get(word, kw.weight), kw.weight)
+    out, placed = [], set()
+    for kw in keywords:
+        if len(kw.pattern.parts) > 1:
+            out.append(kw)
+            continue
+        words = sorted(w for w in kw.pattern.parts[0] if best[w] == kw.weight and w not in placed)
+        placed.update(words)
+        if words == sorted(kw.pattern.parts[0]):
+            out.append(kw)
+        elif words:
+            out.append(Weighted(Pattern.parse("|".join(words)), kw.weight))
+    return tuple(out)

@@ -85,3 +85,23 @@ def test_community_adds_category_and_keyword_without_code(tmp_path):
     result = clf.classify("小区里流浪猫太多了，晚上一直叫，麻烦管管")
     assert result.is_request and result.category == "pets" and result.category_name == "宠物"
     assert any(m.startswith("kw:流浪猫(pets,+4)") for m in result.matched)
+
+
+def test_a_word_on_two_keyword_lines_of_a_category_counts_once(tmp_path):
+    from classifier.engine import Classifier
+    from classifier.linear import LinearModel
+
+    path = tmp_path / "rules.yaml"
+    text = DEFAULT_RULES.read_text(encoding="utf-8")
+    head, sep, rest = text.partition("  - code: water\n    name: 供水\n    keywords:\n")
+    assert sep, "the default rules changed shape: adjust this test"
+    path.write_text(head + sep + "      扳手怪: 2\n      扳手怪|螺丝精: 3\n" + rest, encoding="utf-8")
+    rules = load_rules(path)
+    water = next(c for c in rules.categories if c.code == "water")
+    lines = [kw for kw in water.keywords if "扳手怪" in kw.pattern.words()]
+    assert [kw.weight for kw in lines] == [3]
+    zero = LinearModel(["no", "yes"], [0.0, 0.0], {})
+    clf = Classifier(rules, (zero, LinearModel([c.code for c in rules.categories], [0.0] * 19, {})))
+    from classifier.engine import _Message
+    message = _Message(clf, "扳手怪", ["扳"], 0.9)
+    assert message.scores().get("water") == 3
