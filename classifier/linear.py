@@ -26,8 +26,11 @@ class LinearModel:
             names = list(weights)
             matrix = np.array(list(weights.values()), dtype=np.float64).reshape(len(names), len(labels))
         self._names = names
-        self._row = dict(zip(names, range(len(names))))
         self._matrix = matrix
+        # rows counted from 1 over a table whose row 0 is zeros: "no such feature" is 0, so filter(None, map(...))
+        # drops unknown features in C, with no Python-level test per feature
+        self._row = dict(zip(names, range(1, len(names) + 1)))
+        self._table = np.vstack([np.zeros((1, len(labels))), matrix]) if len(names) else np.zeros((1, len(labels)))
         self._bias = np.array(bias, dtype=np.float64)
         self._diff: dict[str, float] | None = None
 
@@ -39,8 +42,8 @@ class LinearModel:
     def known(self, features) -> tuple[list[int], np.ndarray]:
         """The row numbers of the features this model has weights for, and those rows: gathered once for
         logits and top_features."""
-        rows = [r for r in map(self._row.get, features) if r is not None]
-        return rows, self._matrix.take(rows, axis=0)
+        rows = list(filter(None, map(self._row.get, features)))
+        return rows, self._table.take(rows, axis=0)
 
     def _logits(self, features, known) -> np.ndarray:
         rows, block = known
@@ -74,7 +77,7 @@ class LinearModel:
         else:
             picked = [i for i in range(len(rows)) if column[i] > 0]
         names = self._names
-        best = sorted(((float(column[i]), names[rows[i]]) for i in picked), reverse=True)[:n]
+        best = sorted(((float(column[i]), names[rows[i] - 1]) for i in picked), reverse=True)[:n]
         return [(f, w) for w, f in best]
 
     def yes_probability(self, features) -> float:

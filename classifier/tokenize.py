@@ -14,6 +14,7 @@ USER_DICT = Path(__file__).parent / "data" / "userdict.txt"
 MAX_CHARS = 2000
 # Frequency floor for community and rule words, so "楼道灯不亮" cuts as 楼道灯/不亮, not 楼道/灯不亮.
 WORD_FREQ = 2000
+KNOWN_LIMIT = 200_000  # fragments whose dictionary status the segmenter remembers (~20 MB at most)
 _INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 
 
@@ -71,8 +72,8 @@ class Segmenter:
         self._han, self._eng = jieba.re_han_default, jieba.re_eng  # jieba's block and single-letter patterns
         self._freq = tok.FREQ
         self._logtotal = math.log(tok.total)
-        # dictionary entry -> its log probability, or False for a mere prefix; filled as words are met,
-        # so it never outgrows jieba's own dictionary (strings not in it are not kept)
+        # fragment -> its log probability, False for a mere prefix of a word, None for neither (the scan stops);
+        # filled as fragments are met, and emptied when it reaches KNOWN_LIMIT entries
         self._known: dict[str, float | bool] = {}
 
     def words(self, text: str) -> list[str]:
@@ -86,9 +87,9 @@ class Segmenter:
 
     def _learn(self, frag: str) -> float | bool | None:
         freq = self._freq.get(frag)
-        if freq is None:
-            return None
-        value = self._known[frag] = math.log(freq) - self._logtotal if freq else False
+        if len(self._known) >= KNOWN_LIMIT:
+            self._known.clear()  # arbitrary text must not grow the cache for ever: start over
+        value = self._known[frag] = None if freq is None else math.log(freq) - self._logtotal if freq else False
         return value
 
     def _single(self, ch: str) -> float:

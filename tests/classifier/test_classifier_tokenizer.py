@@ -47,3 +47,13 @@ def test_segmenter_cuts_exactly_like_jieba_without_hmm(clf):
     for text in texts:
         norm = tokenize.normalise(text)
         assert clf._words(norm) == [t for t in clf._tok.lcut(norm, HMM=False) if not t.isspace()], norm
+
+
+def test_segmenter_memory_is_bounded_and_its_cut_unchanged(clf, monkeypatch):
+    monkeypatch.setattr(tokenize, "KNOWN_LIMIT", 50)
+    segmenter = tokenize.Segmenter(clf._tok)
+    text = "二单元下水道堵了污水流了一地楼道灯又不亮了电梯口有人吵架" * 3
+    expected = [t for t in clf._tok.lcut(text, HMM=False) if not t.isspace()]
+    assert segmenter.words(text) == expected
+    assert 0 < len(segmenter._known) <= 50
+    assert segmenter.words(text) == expected  # after clearing, the same cut
