@@ -145,19 +145,26 @@ class _Message:
         self.present = self._present_patterns(clf)
 
     def _present_patterns(self, clf: Classifier) -> set[Pattern]:
-        """Patterns with every part somewhere in the message; only these are worth locating."""
+        """Patterns with every part somewhere in the message; only these are worth locating. A one-part pattern's
+        place is known here already (its words' first places, the earliest), kept in self.first for hit()."""
         present: set[Pattern] = set()
+        first: dict[Pattern, int] = {}
         seen: dict[Pattern, int] = {}
         singles, postings = clf._singles, clf._postings
-        for word in self.index:
+        for word, places in self.index.items():
             if word in singles:
-                present.update(singles[word])
+                at = places[0]
+                for pattern in singles[word]:
+                    if at < first.get(pattern, at + 1):
+                        first[pattern] = at
             if word in postings:
                 for pattern, bit, full in postings[word]:
                     got = seen.get(pattern, 0) | bit
                     seen[pattern] = got
                     if got == full:
                         present.add(pattern)
+        self.first = first
+        present.update(first)
         return present
 
     def _index_inner_words(self, clf: Classifier) -> None:
@@ -178,10 +185,14 @@ class _Message:
         """The matched words joined by '+', or None when absent or negated ("没有积水")."""
         if pattern not in self.present:
             return None
-        found = pattern.find(self.index, self.rules.window)
-        if found is None:
-            return None
-        start, end, positions = found
+        if pattern in self.first:
+            start = end = self.first[pattern]
+            positions: tuple[int, ...] = (start,)
+        else:
+            found = pattern.find(self.index, self.rules.window)
+            if found is None:
+                return None
+            start, end, positions = found
         words = "+".join(_word_at(self.tokens[i], part) for i, part in zip(positions, pattern.parts))
         if not negatable:
             return words
