@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 
 from classifier.features import char_features
 from classifier.linear import LinearModel
@@ -42,9 +41,6 @@ class Classifier:
         # the category model's column for each rule category (None: a category added after training)
         self._columns = [self.category_model.labels.index(c.code) if c.code in self.category_model.labels else None
                          for c in rules.categories]
-        self._cols = np.array([c or 0 for c in self._columns])
-        unseen = [i for i, c in enumerate(self._columns) if c is None]
-        self._unseen = np.array(unseen) if unseen else None
         self._position = {c.code: i for i, c in enumerate(rules.categories)}
         self.thresholds = dict(rules.thresholds)
         self._names = {c.code: c.name for c in rules.categories}
@@ -286,17 +282,17 @@ class _Message:
         clf = self.clf
         model = clf.category_model
         known = model.known(self.features)
-        logp = model.log_probabilities(self.features, known)
-        combined = np.maximum(logp, _LOG_FLOOR)[clf._cols]
-        if clf._unseen is not None:
-            combined[clf._unseen] = logp.max()
+        logp = model.log_probabilities(self.features, known).tolist()  # 19 floats: plain Python from here on
+        unseen = max(logp)
+        combined = [unseen if col is None else max(logp[col], _LOG_FLOOR) for col in clf._columns]
+        position = clf._position
         for code, points in scores.items():
-            combined[clf._position[code]] += RULE_POINT * points
+            combined[position[code]] += RULE_POINT * points
         for code in self.suppressed:
-            combined[clf._position[code]] = -np.inf
-        best = int(combined.argmax())
-        final = np.exp(combined - combined[best])
-        p_best = float(1.0 / final.sum())
+            combined[position[code]] = -math.inf
+        best = max(range(len(combined)), key=combined.__getitem__)
+        top = combined[best]
+        p_best = 1.0 / sum(math.exp(v - top) for v in combined)
         code = self.rules.categories[best].code
         col = clf._columns[best]
         if col is not None:
