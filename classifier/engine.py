@@ -139,6 +139,8 @@ class _Message:
         self.firm = False  # the soft block that applied stands even against strong problem words
         self._index_inner_words(clf)
         self.present = self._present_patterns(clf)
+        negators = self.rules.negators
+        self.negators_at = [i for i, tok in enumerate(self.tokens) if tok in negators]  # mostly none
 
     def _present_patterns(self, clf: Classifier) -> set[Pattern]:
         """Patterns with every part somewhere in the message; only these are worth locating. A one-part pattern's
@@ -192,8 +194,8 @@ class _Message:
         words = "+".join(_word_at(self.tokens[i], part) for i, part in zip(positions, pattern.parts))
         if not negatable:
             return words
-        scope = range(max(0, start - self.rules.negation_scope), end + 1)
-        if any(self.tokens[i] in self.rules.negators for i in scope if i not in positions):
+        low = start - self.rules.negation_scope
+        if self.negators_at and any(low <= i <= end and i not in positions for i in self.negators_at):
             self.negated = True
             self.matched.append(f"negated:{words}")
             return None
