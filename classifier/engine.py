@@ -17,12 +17,12 @@ from classifier.tokenize import Segmenter, make_tokenizer, normalise, user_words
 # How far the rules' verdict moves the request model's log-odds (per point of rule evidence above the
 # threshold, capped), and how much a rule point weighs against the category model's log-probability.
 # VOTE_MAX, VOTE_PER_POINT, VOTE_AGAINST and REQUEST_THRESHOLD are chosen by `python -m classifier.crossval --grid`
-# over all training sets (3848 lines, 5 folds, session 4): with a model trained on that many lines the rules' vote
+# over the training sets (5 folds, pooled; session 4): with a model trained on thousands of lines the rules' vote
 # for a request must stay small, because problem words alone ("暖气不热" in a joke, "电梯困人" in advice) are no
-# request; the blockers still vote against with full weight. Pooled cross-validation at these values: recall 0.967,
-# false alarms 2.1 %, category 0.930, urgent 1.000 (the old 3.0 / 0.5 / -1.0 / 0.5 gave 0.974 / 6.0 % on the sets
-# before train2b). Settings a few tenths of a percent better on false alarms left "走廊乱堆杂物，太危险了" or
-# "水笼头关不住一直滴" unfiled.
+# request; the blockers still vote against with full weight. On the first 3848 lines these values gave recall
+# 0.967 / false alarms 2.1 % (the old 3.0 / 0.5 / -1.0 / 0.5: 0.974 / 6.0 %); after train3 (716 lines written to be
+# hard) joined, 0.952 / 2.6 %, and no setting reached both targets there. A higher threshold left short complaints
+# ("楼道灯还没修好", "走廊乱堆杂物，太危险了") unfiled.
 VOTE_PER_POINT = 0.3
 VOTE_MAX = 1.0
 VOTE_AGAINST = -0.5

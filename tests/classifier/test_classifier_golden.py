@@ -26,19 +26,20 @@ def test_dev_set_meets_thresholds(clf):
     assert status == 0, report.getvalue() + "\nfailures:\n" + "\n".join(failures)
 
 
-BLIND3 = DEV.with_name("blind3.jsonl")
-# blind3 was scored once, after every session-4 change (README.md beside it); these floors hold that score so a
-# later change cannot quietly undo it. They are a guard, not the targets: false alarms were 2.4 % (target 2 %).
-BLIND3_FLOORS = {"request_recall": 0.95, "category_accuracy": 0.85, "urgent_recall": 0.9}
-BLIND3_FALSE_ALARM_MAX = 0.03
+NEWEST_BLIND = DEV.with_name("blind4.jsonl")
+# blind4 was scored once, after every session-4 change (README.md beside it): recall 0.951, false alarms 3.5 %,
+# category 0.979, urgent 0.940. These floors hold that score so a later change cannot quietly undo it; they are a
+# guard, not the targets (false alarms should be 2 %). When blind4 becomes training data, point this at the next set.
+FLOORS = {"request_recall": 0.95, "category_accuracy": 0.85, "urgent_recall": 0.9}
+FALSE_ALARM_MAX = 0.04
 
 
-def test_blind3_does_not_regress(clf):
+def test_newest_blind_set_does_not_regress(clf):
     tally = Tally(clf)
-    for line in BLIND3.read_text(encoding="utf-8").splitlines():
+    for line in NEWEST_BLIND.read_text(encoding="utf-8").splitlines():
         if line.strip():
             record = json.loads(line)
             tally.add(record, clf.classify(record["text"]))
     metrics = tally.metrics()
-    low = {m: round(metrics[m], 3) for m, floor in BLIND3_FLOORS.items() if metrics[m] < floor}
-    assert not low and metrics["false_alarm"] <= BLIND3_FALSE_ALARM_MAX, (low, round(metrics["false_alarm"], 3))
+    low = {m: round(metrics[m], 3) for m, floor in FLOORS.items() if metrics[m] < floor}
+    assert not low and metrics["false_alarm"] <= FALSE_ALARM_MAX, (low, round(metrics["false_alarm"], 3))
