@@ -15,6 +15,9 @@ _LETTER = re.compile(r"(?<![A-Za-z\d])([A-Za-z]\d{1,2})(?![A-Za-z\d])(?:\s*(?:�
 _UNIT = re.compile(rf"({_NUM})\s*单元")
 _ROOM = re.compile(r"(?:单元|号楼|栋|幢|座|[A-Za-z]\d{1,2}[-\s]?)\s*(\d{3,4})(?!\d)|(?<!\d)(\d{3,4})\s*(?:室|房间|户)")
 _FLOOR = re.compile(rf"(?<![A-Za-z\d号{_CN}])({_NUM})\s*(?:楼|层)(?![道梯下上顶房顶梯])")
+# Every pattern above needs a digit, a Latin letter, or a Chinese numeral before 号/栋/幢/座/单元/楼/层: one search
+# for that rules all six out for most messages ("楼道灯不亮了"), which then only look for building names.
+_MAYBE = re.compile(rf"[\dA-Za-z]|[{_CN}]\s*(?:号|栋|幢|座|单元|楼|层)")
 _TRAILING = re.compile(r"^\s*(?:中间|之间|门口|楼下|楼上|附近|对面|旁边|后面|前面|东侧|西侧|南侧|北侧)")
 _SUFFIX = re.compile(r"(?:号楼|号院|楼|栋|幢|座|号)$")
 _DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
@@ -94,6 +97,9 @@ class BuildingIndex:
 def parse_location(text: str, index: BuildingIndex | None) -> Location | None:
     mentions: list[_Mention] = []
     unit = room = floor = None
+    if not _MAYBE.search(text):
+        named = index.named_mentions(text, fuzzy=True) if index is not None else []
+        return _located(text, named, index, None, None, None) if named else None
     compact = _COMPACT.search(text)
     if compact:
         mentions.append(_Mention(compact.start(), compact.end(), compact.group(1)))
@@ -117,6 +123,10 @@ def parse_location(text: str, index: BuildingIndex | None) -> Location | None:
         floor = str(int(room[:-2]))
     if not mentions:
         return None
+    return _located(text, mentions, index, unit, room, floor)
+
+
+def _located(text: str, mentions: list[_Mention], index: BuildingIndex | None, unit, room, floor) -> Location:
     mentions.sort(key=lambda m: m.start)
     start, end = mentions[0].start, max(m.end for m in mentions)
     if tail := _TRAILING.match(text[end:]):
