@@ -70,14 +70,13 @@ class LinearModel:
         """The present features with the largest positive weights for `label`. Every feature tied with the n-th
         is considered and ties go to the larger name, so the answer never depends on a set's (hash-seeded) order."""
         rows, block = known or self.known(features)
-        column = block[:, label]
-        if len(rows) > n:
-            floor = np.partition(column, len(rows) - n)[len(rows) - n]
-            picked = np.flatnonzero(column >= max(floor, 1e-12)).tolist()
-        else:
-            picked = [i for i in range(len(rows)) if column[i] > 0]
+        column = block[:, label].tolist()
+        positive = sorted((w for w in column if w > 0), reverse=True)
+        if not positive:
+            return []
+        cut = positive[min(n, len(positive)) - 1]
         names = self._names
-        best = sorted(((float(column[i]), names[rows[i] - 1]) for i in picked), reverse=True)[:n]
+        best = sorted(((w, names[r - 1]) for w, r in zip(column, rows) if w >= cut), reverse=True)[:n]
         return [(f, w) for w, f in best]
 
     def yes_probability(self, features) -> float:
