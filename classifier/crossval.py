@@ -43,7 +43,7 @@ def fold_models(records: list[dict], k: int, rules, buildings) -> list[tuple[obj
 def score(fold_pairs, out: TextIO | None = None) -> dict[str, float]:
     """Metrics over all folds pooled (each message scored by the model that never saw it)."""
     tally = None
-    for i, (clf, test) in enumerate(fold_pairs):
+    for clf, test in fold_pairs:
         tally = tally or Tally(clf)
         for record in test:
             tally.add(record, clf.classify(record["text"]))

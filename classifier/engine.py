@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import math
 
-
 from classifier.features import char_features
 from classifier.linear import LinearModel
 from classifier.location import BuildingIndex, parse_location
@@ -293,13 +292,13 @@ class _Message:
         for code in self.suppressed:
             combined[position[code]] = -math.inf
         best = max(range(len(combined)), key=combined.__getitem__)
-        top = combined[best]
-        p_best = 1.0 / sum(math.exp(v - top) for v in combined)
+        highest = combined[best]
+        p_best = 1.0 / sum(math.exp(v - highest) for v in combined)
         code = self.rules.categories[best].code
         col = clf._columns[best]
         if col is not None:
-            top = ",".join(f for f, _ in model.top_features(self.features, col, known=known))
-            self.matched.append(f"model:category {code} {math.exp(logp[col]):.2f} ({top})")
+            why = ",".join(f for f, _ in model.top_features(self.features, col, known=known))
+            self.matched.append(f"model:category {code} {math.exp(logp[col]):.2f} ({why})")
         return code, p_best
 
 
