@@ -63,7 +63,7 @@ class Classifier:
                         self._postings.setdefault(word, []).append((pattern, 1 << i, full))
         self.retune()
         self._prefilter = Prefilter(rules)
-        # Hard blockers decided by prefix alone ("【通知】…", "[文件]…") need no tokenising: notices are long.
+        # Hard blockers decided by prefix alone ("通知：…", "[文件]…") need no tokenising: notices are long.
         self._prefix_blocks = [(b.prefixes, b.kind) for b in rules.blockers if b.prefixes and not b.soft and not b.unless]
         # pattern -> its category rules as (category index, rule index, category, keyword or None, context or None):
         # a message visits only the rules whose pattern it holds, in the order the rules file lists them

@@ -14,25 +14,30 @@ import numpy as np
 
 
 class LinearModel:
-    """Weights are kept twice: the JSON dict (the file format, and what training writes) and one numpy matrix
-    with a row per feature, so scoring a message is one gather and one column sum instead of a Python loop
-    over ~100 features x 19 labels."""
+    """The weights live in one numpy table with a row per feature (row 0 all zeros, see known()), so scoring a
+    message is one gather and one column sum instead of a Python loop over ~100 features x 19 labels. The JSON
+    form (`weights`) is derived from it when training writes the model file."""
 
     def __init__(self, labels: list[str], bias: list[float], weights: dict[str, list[float]] | None = None,
                  *, names: list[str] | None = None, matrix: np.ndarray | None = None):
         self.labels = labels
         self.bias = bias
         if weights is not None:
-            names = list(weights)
-            matrix = np.array(list(weights.values()), dtype=np.float64).reshape(len(names), len(labels))
+            names, matrix = list(weights), list(weights.values())
         self._names = names
-        self._matrix = matrix
         # rows counted from 1 over a table whose row 0 is zeros: "no such feature" is 0, so filter(None, map(...))
         # drops unknown features in C, with no Python-level test per feature
         self._row = dict(zip(names, range(1, len(names) + 1)))
-        self._table = np.vstack([np.zeros((1, len(labels))), matrix]) if len(names) else np.zeros((1, len(labels)))
+        self._table = np.zeros((len(names) + 1, len(labels)), dtype=np.float64)
+        if len(names):
+            self._table[1:] = matrix
         self._bias = np.array(bias, dtype=np.float64)
         self._diff: dict[str, float] | None = None
+
+    @property
+    def _matrix(self) -> np.ndarray:
+        """The feature rows without the zero row (a view, not a copy)."""
+        return self._table[1:]
 
     @property
     def weights(self) -> dict[str, list[float]]:

@@ -74,7 +74,7 @@ class Segmenter:
         self._logtotal = math.log(tok.total)
         # fragment -> its log probability, False for a mere prefix of a word, None for neither (the scan stops);
         # filled as fragments are met, and emptied when it reaches KNOWN_LIMIT entries
-        self._known: dict[str, float | bool] = {}
+        self._known: dict[str, float | bool | None] = {}
 
     def words(self, text: str) -> list[str]:
         out: list[str] = []
