@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import math
+from itertools import repeat
+from operator import itemgetter, sub
 
 from classifier.features import char_features
 from classifier.linear import LinearModel
@@ -10,7 +12,7 @@ from classifier.model import Classification
 from classifier.patterns import Pattern, token_index
 from classifier.prefilter import Prefilter
 from classifier.rules import Rules
-from classifier.tokenize import Segmenter, make_tokenizer, normalise, user_words
+from classifier.tokenize import KNOWN_LIMIT, Segmenter, make_tokenizer, normalise, user_words
 
 
 # How far the rules' verdict moves the request model's log-odds (per point of rule evidence above the
@@ -41,6 +43,7 @@ class Classifier:
         self._columns = [self.category_model.labels.index(c.code) if c.code in self.category_model.labels else None
                          for c in rules.categories]
         self._position = {c.code: i for i, c in enumerate(rules.categories)}
+        self._by_rule = self._rule_order(self._columns)
         self.thresholds = dict(rules.thresholds)
         self._names = {c.code: c.name for c in rules.categories}
         self._rule_words = rules.words()
@@ -50,6 +53,7 @@ class Classifier:
         self._atomic = set(user_words()) | (buildings.words() if buildings else set())
         self._tok = make_tokenizer(self._rule_words | self._atomic)
         self._words = Segmenter(self._tok).words
+        self._inner: dict[str, tuple[str, ...]] = {}  # token -> the rule words inside it, see inner_words()
         # word -> one-part patterns holding it (present as soon as the word is), and (pattern, part) of the rest
         self._singles: dict[str, list[Pattern]] = {}
         self._postings: dict[str, list[tuple[Pattern, int, int]]] = {}  # (pattern, bit of this part, all bits)
@@ -65,17 +69,27 @@ class Classifier:
         self._prefilter = Prefilter(rules)
         # Hard blockers decided by prefix alone ("通知：…", "[文件]…") need no tokenising: notices are long.
         self._prefix_blocks = [(b.prefixes, b.kind) for b in rules.blockers if b.prefixes and not b.soft and not b.unless]
-        # pattern -> its category rules as (category index, rule index, category, keyword or None, context or None):
-        # a message visits only the rules whose pattern it holds, in the order the rules file lists them
+        # pattern -> its category rules as (rank, category, keyword or None, context or None): a message visits
+        # only the rules whose pattern it holds, sorted by rank, the order the rules file lists them in
         self._category_rules: dict[Pattern, list[tuple]] = {}
-        for ci, cat in enumerate(rules.categories):
-            for ri, kw in enumerate(cat.keywords):
-                self._category_rules.setdefault(kw.pattern, []).append((ci, ri, cat, kw, None))
-            for ri, rule in enumerate(cat.context, start=len(cat.keywords)):
-                self._category_rules.setdefault(rule.pattern, []).append((ci, ri, cat, None, rule))
+        ranked = []
+        for cat in rules.categories:
+            ranked += [(cat, kw, None) for kw in cat.keywords] + [(cat, None, rule) for rule in cat.context]
+        for rank, (cat, kw, rule) in enumerate(ranked):
+            self._category_rules.setdefault((kw or rule).pattern, []).append((rank, cat, kw, rule))
         # each blocker's and urgent rule's patterns as a set: most messages hold none of them, one check says so
         self._blockers = [(b, frozenset(b.patterns)) for b in rules.blockers]
         self._urgent = [(u, frozenset(u.patterns)) for u in rules.urgent]
+        self._urgent_patterns = frozenset(p for u in rules.urgent for p in u.patterns)
+        self._cue_patterns = frozenset(w.pattern for w in rules.cues)
+
+    @staticmethod
+    def _rule_order(columns: list[int | None]):
+        """log-probabilities in model order -> a list in rules order; a category the model lacks gets the best."""
+        if None not in columns:
+            pick = itemgetter(*columns)
+            return lambda logp: list(pick(logp)) if len(columns) > 1 else [logp[columns[0]]]
+        return lambda logp: [max(logp) if col is None else logp[col] for col in columns]
 
     def retune(self) -> None:
         """Derives the skip bounds from the module's combiner constants (again after a grid search moves them)."""
@@ -111,6 +125,19 @@ class Classifier:
         if p_request < self._hopeless or (p_request < REQUEST_THRESHOLD and not self._may_lift(norm, p_request)):
             return self._not_request(round(1.0 - p_request, 2), f"model:request {p_request:.2f}")
         return _Message(self, norm, features, p_request).decide()
+
+    def inner_words(self, tok: str) -> tuple[str, ...]:
+        """The rule words inside a token, to index at its place ("坏了" also as "坏"). Community and category words
+        stay whole: 电梯口 is no 电梯, 打不着火 no 着火; a word only cues or urgent rules name ("关在电梯") is looked
+        inside like jieba's own. Remembered per token, bounded like the segmenter's fragments."""
+        inner = [tok[:-1]] if len(tok) >= 2 and tok.endswith("了") else []
+        if len(tok) >= 3 and tok not in self._atomic and tok not in self._whole:
+            inner += [tok[i:i + size] for size in range(2, len(tok)) for i in range(len(tok) - size + 1)
+                      if tok[i:i + size] in self._rule_words]
+        if len(self._inner) >= KNOWN_LIMIT:
+            self._inner.clear()
+        self._inner[tok] = found = tuple(inner)
+        return found
 
     def _not_request(self, confidence: float, reason: str) -> Classification:
         return Classification(False, "other", self._names["other"], confidence, matched=[reason])
@@ -166,31 +193,29 @@ class _Message:
 
     def _index_inner_words(self, clf: Classifier) -> None:
         """jieba's own long words can swallow a rule word (灯不亮 ⊃ 不亮): index those inner words too,
-        and "坏了" also as "坏". Community and category words stay whole: 电梯口 is no 电梯, 打不着火 no 着火;
-        a word only cues or urgent rules name ("关在电梯") is looked inside like jieba's own."""
+        and "坏了" also as "坏". Each token's inner words are worked out once per process (Classifier.inner_words)."""
+        index, known = self.index, clf._inner
         for pos, tok in enumerate(self.tokens):
-            if len(tok) >= 2 and tok.endswith("了"):
-                self.index.setdefault(tok[:-1], []).append(pos)
-            if len(tok) < 3 or tok in clf._atomic or tok in clf._whole:
-                continue
-            for size in range(2, len(tok)):
-                for i in range(len(tok) - size + 1):
-                    if tok[i:i + size] in clf._rule_words:
-                        self.index.setdefault(tok[i:i + size], []).append(pos)
+            inner = known.get(tok)
+            if inner is None:
+                inner = clf.inner_words(tok)
+            for word in inner:
+                index.setdefault(word, []).append(pos)
 
     def hit(self, pattern: Pattern, negatable: bool = True) -> str | None:
         """The matched words joined by '+', or None when absent or negated ("没有积水")."""
         if pattern not in self.present:
             return None
-        if pattern in self.first:
-            start = end = self.first[pattern]
-            positions: tuple[int, ...] = (start,)
+        start = self.first.get(pattern)
+        if start is not None:  # a one-part pattern, found with its first place
+            end, positions = start, (start,)
+            words = _word_at(self.tokens[start], pattern.parts[0])
         else:
             found = pattern.find(self.index, self.rules.window)
             if found is None:
                 return None
             start, end, positions = found
-        words = "+".join(_word_at(self.tokens[i], part) for i, part in zip(positions, pattern.parts))
+            words = "+".join(_word_at(self.tokens[i], part) for i, part in zip(positions, pattern.parts))
         if not negatable:
             return words
         low = start - self.rules.negation_scope
@@ -216,9 +241,9 @@ class _Message:
     def scores(self) -> dict[str, int]:
         scores: dict[str, int] = {}
         table = self.clf._category_rules
-        held = sorted((entry for p in self.present if p in table for entry in table[p]), key=lambda e: e[:2])
+        held = sorted([entry for p in self.present if p in table for entry in table[p]])  # by rank: file order
         suppressed: set[str] = set()
-        for _, _, cat, kw, rule in held:
+        for _, cat, kw, rule in held:
             code = cat.code
             if kw is not None:
                 if words := self.hit(kw.pattern):
@@ -241,7 +266,7 @@ class _Message:
         scores = self.scores()
         cue = 0
         present = self.present
-        for w in r.cues:
+        for w in r.cues if not present.isdisjoint(clf._cue_patterns) else ():
             if w.pattern in present and (words := self.hit(w.pattern, negatable=False)):  # cues already say "没人管" themselves
                 cue += w.weight
                 self.matched.append(f"cue:{words}({w.weight:+d})")
@@ -258,7 +283,7 @@ class _Message:
             vote = VOTE_AGAINST
         p = min(max(self.p_request, 1e-6), 1 - 1e-6)
         p_request = 1.0 / (1.0 + math.exp(-(math.log(p / (1 - p)) + vote)))
-        reason = None if p_request < URGENT_FLOOR else next(
+        reason = None if p_request < URGENT_FLOOR or present.isdisjoint(clf._urgent_patterns) else next(
             (u.reason for u, patterns in clf._urgent if not present.isdisjoint(patterns)
              and any(p in present and self.hit(p) for p in u.patterns)
              and not any(p in present and self.hit(p) for p in u.unless)), None)
@@ -279,21 +304,23 @@ class _Message:
 
     def category(self, scores: dict[str, int]) -> tuple[str, float]:
         """Category model log-probabilities plus RULE_POINT per rule point; context suppression removes a category.
-        A category added to the rules after training competes on rule points alone (the model's best log-prob)."""
+        A category added to the rules after training competes on rule points alone (the model's best log-prob).
+        Plain floats after one numpy sum: on 19 values each numpy call costs more than the arithmetic."""
         clf = self.clf
         model = clf.category_model
         known = model.known(self.features)
-        logp = model.log_probabilities(self.features, known).tolist()  # 19 floats: plain Python from here on
-        unseen = max(logp)
-        combined = [unseen if col is None else max(logp[col], _LOG_FLOOR) for col in clf._columns]
+        logp = model.log_probabilities(self.features, known)
+        combined = clf._by_rule(logp)
+        if min(combined) < _LOG_FLOOR:
+            combined = [max(v, _LOG_FLOOR) for v in combined]
         position = clf._position
         for code, points in scores.items():
             combined[position[code]] += RULE_POINT * points
         for code in self.suppressed:
             combined[position[code]] = -math.inf
-        best = max(range(len(combined)), key=combined.__getitem__)
-        highest = combined[best]
-        p_best = 1.0 / sum(math.exp(v - highest) for v in combined)
+        highest = max(combined)
+        best = combined.index(highest)  # the first of equals, as the rules file orders them
+        p_best = 1.0 / sum(map(math.exp, map(sub, combined, repeat(highest))))
         code = self.rules.categories[best].code
         col = clf._columns[best]
         if col is not None:

@@ -4,10 +4,13 @@ written the first time a model file is seen and keyed by its content, so a retra
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import marshal
 import math
 import os
+from itertools import repeat
+from operator import sub
 from pathlib import Path
 
 import numpy as np
@@ -66,23 +69,24 @@ class LinearModel:
         e = np.exp(z - z.max())
         return (e / e.sum()).tolist()
 
-    def log_probabilities(self, features, known=None) -> np.ndarray:
-        z = self._logits(features, known or self.known(features))
-        z = z - z.max()
-        return z - math.log(np.exp(z).sum())
+    def log_probabilities(self, features, known=None) -> list[float]:
+        """Log-softmax of the logits, as plain floats (19 values: numpy's per-call cost outweighs the arithmetic)."""
+        z = self._logits(features, known or self.known(features)).tolist()
+        top = max(z)
+        norm = top + math.log(sum(map(math.exp, map(sub, z, repeat(top)))))
+        return [v - norm for v in z]
 
     def top_features(self, features, label: int, n: int = 3, known=None) -> list[tuple[str, float]]:
         """The present features with the largest positive weights for `label`. Every feature tied with the n-th
         is considered and ties go to the larger name, so the answer never depends on a set's (hash-seeded) order."""
         rows, block = known or self.known(features)
         column = block[:, label].tolist()
-        positive = sorted((w for w in column if w > 0), reverse=True)
-        if not positive:
+        top = [w for w in heapq.nlargest(n, column) if w > 0]
+        if not top:
             return []
-        cut = positive[min(n, len(positive)) - 1]
         names = self._names
-        best = sorted(((w, names[r - 1]) for w, r in zip(column, rows) if w >= cut), reverse=True)[:n]
-        return [(f, w) for w, f in best]
+        cut = top[-1]
+        return [(f, w) for w, f in heapq.nlargest(n, [(w, names[r - 1]) for w, r in zip(column, rows) if w >= cut])]
 
     def yes_probability(self, features) -> float:
         """For a two-label model: P(label 1), from one weight difference per feature (half the work of logits).
