@@ -20,6 +20,7 @@ _FLOOR = re.compile(rf"(?<![A-Za-z\d号{_CN}])({_NUM})\s*(?:楼|层)(?![道梯�
 _MAYBE = re.compile(rf"[\dA-Za-z]|[{_CN}]\s*(?:号|栋|幢|座|单元|楼|层)")
 _TRAILING = re.compile(r"^\s*(?:中间|之间|门口|楼下|楼上|附近|对面|旁边|后面|前面|东侧|西侧|南侧|北侧)")
 _SUFFIX = re.compile(r"(?:号楼|号院|楼|栋|幢|座|号)$")
+FUZZY_CUTOFF = 75  # partial_ratio (0..100) a building name must reach in a message with no exact name
 _DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
 
 
@@ -87,11 +88,22 @@ class BuildingIndex:
         from rapidfuzz import fuzz
 
         for spelling in self.named:
-            if len(spelling) >= 3:
-                hit = fuzz.partial_ratio_alignment(spelling, upper, score_cutoff=75)
+            if len(spelling) >= 3 and _may_resemble(spelling, upper):
+                hit = fuzz.partial_ratio_alignment(spelling, upper, score_cutoff=FUZZY_CUTOFF)
                 if hit:
                     found.append(_Mention(hit.dest_start, hit.dest_end, spelling))
         return found
+
+
+def _may_resemble(spelling: str, text: str) -> bool:
+    """False when no part of `text` can reach FUZZY_CUTOFF against `spelling` (most messages name no building).
+    partial_ratio scores 2*M/(L+k) for a window of k characters, with M common characters in order, M <= k and
+    M <= c, the spelling's characters found anywhere in the text: at most 2c/(L+c), below the cutoff when c is
+    small. Only for a text at least as long as the spelling (otherwise the text itself is the needle)."""
+    if len(text) < len(spelling):
+        return True
+    c = sum(ch in text for ch in spelling)
+    return 200 * c >= FUZZY_CUTOFF * (len(spelling) + c)
 
 
 def parse_location(text: str, index: BuildingIndex | None) -> Location | None:

@@ -46,9 +46,15 @@ class Pattern:
 
 
 def _nearest(sorted_positions: list[int], target: int) -> int:
+    """The position closest to target; of two equally close, the earlier."""
     i = bisect_left(sorted_positions, target)
-    candidates = sorted_positions[max(0, i - 1):i + 1]
-    return min(candidates, key=lambda p: abs(p - target))
+    if i == 0:
+        return sorted_positions[0]
+    before = sorted_positions[i - 1]
+    if i == len(sorted_positions):
+        return before
+    after = sorted_positions[i]
+    return before if target - before <= after - target else after
 
 
 def token_index(tokens: list[str]) -> dict[str, list[int]]:

@@ -61,3 +61,27 @@ def test_classifier_reports_place(clf):
     result = clf.classify("百意和A2中间路面存在积水")
     assert result.location.building == "百意"
     assert "place:百意" in result.matched
+
+
+def test_fuzzy_prefilter_never_skips_a_name_rapidfuzz_would_find():
+    """_may_resemble is a bound: whenever it says no, partial_ratio stays below the cutoff. Checked on random
+    texts over a small alphabet that shares characters with the names, so near misses are common."""
+    import random
+
+    from rapidfuzz import fuzz
+
+    from classifier.location import FUZZY_CUTOFF, _may_resemble
+
+    rng = random.Random(7)
+    alphabet = "百意大厦东苑小区楼院号门口积水灯坏了"
+    skipped = found = 0
+    for _ in range(20000):
+        spelling = "".join(rng.choice(alphabet) for _ in range(rng.randint(3, 5)))
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12)))
+        score = fuzz.partial_ratio(spelling, text)
+        if not _may_resemble(spelling, text):
+            skipped += 1
+            assert score < FUZZY_CUTOFF, (spelling, text, score)
+        elif score >= FUZZY_CUTOFF:
+            found += 1
+    assert skipped > 1000 and found > 100  # both branches were exercised
