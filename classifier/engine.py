@@ -162,6 +162,7 @@ class _Message:
         self.matched: list[str] = []
         self.negated = False  # some rule word was found only negated ("没有积水")
         self.firm = False  # the soft block that applied stands even against strong problem words
+        self.not_now = False  # the block that applied says the message is about another time or place: not urgent
         self._index_inner_words(clf)
         self.present = self._present_patterns(clf)
         negators = self.rules.negators
@@ -233,7 +234,7 @@ class _Message:
                     p in present and self.hit(p, b.negatable) for p in b.patterns)):
                 if not any(p in present and self.hit(p, False) for p in b.unless):
                     self.matched.append(f"block:{b.kind}")
-                    self.firm = b.firm
+                    self.firm, self.not_now = b.firm, b.not_now
                     return b.kind, b.soft
         return None, False
 
@@ -282,7 +283,7 @@ class _Message:
             vote = VOTE_AGAINST
         p = min(max(self.p_request, 1e-6), 1 - 1e-6)
         p_request = 1.0 / (1.0 + math.exp(-(math.log(p / (1 - p)) + vote)))
-        reason = None if p_request < URGENT_FLOOR or present.isdisjoint(clf._urgent_patterns) else next(
+        reason = None if p_request < URGENT_FLOOR or self.not_now or present.isdisjoint(clf._urgent_patterns) else next(
             (u.reason for u, patterns in clf._urgent if not present.isdisjoint(patterns)
              and any(p in present and self.hit(p) for p in u.patterns)
              and not any(p in present and self.hit(p) for p in u.unless)), None)

@@ -52,6 +52,7 @@ class Blocker:
     soft: bool
     negatable: bool
     firm: bool = False  # a soft block that stands however strong the problem words are (hypotheticals)
+    not_now: bool = False  # what it speaks of is not happening here and now: a danger named in it is not urgent
 
 
 @dataclass(frozen=True)
@@ -244,7 +245,8 @@ class _Reader:
         )
 
     def blocker(self, node: Node) -> Blocker:
-        f = self.mapping(node, "blocker", ("kind",), ("patterns", "prefix", "unless", "soft", "negatable", "firm"))
+        f = self.mapping(node, "blocker", ("kind",), ("patterns", "prefix", "unless", "soft", "negatable", "firm",
+                                                                  "not_now"))
         if "patterns" not in f and "prefix" not in f:
             raise self.fail(node, "blocker needs 'patterns' or 'prefix'")
         return Blocker(
@@ -255,6 +257,7 @@ class _Reader:
             soft=self.boolean(f["soft"], "soft") if "soft" in f else False,
             negatable=self.boolean(f["negatable"], "negatable") if "negatable" in f else False,
             firm=self.boolean(f["firm"], "firm") if "firm" in f else False,
+            not_now=self.boolean(f["not_now"], "not_now") if "not_now" in f else False,
         )
 
     def urgent(self, node: Node) -> UrgentRule:

@@ -10,9 +10,7 @@ import pytest
     ("电梯坏了三天了还没修", "elevator"),
     ("暖气一点都不热，家里才十五度", "heating"),
     ("下水道堵了，污水流了一地", "drainage"),
-    pytest.param("走廊乱堆杂物，太危险了", "fire_safety", marks=pytest.mark.xfail(strict=True, reason=(
-        "known miss since session 5: the model gives 0.40, and even the largest rule vote (VOTE_MAX) cannot lift that "
-        "to the 0.65 threshold; cross-validation chose 0.65 (-0.4 pp false alarms for -0.2 pp recall against 0.6)"))),
+    ("走廊乱堆杂物，太危险了", "fire_safety"),
     ("有人在楼道里飞线充电", "fire_safety"),
     ("楼上又高空抛物了，差点砸到人", "fire_safety"),
     ("楼下饭店油烟太大了，窗户都不敢开", "sanitation"),
@@ -234,3 +232,30 @@ def test_problems_elsewhere_or_long_over_are_not_filed(clf, text, kind):
 def test_a_closed_12345_case_is_not_filed(clf):
     result = clf.classify("【12345办理结果】关于3号楼门前积水的问题，已协调疏通，市民表示满意，现予办结。")
     assert not result.is_request, result.matched
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("整个12号楼都停电了，家家都没电，电梯也停了", "整栋停水停电"),
+    ("有人正在撬8号楼一单元的门，我在楼上看着呢", "正在发生的治安险情"),
+    ("楼下有个人拿刀乱挥，大家别下楼", "正在发生的治安险情"),
+    ("7号楼有户人家窗户往外冒黑烟了", "着火冒烟"),
+    ("那个三号楼电梯里面关着人了叫半天没人应", "电梯困人"),
+    ("路口的井改被人偷了，黑窟窿敞着", "井盖缺失"),
+    ("工地的围挡倒了，压在人行道上", "坍塌"),
+])
+def test_more_ways_of_naming_a_present_danger(clf, text, reason):
+    result = clf.classify(text)
+    assert result.is_request and result.urgent and result.urgent_reason == reason, result.matched
+
+
+def test_a_danger_long_past_is_not_urgent(clf):
+    """not_now blockers (past, story, elsewhere): the danger they mention is not happening here and now."""
+    from classifier.engine import _Message
+    from classifier.features import char_features
+    from classifier.tokenize import normalise
+
+    for text in ("前年那场暴雨，咱们楼地下室全淹了", "我舅家楼道里电动车着火了，他们那物业也不管"):
+        norm = normalise(text)
+        forced = _Message(clf, norm, char_features(norm), 0.5).decide()
+        assert not forced.urgent and any(m in forced.matched for m in ("block:past", "block:elsewhere")), forced.matched
+    assert clf.classify("去年地下室就淹过，现在又进水了").urgent  # 又/现在: it is happening again

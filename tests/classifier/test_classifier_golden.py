@@ -26,12 +26,13 @@ def test_dev_set_meets_thresholds(clf):
     assert status == 0, report.getvalue() + "\nfailures:\n" + "\n".join(failures)
 
 
-NEWEST_BLIND = DEV.with_name("blind4.jsonl")
-# blind4 was scored once, after every session-4 change (README.md beside it): recall 0.951, false alarms 3.5 %,
-# category 0.979, urgent 0.940. These floors hold that score so a later change cannot quietly undo it; they are a
-# guard, not the targets (false alarms should be 2 %). When blind4 becomes training data, point this at the next set.
-FLOORS = {"request_recall": 0.95, "category_accuracy": 0.85, "urgent_recall": 0.9}
-FALSE_ALARM_MAX = 0.04
+NEWEST_BLIND = DEV.with_name("blind6.jsonl")
+# blind6 is not training data (README.md beside it). Scored at session 5 (totals only): recall 0.948, false alarms
+# 1.9 %, category 0.960, urgent 0.826 before the session's urgent-pattern changes. These floors hold that level so a
+# later change cannot quietly undo it; they are a guard, not the targets (0.95 / 2 % / 0.85 / 0.9). When blind6
+# becomes training data, point this at the next unseen set.
+FLOORS = {"request_recall": 0.93, "category_accuracy": 0.9, "urgent_recall": 0.8}
+FALSE_ALARM_MAX = 0.03
 
 
 def test_newest_blind_set_does_not_regress(clf):

@@ -105,3 +105,14 @@ def test_a_word_on_two_keyword_lines_of_a_category_counts_once(tmp_path):
     from classifier.engine import _Message
     message = _Message(clf, "扳手怪", ["扳"], 0.9)
     assert message.scores().get("water") == 3
+
+
+def test_blocker_flags_are_read_and_checked(tmp_path):
+    rules = load_rules()
+    by_kind = {b.kind: b for b in rules.blockers}
+    assert by_kind["story"].firm and by_kind["story"].not_now and by_kind["past"].not_now
+    assert not by_kind["hypothetical"].not_now  # "万一井盖掉了…" beside a real open manhole stays urgent
+    path = with_change(tmp_path, "      not_now: true\n", "      not_now: sometimes\n")
+    with pytest.raises(RulesError) as err:
+        load_rules(path)
+    assert f"{path}:{line_of(path, 'not_now: sometimes')}:" in str(err.value)
