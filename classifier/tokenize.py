@@ -69,7 +69,7 @@ class Segmenter:
     def __init__(self, tok):
         import jieba
 
-        self._han, self._eng = jieba.re_han_default, jieba.re_eng  # jieba's block and single-letter patterns
+        self._han = jieba.re_han_default  # jieba's blocks; its single-letter pattern [a-zA-Z0-9] is isascii+isalnum
         self._freq = tok.FREQ
         self._logtotal = math.log(tok.total)
         # fragment -> its log probability, False for a mere prefix of a word, None for neither (the scan stops);
@@ -97,7 +97,7 @@ class Segmenter:
         return math.log(self._freq.get(ch) or 1) - self._logtotal
 
     def _block(self, s: str, out: list[str]) -> None:
-        known, eng = self._known, self._eng
+        known = self._known
         n = len(s)
         score = [0.0] * (n + 1)
         end = [0] * (n + 1)
@@ -123,7 +123,7 @@ class Segmenter:
         while x < n:
             y = end[x] + 1
             word = s[x:y]
-            if y - x == 1 and eng.match(word):  # single letters and digits join into one token
+            if y - x == 1 and word.isascii() and word.isalnum():  # single letters and digits join into one token
                 buf += word
             else:
                 if buf:
