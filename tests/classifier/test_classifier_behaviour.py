@@ -259,3 +259,17 @@ def test_a_danger_long_past_is_not_urgent(clf):
         forced = _Message(clf, norm, char_features(norm), 0.5).decide()
         assert not forced.urgent and any(m in forced.matched for m in ("block:past", "block:elsewhere")), forced.matched
     assert clf.classify("去年地下室就淹过，现在又进水了").urgent  # 又/现在: it is happening again
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("我们这一栋楼都黑灯了，屋里还有个卧床的老人", "整栋停水停电"),
+    ("北门配电箱的门被风刮掉了，里面的线都露着", "漏电或电线裸露"),
+    ("地下车库有人烧东西，烟都窜到楼道里了", "着火冒烟"),
+    ("有个陌生男的一直跟着小孩进楼，现在还在楼道里转悠", "正在发生的治安险情"),
+    ("有人打架，就在6号楼下", "正在发生的治安险情"),
+    ("幼儿园门口的井盖让人掀了，就剩个大黑洞", "井盖缺失"),
+    ("门口大柳树断了个大杈子，挂在半空晃悠", "树木倒伏压线挡路"),
+])
+def test_dangers_said_in_everyday_words(clf, text, reason):
+    result = clf.classify(text)
+    assert result.is_request and result.urgent and result.urgent_reason == reason, result.matched
