@@ -68,14 +68,18 @@ class Classifier:
         self._prefilter = Prefilter(rules)
         # Hard blockers decided by prefix alone ("通知：…", "[文件]…") need no tokenising: notices are long.
         self._prefix_blocks = [(b.prefixes, b.kind) for b in rules.blockers if b.prefixes and not b.soft and not b.unless]
-        # pattern -> its category rules as (rank, category, keyword or None, context or None): a message visits
-        # only the rules whose pattern it holds, sorted by rank, the order the rules file lists them in
+        # pattern -> its category rules as (rank, code, pattern, points, tag, suppress, is a keyword): a message
+        # visits only the rules whose pattern it holds, sorted by rank, the order the rules file lists them in; the
+        # tag is the rule's part of its line in `matched`, formatted once here
         self._category_rules: dict[Pattern, list[tuple]] = {}
         ranked = []
         for cat in rules.categories:
-            ranked += [(cat, kw, None) for kw in cat.keywords] + [(cat, None, rule) for rule in cat.context]
-        for rank, (cat, kw, rule) in enumerate(ranked):
-            self._category_rules.setdefault((kw or rule).pattern, []).append((rank, cat, kw, rule))
+            code = cat.code
+            ranked += [(code, kw.pattern, kw.weight, f"({code},{kw.weight:+d})", False, True) for kw in cat.keywords]
+            ranked += [(code, x.pattern, x.add, f"ctx:{x.why}({code},{'suppress' if x.suppress else f'{x.add:+d}'})",
+                        x.suppress, False) for x in cat.context]
+        for rank, entry in enumerate(ranked):
+            self._category_rules.setdefault(entry[1], []).append((rank, *entry))
         # each blocker's and urgent rule's patterns as a set: most messages hold none of them, one check says so
         self._blockers = [(b, frozenset(b.patterns)) for b in rules.blockers]
         self._urgent = [(u, frozenset(u.patterns)) for u in rules.urgent]
@@ -243,17 +247,16 @@ class _Message:
         table = self.clf._category_rules
         held = sorted([entry for p in self.present if p in table for entry in table[p]])  # by rank: file order
         suppressed: set[str] = set()
-        for _, cat, kw, rule in held:
-            code = cat.code
-            if kw is not None:
-                if words := self.hit(kw.pattern):
-                    scores[code] = scores.get(code, 0) + kw.weight
-                    self.matched.append(f"kw:{words}({code},{kw.weight:+d})")
-            elif self.hit(rule.pattern):
-                if rule.suppress:
+        for _, code, pattern, points, tag, suppress, keyword in held:
+            if keyword:
+                if words := self.hit(pattern):
+                    scores[code] = scores.get(code, 0) + points
+                    self.matched.append("kw:" + words + tag)
+            elif self.hit(pattern):
+                if suppress:
                     suppressed.add(code)
-                scores[code] = scores.get(code, 0) + rule.add
-                self.matched.append(f"ctx:{rule.why}({code},{'suppress' if rule.suppress else f'{rule.add:+d}'})")
+                scores[code] = scores.get(code, 0) + points
+                self.matched.append(tag)
         self.suppressed |= suppressed
         # negative scores stay: "电梯口" speaks against the lift even with no lift word; zero says nothing
         return {code: score for code, score in scores.items() if score and code not in suppressed}

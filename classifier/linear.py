@@ -4,7 +4,6 @@ written the first time a model file is seen and keyed by its content, so a retra
 from __future__ import annotations
 
 import hashlib
-import heapq
 import json
 import marshal
 import math
@@ -81,12 +80,12 @@ class LinearModel:
         is considered and ties go to the larger name, so the answer never depends on a set's (hash-seeded) order."""
         rows, block = known or self.known(features)
         column = block[:, label].tolist()
-        top = [w for w in heapq.nlargest(n, column) if w > 0]
+        top = [w for w in sorted(column, reverse=True)[:n] if w > 0]
         if not top:
             return []
         names = self._names
         cut = top[-1]
-        return [(f, w) for w, f in heapq.nlargest(n, [(w, names[r - 1]) for w, r in zip(column, rows) if w >= cut])]
+        return [(f, w) for w, f in sorted([(w, names[r - 1]) for w, r in zip(column, rows) if w >= cut], reverse=True)[:n]]
 
     def yes_probability(self, features) -> float:
         """For a two-label model: P(label 1), from one weight difference per feature (half the work of logits).
