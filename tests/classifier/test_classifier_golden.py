@@ -26,21 +26,25 @@ def test_dev_set_meets_thresholds(clf):
     assert status == 0, report.getvalue() + "\nfailures:\n" + "\n".join(failures)
 
 
-NEWEST_BLIND = DEV.with_name("blind6.jsonl")
-# blind6 is not training data (README.md beside it). Scored at session 5 (totals only): recall 0.948, false alarms
-# 1.9 %, category 0.960, urgent 0.826 before the session's urgent-pattern changes. These floors hold that level so a
-# later change cannot quietly undo it; they are a guard, not the targets (0.95 / 2 % / 0.85 / 0.9). When blind6
-# becomes training data, point this at the next unseen set.
-FLOORS = {"request_recall": 0.93, "category_accuracy": 0.9, "urgent_recall": 0.8}
-FALSE_ALARM_MAX = 0.03
+# Sets never trained on and never read (README.md beside them), with the score each had at the end of session 5:
+#   blind6 (scored three times, totals only): recall 0.962, false alarms 1.7 %, category 0.961, urgent 0.935
+#   blind8 (scored once):                      recall 0.974, false alarms 2.1 %, category 0.955, urgent 0.891
+# The floors hold those levels so a later change cannot quietly undo them; they are a guard, not the targets
+# (0.95 / 2 % / 0.85 / 0.9). When a set becomes training data, drop it here and add the next unseen one.
+UNSEEN = {
+    "blind6.jsonl": ({"request_recall": 0.94, "category_accuracy": 0.92, "urgent_recall": 0.89}, 0.03),
+    "blind8.jsonl": ({"request_recall": 0.95, "category_accuracy": 0.92, "urgent_recall": 0.85}, 0.03),
+}
 
 
-def test_newest_blind_set_does_not_regress(clf):
+@pytest.mark.parametrize("name", sorted(UNSEEN))
+def test_unseen_sets_do_not_regress(clf, name):
+    floors, false_alarm_max = UNSEEN[name]
     tally = Tally(clf)
-    for line in NEWEST_BLIND.read_text(encoding="utf-8").splitlines():
+    for line in DEV.with_name(name).read_text(encoding="utf-8").splitlines():
         if line.strip():
             record = json.loads(line)
             tally.add(record, clf.classify(record["text"]))
     metrics = tally.metrics()
-    low = {m: round(metrics[m], 3) for m, floor in FLOORS.items() if metrics[m] < floor}
-    assert not low and metrics["false_alarm"] <= FALSE_ALARM_MAX, (low, round(metrics["false_alarm"], 3))
+    low = {m: round(metrics[m], 3) for m, floor in floors.items() if metrics[m] < floor}
+    assert not low and metrics["false_alarm"] <= false_alarm_max, (low, round(metrics["false_alarm"], 3))
