@@ -286,7 +286,8 @@ class _Message:
             vote = VOTE_AGAINST
         p = min(max(self.p_request, 1e-6), 1 - 1e-6)
         p_request = 1.0 / (1.0 + math.exp(-(math.log(p / (1 - p)) + vote)))
-        reason = None if p_request < URGENT_FLOOR or self.not_now or present.isdisjoint(clf._urgent_patterns) else next(
+        dangerless = p_request < URGENT_FLOOR or self.not_now or present.isdisjoint(clf._urgent_patterns)
+        reason = None if dangerless else next(
             (u.reason for u, patterns in clf._urgent if not present.isdisjoint(patterns)
              and any(p in present and self.hit(p) for p in u.patterns)
              and not any(p in present and self.hit(p) for p in u.unless)), None)

@@ -85,7 +85,8 @@ class LinearModel:
             return []
         names = self._names
         cut = top[-1]
-        return [(f, w) for w, f in sorted([(w, names[r - 1]) for w, r in zip(column, rows) if w >= cut], reverse=True)[:n]]
+        tied = sorted([(w, names[r - 1]) for w, r in zip(column, rows) if w >= cut], reverse=True)
+        return [(f, w) for w, f in tied[:n]]
 
     def yes_probability(self, features) -> float:
         """For a two-label model: P(label 1), from one weight difference per feature (half the work of logits).
