@@ -235,9 +235,12 @@ def test_blocker_exceptions_let_complaints_through(clf, text, category):
     ("俺舅家楼下垃圾堆成山了，他们那物业也不管", "elsewhere"),
     ("有一回楼道里堆满了纸箱子，幸亏物业及时清走了，从那以后大家都自觉了", "story"),
     ("前几年楼上装修把我家墙震裂了，后来物业协调，幸亏人家赔了", "story"),
+    ("电梯困人的时候是不是不能扒门？", "howto"),  # what to do if it happens: no danger now
+    ("闻到煤气味的话是不是不能开灯？", "howto"),
 ])
 def test_problems_elsewhere_or_long_over_are_not_filed(clf, text, kind):
-    """Firm blockers: with strong problem words and a model fairly sure (0.8) it is a request, the block decides.
+    """Firm blockers: with strong problem words and a model fairly sure (0.8) it is a request, the block decides
+    (for howto too: it is not_now, so the danger it names is not urgent either).
     (A present danger named in such a message, 井盖丢了 or 冒烟, is still filed as urgent: see URGENT_FLOOR.)"""
     from classifier.engine import _Message
     from classifier.features import char_features
