@@ -34,3 +34,11 @@ def cluster_lock(engine: Engine, name: str) -> Iterator[bool]:
             if got:
                 conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
                 conn.commit()
+
+
+def wait_in_transaction(session, name: str) -> None:
+    """Wait until no other process's transaction holds the lock `name`, and hold it until this session's
+    transaction ends (commit or rollback). For start-up work every process does, such as seeding rows from the
+    config, so two processes starting together do not insert the same row. SQLite serves one process: no-op."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(name)})

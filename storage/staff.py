@@ -6,11 +6,14 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, func, select
 
+from storage.locks import wait_in_transaction
 from storage.models import BindAttempt, BindCode, StaffBinding
 
 
 def seed_bindings(*, session: Session, pairs: list[tuple[str, str]], now: datetime) -> None:
-    """Make the config's (staff id, wechat id) pairs true in the database; config wins on conflict."""
+    """Make the config's (staff id, wechat id) pairs true in the database; config wins on conflict. Processes
+    starting together (one per account) take turns, or both would insert the same binding."""
+    wait_in_transaction(session, "seed_bindings")
     for staff_id, wechat_id in pairs:
         for stale in session.exec(select(StaffBinding).where(StaffBinding.wechat_id == wechat_id,
                                                              StaffBinding.staff_id != staff_id)):

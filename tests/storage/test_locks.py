@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import text
+from sqlmodel import select
 
 from bot.types import Outgoing
 from storage import outbox
@@ -63,5 +64,56 @@ def test_a_claim_is_all_or_nothing_when_another_process_took_a_row(engine, datab
             assert outbox.claim(session=mine, ids=ids[:1], now=NOW, by="north")
             assert outbox.recover_in_flight(session=mine, accounts=["north"])[0].id == ids[0]
             assert [r.id for r in outbox.pending(session=mine)] == ids[:1]  # south's send is south's to finish
+    finally:
+        other.dispose()
+
+
+def test_two_processes_seeding_the_same_bindings_take_turns(engine, database_url):
+    """Two `mulin run --account` processes start together and both seed the config's staff bindings. The first
+    holds its transaction open (its commit waits) while the second seeds: the second must wait for it and then
+    find the row, not insert it again (that was a UniqueViolation that killed one process at start)."""
+    import threading
+    import time
+
+    from storage.models import StaffBinding
+    from storage.staff import seed_bindings
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serves a single process")
+    other = make_engine(database_url)
+    pairs = [("wangfang", "wxid_wangfang")]
+    second_started = threading.Event()
+    errors: list[BaseException] = []
+
+    def first() -> None:
+        with new_session(engine) as session:
+            real_commit = session.commit
+
+            def slow_commit() -> None:  # the second process runs while this transaction is still open
+                second_started.wait(10)
+                time.sleep(0.5)
+                real_commit()
+
+            session.commit = slow_commit  # type: ignore[method-assign]
+            seed_bindings(session=session, pairs=pairs, now=NOW)
+
+    def second() -> None:
+        try:
+            with new_session(other) as session:
+                second_started.set()
+                seed_bindings(session=session, pairs=pairs, now=NOW)
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    try:
+        threads = [threading.Thread(target=first), threading.Thread(target=second)]
+        threads[0].start()
+        time.sleep(0.2)  # the first is inside its transaction
+        threads[1].start()
+        for t in threads:
+            t.join(30)
+        assert not errors, errors
+        with new_session(engine) as session:
+            assert [(b.staff_id, b.wechat_id) for b in session.exec(select(StaffBinding))] == pairs
     finally:
         other.dispose()
