@@ -28,12 +28,14 @@ def test_dev_set_meets_thresholds(clf):
 
 # Sets never trained on and never read (README.md beside them), with the score each had at the end of session 5:
 #   blind6 (scored three times, totals only): recall 0.962, false alarms 1.7 %, category 0.961, urgent 0.935
-#   blind8 (scored once):                      recall 0.974, false alarms 2.1 %, category 0.955, urgent 0.891
+#   blind8 (scored twice):                     recall 0.974, false alarms 2.1 %, category 0.955, urgent 0.891
+#   blind9 (scored once):                      recall 0.982, false alarms 2.6 %, category 0.978, urgent 0.927
 # The floors hold those levels so a later change cannot quietly undo them; they are a guard, not the targets
 # (0.95 / 2 % / 0.85 / 0.9). When a set becomes training data, drop it here and add the next unseen one.
 UNSEEN = {
     "blind6.jsonl": ({"request_recall": 0.94, "category_accuracy": 0.92, "urgent_recall": 0.89}, 0.03),
     "blind8.jsonl": ({"request_recall": 0.95, "category_accuracy": 0.92, "urgent_recall": 0.85}, 0.03),
+    "blind9.jsonl": ({"request_recall": 0.96, "category_accuracy": 0.95, "urgent_recall": 0.88}, 0.035),
 }
 
 
