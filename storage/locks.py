@@ -10,7 +10,8 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from sqlalchemy import text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
 
 
 def lock_key(name: str) -> int:
@@ -36,9 +37,10 @@ def cluster_lock(engine: Engine, name: str) -> Iterator[bool]:
                 conn.commit()
 
 
-def wait_in_transaction(session, name: str) -> None:
-    """Wait until no other process's transaction holds the lock `name`, and hold it until this session's
-    transaction ends (commit or rollback). For start-up work every process does, such as seeding rows from the
-    config, so two processes starting together do not insert the same row. SQLite serves one process: no-op."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(name)})
+def wait_in_transaction(executor: Connection | Session, name: str) -> None:
+    """Wait until no other process's transaction holds the lock `name`, and hold it until this transaction ends
+    (commit or rollback). For work every process may start at once: `mulin db upgrade`, seeding rows from the
+    config. SQLite serves one process: no-op."""
+    bind = executor if isinstance(executor, Connection) else executor.get_bind()
+    if bind.dialect.name == "postgresql":
+        executor.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(name)})

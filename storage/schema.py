@@ -18,16 +18,17 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
 
 from storage.db import DatabaseError, make_engine, mask_url
+from storage.locks import wait_in_transaction
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BASELINE = "0001"  # the schema as it was before migrations existed
-UPGRADE_LOCK = 0x6D756C696E  # PostgreSQL advisory lock: two `mulin db upgrade` at once run one after the other
+UPGRADE_LOCK = "mulin-db-upgrade"  # two `mulin db upgrade` at once run one after the other
 
 log = logging.getLogger("mulin.schema")
 
@@ -95,8 +96,7 @@ def _has_mulin_tables(connection: Connection) -> bool:
 def upgrade(engine: Engine) -> Upgrade:
     """Create or upgrade the database to head; tables made before migrations are first stamped at the baseline."""
     with _connected(engine) as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK})
+        wait_in_transaction(connection, UPGRADE_LOCK)
         before = _current(connection)
         stamped = before is None and _has_mulin_tables(connection)
         if stamped:

@@ -61,8 +61,8 @@ def test_two_processes_share_a_group_and_the_survivor_sends_the_digest_once(data
     schema.upgrade(engine)  # as `mulin db upgrade` does, before any process starts
     try:
         ports = re.findall(r"的网关：127\.0\.0\.1:(\d+)", sim.wait_for("模拟网关监听", 60))
-        # the digest a little after both are up, every day, so the test does not wait for 08:00; 2-3 minutes ahead:
-        # starting two bots and acknowledging every complaint took more than the 1-2 minutes once on a loaded machine
+        # the digest a little after both are up, every day, so the test does not wait for 08:00; 2-3 minutes ahead,
+        # a margin for starting two bots and acknowledging every complaint on a loaded machine
         digest_at = (datetime.now(SHANGHAI) + timedelta(minutes=3)).replace(second=0, microsecond=0)
         data = yaml.safe_load(paced_config(ROOT / "config.yaml", tmp_path, 0.5).read_text(encoding="utf-8"))
         data["accounts"] = [{"name": "north", "endpoint": f"127.0.0.1:{ports[0]}"},

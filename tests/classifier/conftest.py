@@ -4,6 +4,9 @@ import pytest
 
 import classifier
 from classifier.cli import ConfigBuildings
+from classifier.engine import _Message
+from classifier.features import char_features
+from classifier.tokenize import normalise
 
 CONFIG = Path(__file__).resolve().parents[2] / "config.yaml"
 
@@ -16,3 +19,13 @@ def clf():
 @pytest.fixture(scope="session")
 def bare():
     return classifier.load()
+
+
+@pytest.fixture(scope="session")
+def forced(clf):
+    """forced(text, p): the full rule path on `text` with the request model's say fixed at p, to test what the
+    rules decide whatever the model thinks."""
+    def decide(text: str, p: float):
+        norm = normalise(text)
+        return _Message(clf, norm, char_features(norm), p).decide()
+    return decide

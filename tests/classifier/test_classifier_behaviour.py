@@ -238,18 +238,13 @@ def test_blocker_exceptions_let_complaints_through(clf, text, category):
     ("电梯困人的时候是不是不能扒门？", "howto"),  # what to do if it happens: no danger now
     ("闻到煤气味的话是不是不能开灯？", "howto"),
 ])
-def test_problems_elsewhere_or_long_over_are_not_filed(clf, text, kind):
+def test_problems_elsewhere_or_long_over_are_not_filed(clf, forced, text, kind):
     """Firm blockers: with strong problem words and a model fairly sure (0.8) it is a request, the block decides
     (for howto too: it is not_now, so the danger it names is not urgent either).
     (A present danger named in such a message, 井盖丢了 or 冒烟, is still filed as urgent: see URGENT_FLOOR.)"""
-    from classifier.engine import _Message
-    from classifier.features import char_features
-    from classifier.tokenize import normalise
-
     assert not clf.classify(text).is_request
-    norm = normalise(text)
-    forced = _Message(clf, norm, char_features(norm), 0.8).decide()
-    assert not forced.is_request and f"block:{kind}" in forced.matched, forced.matched
+    result = forced(text, 0.8)
+    assert not result.is_request and f"block:{kind}" in result.matched, result.matched
 
 
 def test_a_closed_12345_case_is_not_filed(clf):
@@ -257,14 +252,9 @@ def test_a_closed_12345_case_is_not_filed(clf):
     assert not result.is_request, result.matched
 
 
-def test_a_danger_long_past_is_not_urgent(clf):
+def test_a_danger_long_past_is_not_urgent(clf, forced):
     """not_now blockers (past, story, elsewhere): the danger they mention is not happening here and now."""
-    from classifier.engine import _Message
-    from classifier.features import char_features
-    from classifier.tokenize import normalise
-
     for text in ("前年那场暴雨，咱们楼地下室全淹了", "我舅家楼道里电动车着火了，他们那物业也不管"):
-        norm = normalise(text)
-        forced = _Message(clf, norm, char_features(norm), 0.5).decide()
-        assert not forced.urgent and any(m in forced.matched for m in ("block:past", "block:elsewhere")), forced.matched
+        result = forced(text, 0.5)
+        assert not result.urgent and any(m in result.matched for m in ("block:past", "block:elsewhere")), result.matched
     assert clf.classify("去年地下室就淹过，现在又进水了").urgent  # 又/现在: it is happening again

@@ -5,11 +5,9 @@ import json
 import pytest
 
 from classifier import train
-from classifier.engine import _Message
 from classifier.features import char_features
 from classifier.linear import LinearModel
 from classifier.rules import load_rules
-from classifier.tokenize import normalise
 
 
 @pytest.fixture(scope="module")
@@ -43,16 +41,15 @@ def test_unseen_words_classified_from_character_bigrams(bare):
         assert not any(m.startswith("kw:") and f"({category}," in m for m in result.matched)
 
 
-def test_context_overrides_beat_the_model(clf):
+def test_context_overrides_beat_the_model(clf, forced):
     lobby = clf.classify("电梯口有人吵架，骂得可难听了")
     assert lobby.category != "elevator" and any("电梯口" in m for m in lobby.matched if m.startswith("ctx:"))
     ebike = clf.classify("电动车推进电梯里了")
     assert ebike.is_request and ebike.category == "fire_safety"
     assert not clf.classify("电梯已经修好了").is_request
     # a hard block wins even when the model is sure: drive the full path with the model's say forced to 0.99
-    norm = normalise("电梯已经修好了")
-    forced = _Message(clf, norm, char_features(norm), 0.99).decide()
-    assert not forced.is_request and "block:resolved" in forced.matched
+    sure = forced("电梯已经修好了", 0.99)
+    assert not sure.is_request and "block:resolved" in sure.matched
 
 
 def test_confidence_tracks_the_evidence(clf):
