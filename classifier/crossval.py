@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from classifier.evaluate import Tally
-from classifier.linear import LinearModel
+from classifier.linear import MODEL_NAMES, LinearModel
 from classifier.train import read_records, train
 
 METRICS = ("request_recall", "false_alarm", "category_accuracy", "urgent_recall")
@@ -35,8 +35,8 @@ def fold_models(records: list[dict], k: int, rules, buildings) -> list[tuple[obj
     out = []
     for i, test in enumerate(parts):
         model = train([r for j, part in enumerate(parts) if j != i for r in part], rules)
-        out.append((Classifier(rules, (LinearModel.from_json(model["request"]),
-                                       LinearModel.from_json(model["category"])), buildings), test))
+        out.append((Classifier(rules, tuple(LinearModel.from_json(model[name]) for name in MODEL_NAMES), buildings),
+                    test))
     return out
 
 

@@ -29,15 +29,22 @@ VOTE_AGAINST = 0.0
 SOFT_BLOCK_VOTE = -2.0
 RULE_POINT = 0.4
 URGENT_FLOOR = 0.2
+# The urgent model (trained on the labelled requests) next to the urgent rules: a request it is this sure of is
+# urgent though no rule names its danger, and a rule's danger does not stand when it is this sure there is none
+# ("高空抛物砸车了，车顶砸了个坑" names 砸 but is no present danger). Chosen by cross-validation (tests/data/classifier/README.md).
+URGENT_MODEL_SAYS = 0.5
+URGENT_MODEL_DOUBTS = 0.02
 _LOG_FLOOR = math.log(1e-9)
 REQUEST_THRESHOLD = 0.65
 
 
 class Classifier:
-    def __init__(self, rules: Rules, models: tuple[LinearModel, LinearModel], buildings: BuildingIndex | None = None):
+    def __init__(self, rules: Rules, models: tuple[LinearModel, ...], buildings: BuildingIndex | None = None):
+        """models: the request and category models, and optionally the urgent model (without it, rules alone)."""
         self.rules = rules
         self.buildings = buildings
-        self.request_model, self.category_model = models
+        self.request_model, self.category_model = models[:2]
+        self.urgent_model = models[2] if len(models) > 2 else None
         # the category model's column for each rule category (None: a category added after training)
         self._columns = [self.category_model.labels.index(c.code) if c.code in self.category_model.labels else None
                          for c in rules.categories]
@@ -85,6 +92,7 @@ class Classifier:
         self._urgent = [(u, frozenset(u.patterns)) for u in rules.urgent]
         self._urgent_patterns = frozenset(p for u in rules.urgent for p in u.patterns)
         self._cue_patterns = frozenset(w.pattern for w in rules.cues)
+        self._doubts = frozenset(rules.doubts)
 
     @staticmethod
     def _rule_order(columns: list[int | None]):
@@ -292,19 +300,42 @@ class _Message:
              and any(p in present and self.hit(p) for p in u.patterns)
              and not any(p in present and self.hit(p) for p in u.unless)), None)
         self.matched.append(f"model:request {self.p_request:.2f}, with rules {p_request:.2f}")
+        if reason and p_request < REQUEST_THRESHOLD and not present.isdisjoint(clf._doubts):
+            reason = self._undoubted(reason)
+        model_says = False
+        if clf.urgent_model is not None and not self.not_now and p_request >= (
+                URGENT_FLOOR if reason else REQUEST_THRESHOLD):
+            p_urgent = clf.urgent_model.yes_probability(self.features)
+            self.matched.append(f"model:urgent {p_urgent:.2f}")
+            if reason and p_urgent < URGENT_MODEL_DOUBTS:
+                self.matched.append(f"not urgent:{reason}")
+                reason = None
+            model_says = reason is None and p_urgent >= URGENT_MODEL_SAYS
         # present danger is filed even when the wording leans towards chatter, but not when it clearly is chatter
         if p_request < (URGENT_FLOOR if reason else REQUEST_THRESHOLD):
             return Classification(False, "other", clf.category_name("other"), round(1.0 - p_request, 2),
                                   matched=self.matched)
+        code, p_category = self.category(scores)
+        if model_says:
+            reason = f"疑似险情（{clf.category_name(code)}）"
         if reason:
             self.matched.append(f"urgent:{reason}")
-        code, p_category = self.category(scores)
         location = parse_location(self.norm, clf.buildings)
         if location is not None and location.building:
             self.matched.append(f"place:{location.building}")
         confidence = max(p_request, 0.5 if reason else 0.0) * p_category
         return Classification(True, code, clf.category_name(code), round(confidence, 2),
                               reason is not None, reason, location, self.matched)
+
+    def _undoubted(self, reason: str) -> str | None:
+        """A message only its danger would file: None when a doubt says the danger is not here and now
+        ("上个月困了二十分钟", "同事说她们小区着火了"), unless the message says it is now after all ("现在又进水了")."""
+        r, present = self.rules, self.present
+        doubt = next((w for p in r.doubts if p in present and (w := self.hit(p))), None)
+        if doubt is None or any(p in present and self.hit(p, False) for p in r.doubts_unless):
+            return reason
+        self.matched.append(f"doubt:{doubt}")
+        return None
 
     def category(self, scores: dict[str, int]) -> tuple[str, float]:
         """Category model log-probabilities plus RULE_POINT per rule point; context suppression removes a category.

@@ -113,8 +113,12 @@ def softmax(logits: list[float]) -> list[float]:
     return [e / total for e in exps]
 
 
-def load_models(path: Path) -> tuple[LinearModel, LinearModel]:
-    """(request model with labels [no, yes], category model) from the JSON written by classifier.train.
+MODEL_NAMES = ("request", "category", "urgent")
+
+
+def load_models(path: Path) -> tuple[LinearModel, ...]:
+    """(request model with labels [no, yes], category model, urgent model [no, yes]) from the JSON written by
+    classifier.train; a model file from before the urgent model gives the first two.
     Parsing 3 MB of JSON costs a fifth of a second at every start; the compiled copy a few milliseconds."""
     from classifier.tokenize import cache_dir
 
@@ -125,7 +129,7 @@ def load_models(path: Path) -> tuple[LinearModel, LinearModel]:
     except (OSError, EOFError, ValueError, TypeError, KeyError):
         pass  # first start with this model, or an unreadable cache: parse the JSON and (try to) write the cache
     data = json.loads(raw)
-    models = LinearModel.from_json(data["request"]), LinearModel.from_json(data["category"])
+    models = tuple(LinearModel.from_json(data[name]) for name in MODEL_NAMES if name in data)
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)
         tmp = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")

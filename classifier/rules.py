@@ -76,6 +76,10 @@ class Rules:
     categories: tuple[Category, ...]
     urgent: tuple[UrgentRule, ...]
     thresholds: dict[str, float]
+    # words that, in a message the model takes for chatter and only a danger word would file, say the danger is
+    # not here and now (上个月, 同事说, 结果是, 梦见): such a message is not filed
+    doubts: tuple[Pattern, ...] = ()
+    doubts_unless: tuple[Pattern, ...] = ()  # ...unless one of these says it is now after all (现在又, 还没)
 
     def patterns(self) -> list[Pattern]:
         found = [w.pattern for w in self.cues]
@@ -85,7 +89,7 @@ class Rules:
             found += [k.pattern for k in c.keywords] + [r.pattern for r in c.context]
         for u in self.urgent:
             found += [*u.patterns, *u.unless]
-        return found
+        return found + [*self.doubts, *self.doubts_unless]
 
     def words(self) -> set[str]:
         """Every token a rule can match: added to the tokenizer so they segment as units."""
@@ -200,7 +204,7 @@ class _Reader:
         neg = self.mapping(f["negation"], "negation", ("words", "scope"))
         thresholds = self.mapping(f["thresholds"], "thresholds", THRESHOLD_KEYS)
         req = self.mapping(f["request"], "request",
-                           ("min_score", "strong_score", "cue_only_score", "cues", "blockers"))
+                           ("min_score", "strong_score", "cue_only_score", "cues", "blockers"), ("doubts",))
         categories = tuple(self.category(n) for n in self.seq(f["categories"], "categories"))
         codes = [c.code for c in categories]
         for node, code in zip(f["categories"].value, codes):
@@ -221,7 +225,13 @@ class _Reader:
             categories=categories,
             urgent=tuple(self.urgent(n) for n in self.seq(f["urgent"], "urgent")),
             thresholds={k: self.number(thresholds[k], f"thresholds.{k}") for k in THRESHOLD_KEYS},
+            **self.doubts(req["doubts"]) if "doubts" in req else {},
         )
+
+    def doubts(self, node: Node) -> dict[str, tuple[Pattern, ...]]:
+        f = self.mapping(node, "request.doubts", ("patterns",), ("unless",))
+        return {"doubts": self.patterns(f["patterns"], "request.doubts patterns"),
+                "doubts_unless": self.patterns(f["unless"], "request.doubts unless") if "unless" in f else ()}
 
     def category(self, node: Node) -> Category:
         f = self.mapping(node, "category", ("code", "name"), ("keywords", "context"))

@@ -23,9 +23,9 @@ def bare():
 
 @pytest.fixture(scope="session")
 def forced(clf):
-    """forced(text, p): the full rule path on `text` with the request model's say fixed at p, to test what the
-    rules decide whatever the model thinks."""
-    def decide(text: str, p: float):
+    """forced(text, p[, on]): the full rule path on `text` with the request model's say fixed at p, to test what the
+    rules decide whatever the model thinks; `on` another Classifier than the shipped one."""
+    def decide(text: str, p: float, on=None):
         norm = normalise(text)
-        return _Message(clf, norm, char_features(norm), p).decide()
+        return _Message(on or clf, norm, char_features(norm), p).decide()
     return decide

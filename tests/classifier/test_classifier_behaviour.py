@@ -258,3 +258,76 @@ def test_a_danger_long_past_is_not_urgent(clf, forced):
         result = forced(text, 0.5)
         assert not result.urgent and any(m in result.matched for m in ("block:past", "block:elsewhere")), result.matched
     assert clf.classify("去年地下室就淹过，现在又进水了").urgent  # 又/现在: it is happening again
+
+
+@pytest.mark.parametrize("text, doubt", [
+    ("我家老头在电梯里困了二十分钟，后来维保来了", "后来"),  # over
+    ("同事讲有辆电动车在楼道里着火了，吓人", "同事"),  # someone else's place
+    ("昨晚梦见家里水管爆了，水漫到膝盖，吓醒了", "梦见"),  # a dream
+])
+def test_a_danger_in_a_doubtful_message_files_nothing(forced, text, doubt):
+    """A message the model takes for chatter (0.3) is filed only for the danger it names; a doubt says the danger
+    is not here and now. Without the doubt word the same danger is filed as urgent."""
+    result = forced(text, 0.3)
+    assert not result.is_request and f"doubt:{doubt}" in result.matched, result.matched
+    plain = forced(text.replace(doubt, ""), 0.3)
+    assert plain.is_request and plain.urgent, plain.matched
+
+
+def test_a_doubt_gives_way_when_the_danger_is_back(forced):
+    result = forced("上个月电梯困过人，现在又困住了，里面有人", 0.3)
+    assert result.is_request and result.urgent and not any(m.startswith("doubt:") for m in result.matched)
+
+
+def _with_urgent_model(clf, no: float, yes: float):
+    """The shipped rules and models, with an urgent model whose bias alone decides (a real model, no features)."""
+    from classifier.engine import Classifier
+    from classifier.linear import LinearModel
+
+    return Classifier(clf.rules, (clf.request_model, clf.category_model, LinearModel(["no", "yes"], [no, yes], {})),
+                      clf.buildings)
+
+
+def test_the_urgent_model_flags_what_no_rule_names(clf):
+    ordinary = "3号楼2单元楼道灯不亮了，麻烦修一下"
+    assert not clf.classify(ordinary).urgent
+    result = _with_urgent_model(clf, 0.0, 8.0).classify(ordinary)
+    assert result.urgent and result.urgent_reason == "疑似险情（照明）", result.matched
+
+
+def test_a_rule_danger_stands_unless_the_urgent_model_is_sure_there_is_none(clf):
+    danger = "5号楼二单元楼道里煤气味特别冲，赶紧来人看看"
+    assert clf.classify(danger).urgent_reason == "燃气泄漏"
+    assert _with_urgent_model(clf, 0.0, -1.0).classify(danger).urgent_reason == "燃气泄漏"  # p 0.27: doubtful, stands
+    result = _with_urgent_model(clf, 0.0, -8.0).classify(danger)  # p 0.0003: sure there is none
+    assert result.is_request and not result.urgent and "not urgent:燃气泄漏" in result.matched, result.matched
+
+
+def test_the_urgent_model_never_makes_a_past_danger_urgent(clf, forced):
+    """not_now blocks (past, story, elsewhere) keep the model out too."""
+    result = forced("前年那场暴雨，咱们楼地下室全淹了", 0.9, on=_with_urgent_model(clf, 0.0, 8.0))
+    assert not result.urgent and "block:past" in result.matched, result.matched
+
+
+@pytest.mark.parametrize("text", ["充电桩坏了一般谁修", "一楼搭阳光房算违建吗", "暖气阀门开一半跟全开差别大吗"])
+def test_a_general_question_is_not_filed(forced, text):
+    """How things are in general, not what is wrong here now: blocked even when the model says request (0.8)."""
+    result = forced(text, 0.8)
+    assert not result.is_request and "block:general_question" in result.matched, result.matched
+
+
+def test_a_general_question_about_a_fault_here_is_filed(forced):
+    result = forced("5号楼的充电桩坏了好几天了，一般谁修啊", 0.8)
+    assert result.is_request and result.category == "parking", result.matched
+
+
+def test_a_chase_up_counts_as_asking(forced):
+    result = forced("昨天说来给放气，等了一天也没人来", 0.6)
+    assert result.is_request and any(m.startswith("cue:说来+") for m in result.matched), result.matched
+
+
+def test_a_neighbour_called_auntie_is_no_relative_elsewhere(forced):
+    """刘姨家 downstairs is here; 俺姨家 (my aunt's) is elsewhere."""
+    here = forced("楼下刘姨家屋顶都洇湿了一大块，是我家漏水吗，麻烦看看", 0.8)
+    assert here.is_request and "block:elsewhere" not in here.matched, here.matched
+    assert "block:elsewhere" in forced("俺姨家楼下井盖丢了好几天了", 0.8).matched

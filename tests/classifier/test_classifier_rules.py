@@ -116,3 +116,13 @@ def test_blocker_flags_are_read_and_checked(tmp_path):
     with pytest.raises(RulesError) as err:
         load_rules(path)
     assert f"{path}:{line_of(path, 'not_now: sometimes')}:" in str(err.value)
+
+
+def test_doubts_are_read_and_checked(tmp_path):
+    rules = load_rules()
+    assert rules.doubts and rules.doubts_unless
+    assert set(rules.doubts) <= set(rules.patterns())  # their words segment as units like every rule word
+    path = with_change(tmp_path, "  doubts:\n    patterns:\n", "  doubts:\n    words:\n")
+    with pytest.raises(RulesError) as err:
+        load_rules(path)
+    assert f"{path}:{line_of(path, '    words:')}:" in str(err.value) and "'words'" in str(err.value)
