@@ -35,6 +35,8 @@ URGENT_FLOOR = 0.2
 URGENT_MODEL_SAYS = 0.5
 URGENT_MODEL_DOUBTS = 0.02
 _LOG_FLOOR = math.log(1e-9)
+# tokens that end a clause (the text is normalised to half-width punctuation first)
+_CLAUSE_BREAKS = frozenset(",.!?;:~…、。，！？；： \n")
 REQUEST_THRESHOLD = 0.65
 
 
@@ -142,7 +144,9 @@ class Classifier:
         stay whole: 电梯口 is no 电梯, 打不着火 no 着火; a word only cues or urgent rules name ("关在电梯") is looked
         inside like jieba's own. Remembered per token, bounded like the segmenter's fragments."""
         inner = [tok[:-1]] if len(tok) >= 2 and tok.endswith("了") else []
-        if len(tok) >= 3 and tok not in self._atomic and tok not in self._whole:
+        # a whole word with 了 is that word and 了: 烧起来了 holds no 来了, as 烧起来 holds no 起来
+        whole = tok in self._atomic or tok in self._whole or (inner and (inner[0] in self._atomic or inner[0] in self._whole))
+        if len(tok) >= 3 and not whole:
             inner += [tok[i:i + size] for size in range(2, len(tok)) for i in range(len(tok) - size + 1)
                       if tok[i:i + size] in self._rule_words]
         if len(self._inner) >= KNOWN_LIMIT:
@@ -228,14 +232,25 @@ class _Message:
                 return None
             start, end, positions = found
             words = "+".join(_word_at(self.tokens[i], part) for i, part in zip(positions, pattern.parts))
-        if not negatable:
+        if not negatable or not self._negated(start, end, positions):
             return words
+        if len(pattern.parts) == 1:  # a later place may stand free: "不是说停水到四点吗，这都六点了还没来水"
+            part = pattern.parts[0]
+            index = self.index
+            for at in sorted(p for w in part if w in index for p in index[w] if p > start):
+                if not self._negated(at, at, (at,)):
+                    return _word_at(self.tokens[at], part)
+        self.negated = True
+        self.matched.append(f"negated:{words}")
+        return None
+
+    def _negated(self, start: int, end: int, positions: tuple[int, ...]) -> bool:
+        """A negator within negation_scope tokens before the match, or inside it, that is not itself matched; a clause
+        break ends its reach ("一点热乎气都木有，冻得俺手都伸不出来": 冻得 is not negated)."""
         low = start - self.rules.negation_scope
-        if self.negators_at and any(low <= i <= end and i not in positions for i in self.negators_at):
-            self.negated = True
-            self.matched.append(f"negated:{words}")
-            return None
-        return words
+        tokens = self.tokens
+        return any(low <= i <= end and i not in positions and _CLAUSE_BREAKS.isdisjoint(tokens[i + 1:start])
+                   for i in self.negators_at)
 
     def blocked(self) -> tuple[str | None, bool]:
         """(kind, soft) of the first blocker that applies, e.g. ('notice', False); sets self.firm for a firm one."""

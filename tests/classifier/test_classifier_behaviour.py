@@ -331,3 +331,19 @@ def test_a_neighbour_called_auntie_is_no_relative_elsewhere(forced):
     here = forced("楼下刘姨家屋顶都洇湿了一大块，是我家漏水吗，麻烦看看", 0.8)
     assert here.is_request and "block:elsewhere" not in here.matched, here.matched
     assert "block:elsewhere" in forced("俺姨家楼下井盖丢了好几天了", 0.8).matched
+
+
+@pytest.mark.parametrize("text, category, sign", [
+    ("不是说停水到下午四点吗，这都六点了还没来水", "water", "kw:没来水("),  # the first 停水 negated, a later word free
+    ("一点热乎气都木有，冻得俺手都伸不出来", "heating", "kw:冻得("),  # negation ends at the comma
+    ("垃圾站几天木拉走了，臭烘烘嘞", "sanitation", "negated:拉走了"),  # 木 is dialect for 没: not resolved
+    ("飞线充电的插线板烧起来了，已经烧到窗帘了", "fire_safety", "kw:烧起来("),  # 烧起来了 holds no 来了 (resolved)
+    ("哈哈刚抢完红包，顺便说下A2门口的垃圾三天没清了", "sanitation", "kw:垃圾+没清("),  # 顺便: the red packet is aside
+    ("哈哈哈那个表情包太逗了。说正事，12号楼下面天天有人停车挡着垃圾车", "parking", "kw:停车("),  # not a reply
+    ("我们单元暖气还没通呢，别的楼都热了", "heating", "kw:暖气("),  # 别的楼 is no news from elsewhere here
+])
+def test_negation_and_blockers_read_the_whole_message(forced, text, category, sign):
+    result = forced(text, 0.8)
+    assert result.is_request and result.category == category and any(m.startswith(sign) for m in result.matched), \
+        result.matched
+    assert not any(m.startswith("block:") for m in result.matched), result.matched
