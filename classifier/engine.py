@@ -6,7 +6,7 @@ from itertools import repeat
 from operator import itemgetter, sub
 
 from classifier.features import char_features
-from classifier.linear import LinearModel
+from classifier.linear import LinearModel, log_softmax, with_urgency
 from classifier.location import BuildingIndex, parse_location
 from classifier.model import Classification
 from classifier.patterns import Pattern, token_index
@@ -47,6 +47,9 @@ class Classifier:
         self.buildings = buildings
         self.request_model, self.category_model = models[:2]
         self.urgent_model = models[2] if len(models) > 2 else None
+        # what a request is scored with: the category model, and the urgent model as one more column
+        self._scorer = with_urgency(*models[1:3]) if self.urgent_model is not None else self.category_model
+        self._categories = len(self.category_model.labels)
         # the category model's column for each rule category (None: a category added after training)
         self._columns = [self.category_model.labels.index(c.code) if c.code in self.category_model.labels else None
                          for c in rules.categories]
@@ -179,6 +182,7 @@ class _Message:
         self.negated = False  # some rule word was found only negated ("没有积水")
         self.firm = False  # the soft block that applied stands even against strong problem words
         self.not_now = False  # the block that applied says the message is about another time or place: not urgent
+        self._scored: tuple | None = None  # (known rows, logits) of the scorer, see scored()
         self._index_inner_words(clf)
         self.present = self._present_patterns(clf)
         negators = self.rules.negators
@@ -232,7 +236,7 @@ class _Message:
                 return None
             start, end, positions = found
             words = "+".join(_word_at(self.tokens[i], part) for i, part in zip(positions, pattern.parts))
-        if not negatable or not self._negated(start, end, positions):
+        if not negatable or not self.negators_at or not self._negated(start, end, positions):
             return words
         if len(pattern.parts) == 1:  # a later place may stand free: "不是说停水到四点吗，这都六点了还没来水"
             part = pattern.parts[0]
@@ -320,7 +324,8 @@ class _Message:
         model_says = False
         if clf.urgent_model is not None and not self.not_now and p_request >= (
                 URGENT_FLOOR if reason else REQUEST_THRESHOLD):
-            p_urgent = clf.urgent_model.yes_probability(self.features)
+            z = self.scored()[1][-1]
+            p_urgent = 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
             self.matched.append(f"model:urgent {p_urgent:.2f}")
             if reason and p_urgent < URGENT_MODEL_DOUBTS:
                 self.matched.append(f"not urgent:{reason}")
@@ -342,6 +347,13 @@ class _Message:
         return Classification(True, code, clf.category_name(code), round(confidence, 2),
                               reason is not None, reason, location, self.matched)
 
+    def scored(self) -> tuple:
+        """The scorer's known rows and logits for this message (category logits, then the urgent log-odds), once."""
+        if self._scored is None:
+            known = self.clf._scorer.known(self.features)
+            self._scored = known, self.clf._scorer.logits(self.features, known)
+        return self._scored
+
     def _undoubted(self, reason: str) -> str | None:
         """A message only its danger would file: None when a doubt says the danger is not here and now
         ("上个月困了二十分钟", "同事说她们小区着火了"), unless the message says it is now after all ("现在又进水了")."""
@@ -357,9 +369,8 @@ class _Message:
         A category added to the rules after training competes on rule points alone (the model's best log-prob).
         Plain floats after one numpy sum: on 19 values each numpy call costs more than the arithmetic."""
         clf = self.clf
-        model = clf.category_model
-        known = model.known(self.features)
-        logp = model.log_probabilities(self.features, known)
+        known, logits = self.scored()
+        logp = log_softmax(logits[:clf._categories])
         combined = clf._by_rule(logp)
         if min(combined) < _LOG_FLOOR:
             combined = [max(v, _LOG_FLOOR) for v in combined]
@@ -374,7 +385,7 @@ class _Message:
         code = self.rules.categories[best].code
         col = clf._columns[best]
         if col is not None:
-            why = ",".join(f for f, _ in model.top_features(self.features, col, known=known))
+            why = ",".join(f for f, _ in clf._scorer.top_features(self.features, col, known=known))
             self.matched.append(f"model:category {code} {math.exp(logp[col]):.2f} ({why})")
         return code, p_best
 

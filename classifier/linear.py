@@ -69,23 +69,23 @@ class LinearModel:
         return (e / e.sum()).tolist()
 
     def log_probabilities(self, features, known=None) -> list[float]:
-        """Log-softmax of the logits, as plain floats (19 values: numpy's per-call cost outweighs the arithmetic)."""
-        z = self._logits(features, known or self.known(features)).tolist()
-        top = max(z)
-        norm = top + math.log(sum(map(math.exp, map(sub, z, repeat(top)))))
-        return [v - norm for v in z]
+        return log_softmax(self.logits(features, known))
 
     def top_features(self, features, label: int, n: int = 3, known=None) -> list[tuple[str, float]]:
         """The present features with the largest positive weights for `label`. Every feature tied with the n-th
         is considered and ties go to the larger name, so the answer never depends on a set's (hash-seeded) order."""
         rows, block = known or self.known(features)
-        column = block[:, label].tolist()
-        top = [w for w in sorted(column, reverse=True)[:n] if w > 0]
-        if not top:
+        column = block[:, label]
+        if not len(column):
             return []
+        cut = np.partition(column, -n)[-n] if len(column) > n else 0.0  # the n-th largest weight
+        if cut <= 0:  # fewer than n weights, or fewer than n positive ones: the smallest positive one
+            positive = column[column > 0]
+            if not len(positive):
+                return []
+            cut = positive.min()
         names = self._names
-        cut = top[-1]
-        tied = sorted([(w, names[r - 1]) for w, r in zip(column, rows) if w >= cut], reverse=True)
+        tied = sorted([(column[i].item(), names[rows[i] - 1]) for i in np.flatnonzero(column >= cut)], reverse=True)
         return [(f, w) for w, f in tied[:n]]
 
     def yes_probability(self, features) -> float:
@@ -104,6 +104,26 @@ class LinearModel:
     @classmethod
     def from_json(cls, data: dict) -> "LinearModel":
         return cls(list(data["labels"]), list(data["bias"]), dict(data["weights"]))
+
+
+def log_softmax(z: list[float]) -> list[float]:
+    """As plain floats (19 values: numpy's per-call cost outweighs the arithmetic)."""
+    top = max(z)
+    norm = top + math.log(sum(map(math.exp, map(sub, z, repeat(top)))))
+    return [v - norm for v in z]
+
+
+def with_urgency(category: LinearModel, urgent: LinearModel) -> LinearModel:
+    """The category model with one more column, the urgent model's log-odds (its yes minus no weights), so a request
+    gathers its feature rows once and one sum gives both the category logits and the urgent log-odds."""
+    names = category._names + [n for n in urgent._names if n not in category._row]
+    matrix = np.zeros((len(names), len(category.labels) + 1), dtype=np.float64)
+    matrix[:len(category._names), :-1] = category._matrix
+    if urgent._names:
+        at = dict(zip(names, range(len(names))))
+        matrix[[at[n] for n in urgent._names], -1] = urgent._matrix[:, 1] - urgent._matrix[:, 0]
+    return LinearModel([*category.labels, "(urgent)"], [*category.bias, urgent.bias[1] - urgent.bias[0]],
+                       names=names, matrix=matrix)
 
 
 def softmax(logits: list[float]) -> list[float]:
