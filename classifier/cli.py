@@ -17,7 +17,7 @@ def run_classify(lines: Iterable[str], out: TextIO, clf, evaluate: bool) -> int:
         record = _record(line)
         if record is None:
             continue
-        result = clf.classify(record["text"])
+        result = clf.classify(record["text"], explain=True)
         row = {**record, **result.to_dict()}
         if tally is None:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
