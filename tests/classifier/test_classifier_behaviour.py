@@ -233,6 +233,8 @@ def test_blocker_exceptions_let_complaints_through(clf, text, category):
 @pytest.mark.parametrize("text, kind", [
     ("我们单位楼下的路灯坏了好几天了，也没人管", "elsewhere"),
     ("俺舅家楼下垃圾堆成山了，他们那物业也不管", "elsewhere"),
+    ("我表姐家小区下水道堵了，屎尿都漫到一楼了", "elsewhere"),
+    ("隔壁县城我姥姥那小区，电梯坏了半年都没修", "elsewhere"),
     ("有一回楼道里堆满了纸箱子，幸亏物业及时清走了，从那以后大家都自觉了", "story"),
     ("前几年楼上装修把我家墙震裂了，后来物业协调，幸亏人家赔了", "story"),
     ("电梯困人的时候是不是不能扒门？", "howto"),  # what to do if it happens: no danger now
@@ -347,3 +349,14 @@ def test_negation_and_blockers_read_the_whole_message(forced, text, category, si
     assert result.is_request and result.category == category and any(m.startswith(sign) for m in result.matched), \
         result.matched
     assert not any(m.startswith("block:") for m in result.matched), result.matched
+
+
+@pytest.mark.parametrize("text", ["3号楼门口的积水已经排掉了", "那辆僵尸车终于拖走了，空出来一个车位", "水压上来了，洗澡没问题了"])
+def test_done_said_in_other_words_is_resolved(forced, text):
+    result = forced(text, 0.8)
+    assert not result.is_request and "block:resolved" in result.matched, result.matched
+
+
+def test_a_general_question_about_ones_own_case_is_filed(forced):
+    result = forced("监控一般存几天啊？我车前天在楼下让人刮了，想查一下", 0.8)
+    assert result.is_request and "block:general_question" not in result.matched, result.matched
