@@ -12,7 +12,7 @@ from classifier.evaluate import Tally
 from classifier.linear import MODEL_NAMES, LinearModel
 from classifier.train import read_records, train
 
-METRICS = ("request_recall", "false_alarm", "category_accuracy", "urgent_recall")
+METRICS = ("request_recall", "false_alarm", "category_accuracy", "urgent_recall", "urgent_precision")
 
 
 def folds(records: list[dict], k: int, seed: int = 0) -> list[list[dict]]:
@@ -60,24 +60,30 @@ def cross_validate(records: list[dict], k: int, rules, buildings, out: TextIO) -
 # The grid `--grid` searches: how far rule evidence moves the request model (see classifier.engine).
 GRID = {"VOTE_MAX": (0.5, 1.0, 1.5), "VOTE_PER_POINT": (0.3, 0.5), "REQUEST_THRESHOLD": (0.5, 0.55, 0.6, 0.65),
         "VOTE_AGAINST": (-1.0, -0.5, 0.0)}
+# `--grid urgent`: how sure the urgent model must be to call a request urgent on its own (2.0: never), and how sure
+# that there is no danger to overrule an urgent rule (0.0: never)
+URGENT_GRID = {"URGENT_MODEL_SAYS": (0.5, 0.6, 0.7, 2.0), "URGENT_MODEL_DOUBTS": (0.0, 0.01, 0.02, 0.05)}
+GRIDS = {"combiner": "GRID", "urgent": "URGENT_GRID"}
 
 
-def grid_search(records: list[dict], k: int, rules, buildings, out: TextIO) -> None:
-    """Scores every combination of GRID on the same fold models, one line each (the models are trained once)."""
+def grid_search(records: list[dict], k: int, rules, buildings, out: TextIO, grid: str = "combiner") -> None:
+    """Scores every combination of a grid (GRIDS) on the same fold models, one line each (the models are trained
+    once)."""
     import itertools
 
     from classifier import engine
 
+    grid_values = globals()[GRIDS[grid]]  # looked up at call time, so a test can substitute a small grid
     pairs = fold_models(records, k, rules, buildings)
-    saved = {name: getattr(engine, name) for name in GRID}
+    saved = {name: getattr(engine, name) for name in grid_values}
     try:
-        for values in itertools.product(*GRID.values()):
-            for name, value in zip(GRID, values):
+        for values in itertools.product(*grid_values.values()):
+            for name, value in zip(grid_values, values):
                 setattr(engine, name, value)
             for clf, _ in pairs:
                 clf.retune()
             metrics = score(pairs)
-            out.write("  ".join(f"{n}={v}" for n, v in zip(GRID, values)) + "   "
+            out.write("  ".join(f"{n}={v}" for n, v in zip(grid_values, values)) + "   "
                       + "  ".join(f"{m} {metrics[m]:.3f}" for m in METRICS) + "\n")
     finally:
         for name, value in saved.items():
@@ -94,12 +100,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m classifier.crossval")
     parser.add_argument("files", nargs="+", type=Path)
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--grid", action="store_true", help="score the combiner constants in GRID instead")
+    parser.add_argument("--grid", nargs="?", const="combiner", choices=sorted(GRIDS),
+                        help="score the constants of a grid instead: combiner (GRID, the default) or urgent (URGENT_GRID)")
     parser.add_argument("--config", default=str(Path(__file__).resolve().parent.parent / "config.yaml"))
     args = parser.parse_args(argv)
     buildings = BuildingIndex(ConfigBuildings(args.config).building_aliases())
-    run = grid_search if args.grid else cross_validate
-    run(read_records(args.files), args.folds, load_rules(), buildings, sys.stdout)
+    records, rules = read_records(args.files), load_rules()
+    if args.grid:
+        grid_search(records, args.folds, rules, buildings, sys.stdout, args.grid)
+    else:
+        cross_validate(records, args.folds, rules, buildings, sys.stdout)
     return 0
 
 

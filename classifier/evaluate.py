@@ -41,6 +41,9 @@ class Tally:
                 errors.append("missed urgent")
         elif result.urgent and not expect_request:
             errors.append("urgent on non-request")
+        if result.is_request and result.urgent:
+            n["flagged_urgent"] += 1
+            n["urgent_right"] += bool(record.get("expect_urgent"))
         if expect_request and "expect_building" in record:
             n["expected_building"] += 1
             got = result.location.building if result.location else None
@@ -59,6 +62,7 @@ class Tally:
             "false_alarm": _ratio(n["false_alarm"], n["expected_chatter"], empty=0.0),
             "category_accuracy": _ratio(n["category_correct"], n["true_positive"]),
             "urgent_recall": _ratio(n["urgent_found"], n["expected_urgent"]),
+            "urgent_precision": _ratio(n["urgent_right"], n["flagged_urgent"]),
             "building_accuracy": _ratio(n["building_correct"], n["expected_building"]),
         }
 
@@ -82,6 +86,8 @@ class Tally:
             ok = value >= limit if op == ">=" else value <= limit
             failed |= not ok
             out.write(f"{name:<19} {value:.3f}  ({op} {limit:.2f} {'ok' if ok else 'FAIL'})  {note}\n")
+        out.write(f"urgent precision    {m['urgent_precision']:.3f}  (no threshold)  "
+                  f"{n['urgent_right']} of {n['flagged_urgent']} filed as urgent\n")
         if n["expected_building"]:
             out.write(f"building accuracy   {m['building_accuracy']:.3f}  (no threshold)  "
                       f"{n['building_correct']} of {n['expected_building']}\n")

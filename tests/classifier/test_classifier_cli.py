@@ -27,6 +27,7 @@ def test_eval_passes_and_fails(clf):
     assert run_classify(good, out, clf, evaluate=True) == 0
     report = out.getvalue()
     assert "request recall      1.000" in report and "lighting" in report
+    assert "urgent precision    1.000  (no threshold)  1 of 1 filed as urgent" in report
 
     bad = good + [label("今天天气不错", True, "other"), label("电梯坏了", True, "water")]
     out = io.StringIO()
