@@ -36,8 +36,11 @@ def test_only_one_engine_holds_the_lock_until_its_connections_close(engine, data
         with cluster_lock(other, "t") as blocked:
             assert not blocked
         with other.connect() as conn:  # its connection is gone, as when the process is killed
-            killed = conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
-                                       "AND objid = :key"), {"key": lock_key("t")}).scalars().all()
+            # with a timeout the call waits until the backend has exited (and so let go of its lock); without one it
+            # only signals, and the takeover below could run first (it did, twice in about thirty runs)
+            killed = conn.execute(text("SELECT pg_terminate_backend(pid, 5000) FROM pg_locks "
+                                       "WHERE locktype = 'advisory' AND objid = :key"),
+                                  {"key": lock_key("t")}).scalars().all()
         assert killed == [True]
         with cluster_lock(other, "t") as taken_over:
             assert taken_over
