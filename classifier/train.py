@@ -19,7 +19,7 @@ LABELLED = Path(__file__).resolve().parent.parent / "tests" / "data" / "classifi
 # and why): once a set has been scored and used to decide a change it is training data, and a fresh one is the evidence.
 TRAIN_SETS = [LABELLED / f"{name}.jsonl" for name in (
     "dev", "holdout", "blind", "blind2", "train2a", "train2b", "blind3", "train3", "blind4", "train4", "train5",
-    "blind5", "blind7", "train6", "train7", "train8", "train9")]
+    "blind5", "blind7", "train6", "train7", "train8", "train9", "train10")]
 EPOCHS = 20
 RATE = 1.0
 L2 = 1e-3

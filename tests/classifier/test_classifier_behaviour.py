@@ -343,6 +343,11 @@ def test_a_neighbour_called_auntie_is_no_relative_elsewhere(forced):
     ("哈哈刚抢完红包，顺便说下A2门口的垃圾三天没清了", "sanitation", "kw:垃圾+没清("),  # 顺便: the red packet is aside
     ("哈哈哈那个表情包太逗了。说正事，12号楼下面天天有人停车挡着垃圾车", "parking", "kw:停车("),  # not a reply
     ("我们单元暖气还没通呢，别的楼都热了", "heating", "kw:暖气("),  # 别的楼 is no news from elsewhere here
+    ("大家晚上好～今天广场舞跳得真开心 插一句，我们楼这两天老是一到晚上七八点就停电", "power", "kw:停电("),  # no greeting
+    ("谢谢保安大哥帮我提东西 话说最近晚上总有人在咱停车场划车", "public_safety", "kw:划车("),  # no thanks
+    ("门卫天天在岗亭里刷抖音，外卖小哥骑车直接冲进来也不管", "property", "kw:门卫("),  # scrolling videos is no elsewhere
+    ("上回调解说好他家把鸡笼子搬走，这都一个月了还在那", "dispute", "kw:调解("),  # 还在那: not over
+    ("又有人推电动车进电梯了，上次别的小区电梯里着火多吓人", "fire_safety", "ctx:电动车进电梯"),  # not news: 又有人
 ])
 def test_negation_and_blockers_read_the_whole_message(forced, text, category, sign):
     result = forced(text, 0.8)
