@@ -15,7 +15,7 @@ from classifier.tokenize import normalise
 DATA_DIR = Path(__file__).parent / "data"
 MODEL_PATH = DATA_DIR / "model.json"
 LABELLED = Path(__file__).resolve().parent.parent / "tests" / "data" / "classifier"
-# Every labelled set but the unseen blind6 and blind8 to blind13 (tests/data/classifier/README.md: who wrote which,
+# Every labelled set but the unseen blind6 and blind8 to blind15 (tests/data/classifier/README.md: who wrote which,
 # and why): once a set has been scored and used to decide a change it is training data, and a fresh one is the evidence.
 TRAIN_SETS = [LABELLED / f"{name}.jsonl" for name in (
     "dev", "holdout", "blind", "blind2", "train2a", "train2b", "blind3", "train3", "blind4", "train4", "train5",

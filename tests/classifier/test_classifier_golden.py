@@ -27,24 +27,28 @@ def test_dev_set_meets_thresholds(clf):
 
 
 # Sets never trained on and never read (README.md beside them), with the score each had at the end of session 6
-# (mulin classify --eval, totals only):
-#   blind6  (scored five times):  recall 0.962, false alarms 1.5 %, category 0.954, urgent 0.978
-#   blind8  (scored three times): recall 0.974, false alarms 1.3 %, category 0.955, urgent 0.964
-#   blind9  (scored twice):       recall 0.971, false alarms 2.1 %, category 0.981, urgent 0.964
-#   blind10 (scored twice):       recall 0.943, false alarms 1.3 %, category 0.936, urgent 1.000
-#   blind11 (scored twice):       recall 0.967, false alarms 2.1 %, category 0.943, urgent 0.982
-#   blind12 (scored once):        recall 0.942, false alarms 1.0 %, category 0.916, urgent 0.983
-#   blind13 (scored once):        recall 0.954, false alarms 1.3 %, category 0.956, urgent 1.000
+# (mulin classify --eval, totals only; the number of times each was scored is in the README):
+#   blind6:  recall 0.973, false alarms 2.2 %, category 0.954, urgent 0.978
+#   blind8:  recall 0.982, false alarms 1.6 %, category 0.948, urgent 0.964
+#   blind9:  recall 0.989, false alarms 2.6 %, category 0.978, urgent 0.964
+#   blind10: recall 0.951, false alarms 1.3 %, category 0.941, urgent 0.981
+#   blind11: recall 0.982, false alarms 2.4 %, category 0.944, urgent 1.000
+#   blind12: recall 0.953, false alarms 1.0 %, category 0.909, urgent 0.983
+#   blind13: recall 0.965, false alarms 2.1 %, category 0.960, urgent 1.000
+#   blind14: recall 0.974, false alarms 1.8 %, category 0.958, urgent 0.964  (scored once)
+#   blind15: recall 0.960, false alarms 1.0 %, category 0.935, urgent 0.982  (scored once)
 # The floors hold those levels so a later change cannot quietly undo them; they are a guard, not the targets
 # (0.95 / 2 % / 0.85 / 0.9). When a set becomes training data, drop it here and add the next unseen one.
 UNSEEN = {
-    "blind6.jsonl": ({"request_recall": 0.95, "category_accuracy": 0.94, "urgent_recall": 0.95}, 0.025),
-    "blind8.jsonl": ({"request_recall": 0.96, "category_accuracy": 0.94, "urgent_recall": 0.94}, 0.025),
-    "blind9.jsonl": ({"request_recall": 0.96, "category_accuracy": 0.96, "urgent_recall": 0.94}, 0.03),
-    "blind10.jsonl": ({"request_recall": 0.93, "category_accuracy": 0.92, "urgent_recall": 0.97}, 0.025),
-    "blind11.jsonl": ({"request_recall": 0.95, "category_accuracy": 0.93, "urgent_recall": 0.96}, 0.03),
-    "blind12.jsonl": ({"request_recall": 0.93, "category_accuracy": 0.90, "urgent_recall": 0.96}, 0.02),
-    "blind13.jsonl": ({"request_recall": 0.94, "category_accuracy": 0.94, "urgent_recall": 0.97}, 0.025),
+    "blind6.jsonl": ({"request_recall": 0.96, "category_accuracy": 0.94, "urgent_recall": 0.95}, 0.03),
+    "blind8.jsonl": ({"request_recall": 0.97, "category_accuracy": 0.93, "urgent_recall": 0.94}, 0.025),
+    "blind9.jsonl": ({"request_recall": 0.97, "category_accuracy": 0.96, "urgent_recall": 0.94}, 0.035),
+    "blind10.jsonl": ({"request_recall": 0.94, "category_accuracy": 0.92, "urgent_recall": 0.96}, 0.02),
+    "blind11.jsonl": ({"request_recall": 0.97, "category_accuracy": 0.93, "urgent_recall": 0.97}, 0.03),
+    "blind12.jsonl": ({"request_recall": 0.94, "category_accuracy": 0.89, "urgent_recall": 0.96}, 0.02),
+    "blind13.jsonl": ({"request_recall": 0.95, "category_accuracy": 0.94, "urgent_recall": 0.97}, 0.03),
+    "blind14.jsonl": ({"request_recall": 0.96, "category_accuracy": 0.94, "urgent_recall": 0.94}, 0.025),
+    "blind15.jsonl": ({"request_recall": 0.95, "category_accuracy": 0.92, "urgent_recall": 0.96}, 0.02),
 }
 
 
