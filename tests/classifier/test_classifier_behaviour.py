@@ -365,3 +365,12 @@ def test_done_said_in_other_words_is_resolved(forced, text):
 def test_a_general_question_about_ones_own_case_is_filed(forced):
     result = forced("监控一般存几天啊？我车前天在楼下让人刮了，想查一下", 0.8)
     assert result.is_request and "block:general_question" not in result.matched, result.matched
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("厨房那股味越来越冲，我头有点晕", "疑似险情（燃气）"),  # no gas word at all
+    ("地下室有人生炉子，门关着，喊他不应", "疑似险情（燃气）"),
+])
+def test_the_shipped_urgent_model_hears_a_danger_no_pattern_names(clf, text, reason):
+    result = clf.classify(text)
+    assert result.is_request and result.urgent_reason == reason, result.matched
