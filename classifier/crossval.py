@@ -101,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("files", nargs="+", type=Path)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--grid", nargs="?", const="combiner", choices=sorted(GRIDS),
-                        help="score the constants of a grid instead: combiner (GRID, the default) or urgent (URGENT_GRID)")
+                        help="score the constants of a grid instead: combiner (GRID, the default) or urgent "
+                             "(URGENT_GRID)")
     parser.add_argument("--config", default=str(Path(__file__).resolve().parent.parent / "config.yaml"))
     args = parser.parse_args(argv)
     buildings = BuildingIndex(ConfigBuildings(args.config).building_aliases())

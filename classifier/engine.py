@@ -31,8 +31,9 @@ RULE_POINT = 0.4
 URGENT_FLOOR = 0.2
 # The urgent model (trained on the labelled requests) next to the urgent rules: a request it is this sure of is
 # urgent though no rule names its danger, and a rule's danger does not stand when it is this sure there is none
-# ("高空抛物砸车了，车顶砸了个坑" names 砸 but is no present danger). Chosen by `python -m classifier.crossval --grid urgent`
-# (session 6, 11.4k lines: urgent recall 0.917 → 0.963 and requests wrongly flagged urgent 280 → 229 against rules alone).
+# ("高空抛物砸车了，车顶砸了个坑" names 砸 but is no present danger). Chosen by `python -m classifier.crossval --grid
+# urgent` (session 6, 11.4k lines: urgent recall 0.917 → 0.963, requests wrongly flagged urgent 280 → 229, against
+# the rules alone).
 URGENT_MODEL_SAYS = 0.5
 URGENT_MODEL_DOUBTS = 0.02
 _LOG_FLOOR = math.log(1e-9)
@@ -151,7 +152,8 @@ class Classifier:
         inside like jieba's own. Remembered per token, bounded like the segmenter's fragments."""
         inner = [tok[:-1]] if len(tok) >= 2 and tok.endswith("了") else []
         # a whole word with 了 is that word and 了: 烧起来了 holds no 来了, as 烧起来 holds no 起来
-        whole = tok in self._atomic or tok in self._whole or (inner and (inner[0] in self._atomic or inner[0] in self._whole))
+        stems = (tok, inner[0]) if inner else (tok,)
+        whole = any(t in self._atomic or t in self._whole for t in stems)
         if len(tok) >= 3 and not whole:
             inner += [tok[i:i + size] for size in range(2, len(tok)) for i in range(len(tok) - size + 1)
                       if tok[i:i + size] in self._rule_words]
