@@ -63,17 +63,16 @@ GRID = {"VOTE_MAX": (0.5, 1.0, 1.5), "VOTE_PER_POINT": (0.3, 0.5), "REQUEST_THRE
 # `--grid urgent`: how sure the urgent model must be to call a request urgent on its own (2.0: never), and how sure
 # that there is no danger to overrule an urgent rule (0.0: never)
 URGENT_GRID = {"URGENT_MODEL_SAYS": (0.5, 0.6, 0.7, 2.0), "URGENT_MODEL_DOUBTS": (0.0, 0.01, 0.02, 0.05)}
-GRIDS = {"combiner": "GRID", "urgent": "URGENT_GRID"}
 
 
-def grid_search(records: list[dict], k: int, rules, buildings, out: TextIO, grid: str = "combiner") -> None:
-    """Scores every combination of a grid (GRIDS) on the same fold models, one line each (the models are trained
-    once)."""
+def grid_search(records: list[dict], k: int, rules, buildings, out: TextIO, grid: dict | None = None) -> None:
+    """Scores every combination of `grid` (engine constant -> values; GRID when None) on the same fold models, one
+    line each (the models are trained once)."""
     import itertools
 
     from classifier import engine
 
-    grid_values = globals()[GRIDS[grid]]  # looked up at call time, so a test can substitute a small grid
+    grid_values = GRID if grid is None else grid
     pairs = fold_models(records, k, rules, buildings)
     saved = {name: getattr(engine, name) for name in grid_values}
     try:
@@ -100,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m classifier.crossval")
     parser.add_argument("files", nargs="+", type=Path)
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--grid", nargs="?", const="combiner", choices=sorted(GRIDS),
+    parser.add_argument("--grid", nargs="?", const="combiner", choices=("combiner", "urgent"),
                         help="score the constants of a grid instead: combiner (GRID, the default) or urgent "
                              "(URGENT_GRID)")
     parser.add_argument("--config", default=str(Path(__file__).resolve().parent.parent / "config.yaml"))
@@ -108,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     buildings = BuildingIndex(ConfigBuildings(args.config).building_aliases())
     records, rules = read_records(args.files), load_rules()
     if args.grid:
-        grid_search(records, args.folds, rules, buildings, sys.stdout, args.grid)
+        grid_search(records, args.folds, rules, buildings, sys.stdout, URGENT_GRID if args.grid == "urgent" else GRID)
     else:
         cross_validate(records, args.folds, rules, buildings, sys.stdout)
     return 0

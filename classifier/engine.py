@@ -37,8 +37,8 @@ URGENT_FLOOR = 0.2
 URGENT_MODEL_SAYS = 0.5
 URGENT_MODEL_DOUBTS = 0.02
 _LOG_FLOOR = math.log(1e-9)
-# tokens that end a clause (the text is normalised to half-width punctuation first)
-_CLAUSE_BREAKS = frozenset(",.!?;:~…、。，！？；： \n")
+# tokens that end a clause (the text is normalised to half-width punctuation first; whitespace is no token)
+_CLAUSE_BREAKS = frozenset(",.!?;:~…、。，！？；：")
 REQUEST_THRESHOLD = 0.65
 
 
@@ -318,7 +318,7 @@ class _Message:
         else:
             vote = VOTE_AGAINST
         p = min(max(self.p_request, 1e-6), 1 - 1e-6)
-        p_request = 1.0 / (1.0 + math.exp(-(math.log(p / (1 - p)) + vote)))
+        p_request = _sigmoid(math.log(p / (1 - p)) + vote)
         dangerless = p_request < URGENT_FLOOR or self.not_now or present.isdisjoint(clf._urgent_patterns)
         reason = None if dangerless else next(
             (u.reason for u, patterns in clf._urgent if not present.isdisjoint(patterns)
@@ -330,8 +330,7 @@ class _Message:
         model_says = False
         if clf.urgent_model is not None and not self.not_now and p_request >= (
                 URGENT_FLOOR if reason else REQUEST_THRESHOLD):
-            z = self.scored()[1][-1]
-            p_urgent = 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
+            p_urgent = _sigmoid(self.scored()[1][-1])
             self.matched.append(f"model:urgent {p_urgent:.2f}")
             if reason and p_urgent < URGENT_MODEL_DOUBTS:
                 self.matched.append(f"not urgent:{reason}")
@@ -399,7 +398,7 @@ class _Message:
 
 
 def _sigmoid(z: float) -> float:
-    return 1.0 / (1.0 + math.exp(-z))
+    return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0  # exp overflows past 709
 
 
 def _word_at(token: str, part: frozenset[str]) -> str:

@@ -44,16 +44,16 @@ def test_grid_search_prints_every_combination_and_restores_the_constants(monkeyp
     assert (engine.VOTE_MAX, engine.REQUEST_THRESHOLD) == before
 
 
-def test_the_urgent_grid_moves_the_urgent_constants_and_restores_them(monkeypatch):
+def test_the_urgent_grid_moves_the_urgent_constants_and_restores_them():
     from classifier.rules import load_rules
 
-    monkeypatch.setattr(crossval, "URGENT_GRID", {"URGENT_MODEL_SAYS": (0.5, 2.0), "URGENT_MODEL_DOUBTS": (0.0,)})
     before = (engine.URGENT_MODEL_SAYS, engine.URGENT_MODEL_DOUBTS)
     records = [{"text": t, "expect_request": True, "expect_category": c, "expect_urgent": u} for t, c, u in (
         ("楼道里一股煤气味", "gas", True), ("电梯里困了人", "elevator", True), ("楼道灯不亮了", "lighting", False),
         ("下水道堵了", "drainage", False))] + [{"text": t, "expect_request": False} for t in ("好的谢谢", "收到")]
     out = io.StringIO()
-    crossval.grid_search(records, 2, load_rules(), None, out, "urgent")
+    crossval.grid_search(records, 2, load_rules(), None, out,
+                         {"URGENT_MODEL_SAYS": (0.5, 2.0), "URGENT_MODEL_DOUBTS": (0.0,)})
     lines = out.getvalue().splitlines()
     assert [line.split()[0] for line in lines] == ["URGENT_MODEL_SAYS=0.5", "URGENT_MODEL_SAYS=2.0"]
     assert all("urgent_precision" in line for line in lines)
