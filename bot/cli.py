@@ -104,7 +104,15 @@ def cmd_classify(args: argparse.Namespace) -> int:
     except (OSError, KeyError, TypeError, ValueError) as exc:
         print(f"配置错误 (config error): {path}: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    return run_classify(sys.stdin, sys.stdout, _classifier(buildings), args.eval)
+    if args.eval not in (None, "-"):
+        try:
+            with open(args.eval, encoding="utf-8") as lines:
+                return run_classify(lines, sys.stdout, _classifier(buildings), True, totals_only=args.totals)
+        except OSError as exc:
+            print(f"无法读取标注文件 (cannot read labelled file): {exc}", file=sys.stderr)
+            return EXIT_CONFIG
+    return run_classify(sys.stdin, sys.stdout, _classifier(buildings), args.eval is not None,
+                        totals_only=args.totals)
 
 
 def cmd_tickets(args: argparse.Namespace) -> int:
@@ -266,7 +274,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     classify = sub.add_parser("classify", help="从标准输入逐行分类，输出 JSON")
     classify.add_argument("--config")
-    classify.add_argument("--eval", action="store_true")
+    classify.add_argument("--eval", nargs="?", const="-", metavar="FILE",
+                          help="给带标注的 JSON 行打分（FILE 或标准输入）：总计、分类别、分来源")
+    classify.add_argument("--totals", action="store_true", help="只打印总计，不打印出错的行（用于真实测试集）")
     classify.set_defaults(func=cmd_classify)
 
     tickets = sub.add_parser("tickets", help="列出工单")

@@ -8,9 +8,9 @@ from typing import Iterable, TextIO
 from classifier.evaluate import Tally
 
 
-def run_classify(lines: Iterable[str], out: TextIO, clf, evaluate: bool) -> int:
+def run_classify(lines: Iterable[str], out: TextIO, clf, evaluate: bool, totals_only: bool = False) -> int:
     """Plain lines or JSON lines with "text" in; one JSON object per message out.
-    With evaluate, lines carry expect_* labels: only failures are written, then the report;
+    With evaluate, lines carry expect_* labels: only failures are written (none with totals_only), then the report;
     returns 1 when a threshold from the rules file is missed."""
     tally = Tally(clf) if evaluate else None
     for line in lines:
@@ -21,7 +21,7 @@ def run_classify(lines: Iterable[str], out: TextIO, clf, evaluate: bool) -> int:
         row = {**record, **result.to_dict()}
         if tally is None:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
-        elif errors := tally.add(record, result):
+        elif (errors := tally.add(record, result)) and not totals_only:
             out.write(json.dumps({**row, "errors": errors}, ensure_ascii=False) + "\n")
     return tally.report(out) if tally is not None else 0
 
@@ -68,13 +68,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["classify", "bench"])
     parser.add_argument("--config")
     parser.add_argument("--eval", action="store_true")
+    parser.add_argument("--totals", action="store_true")
     args = parser.parse_args(argv)
     if args.command == "bench":
         from classifier.bench import run_bench
 
         return run_bench(sys.stdout, [sys.executable, "-m", "classifier.cli"])
     clf = classifier.load(ConfigBuildings(args.config) if args.config else None)
-    return run_classify(sys.stdin, sys.stdout, clf, args.eval)
+    return run_classify(sys.stdin, sys.stdout, clf, args.eval, totals_only=args.totals)
 
 
 if __name__ == "__main__":

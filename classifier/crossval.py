@@ -1,5 +1,7 @@
 """k-fold cross-validation of the whole classifier (rules + a model trained on the other folds):
-`python -m classifier.crossval [--folds 5] FILE...` prints each fold's metrics and their mean."""
+`python -m classifier.crossval [--folds 5] FILE...` prints the pooled metrics;
+`python -m classifier.crossval --dev [--grid ...]` trains once on the training data (as `python -m classifier.train`
+does) and scores the real dev split, per source: the way the engine's constants are chosen."""
 from __future__ import annotations
 
 import argparse
@@ -10,7 +12,7 @@ from typing import TextIO
 
 from classifier.evaluate import Tally
 from classifier.linear import MODEL_NAMES, LinearModel
-from classifier.train import read_records, train
+from classifier.train import DEV_SET, read_records, train, training_records, weak_records
 
 METRICS = ("request_recall", "false_alarm", "category_accuracy", "urgent_recall", "urgent_precision")
 
@@ -41,7 +43,8 @@ def fold_models(records: list[dict], k: int, rules, buildings) -> list[tuple[obj
 
 
 def score(fold_pairs, out: TextIO | None = None) -> dict[str, float]:
-    """Metrics over all folds pooled (each message scored by the model that never saw it)."""
+    """Metrics over all folds pooled (each message scored by the model that never saw it); with out, also written
+    there, followed by the per-source lines when the records name their source."""
     tally = None
     for clf, test in fold_pairs:
         tally = tally or Tally(clf)
@@ -50,30 +53,41 @@ def score(fold_pairs, out: TextIO | None = None) -> dict[str, float]:
     metrics = tally.metrics()
     if out is not None:
         out.write("pooled: " + "  ".join(f"{m} {metrics[m]:.3f}" for m in METRICS) + "\n")
+        if tally.per_group:
+            tally.report_groups(out)
     return metrics
+
+
+def dev_models(rules, buildings) -> list[tuple[object, list[dict]]]:
+    """One (classifier trained on the training data, the real dev split) pair, in the shape fold_models gives."""
+    from classifier.engine import Classifier
+
+    model = train(training_records() + weak_records(), rules)
+    return [(Classifier(rules, tuple(LinearModel.from_json(model[name]) for name in MODEL_NAMES), buildings),
+             read_records([DEV_SET]))]
 
 
 def cross_validate(records: list[dict], k: int, rules, buildings, out: TextIO) -> dict[str, float]:
     return score(fold_models(records, k, rules, buildings), out)
 
 
-# The grid `--grid` searches: how far rule evidence moves the request model (see classifier.engine).
-GRID = {"VOTE_MAX": (0.5, 1.0, 1.5), "VOTE_PER_POINT": (0.3, 0.5), "REQUEST_THRESHOLD": (0.5, 0.55, 0.6, 0.65),
-        "VOTE_AGAINST": (-1.0, -0.5, 0.0)}
+# The grid `--grid` searches: how far rule evidence and blockers move the request model (see classifier.engine).
+GRID = {"VOTE_MAX": (0.5, 1.0, 1.5), "REQUEST_THRESHOLD": (0.5, 0.6, 0.65), "SOFT_BLOCK_VOTE": (-1.0, -2.0),
+        "RULES_MAX_CHARS": (60, 100, 200)}
 # `--grid urgent`: how sure the urgent model must be to call a request urgent on its own (2.0: never), and how sure
 # that there is no danger to overrule an urgent rule (0.0: never)
 URGENT_GRID = {"URGENT_MODEL_SAYS": (0.5, 0.6, 0.7, 2.0), "URGENT_MODEL_DOUBTS": (0.0, 0.01, 0.02, 0.05)}
 
 
-def grid_search(records: list[dict], k: int, rules, buildings, out: TextIO, grid: dict | None = None) -> None:
+def grid_search(records: list[dict] | None, k: int, rules, buildings, out: TextIO, grid: dict | None = None) -> None:
     """Scores every combination of `grid` (engine constant -> values; GRID when None) on the same fold models, one
-    line each (the models are trained once)."""
+    line each (the models are trained once); records None: on the real dev split (dev_models)."""
     import itertools
 
     from classifier import engine
 
     grid_values = GRID if grid is None else grid
-    pairs = fold_models(records, k, rules, buildings)
+    pairs = dev_models(rules, buildings) if records is None else fold_models(records, k, rules, buildings)
     saved = {name: getattr(engine, name) for name in grid_values}
     try:
         for values in itertools.product(*grid_values.values()):
@@ -81,9 +95,8 @@ def grid_search(records: list[dict], k: int, rules, buildings, out: TextIO, grid
                 setattr(engine, name, value)
             for clf, _ in pairs:
                 clf.retune()
-            metrics = score(pairs)
-            out.write("  ".join(f"{n}={v}" for n, v in zip(grid_values, values)) + "   "
-                      + "  ".join(f"{m} {metrics[m]:.3f}" for m in METRICS) + "\n")
+            out.write("  ".join(f"{n}={v}" for n, v in zip(grid_values, values)) + "\n")
+            score(pairs, out)
     finally:
         for name, value in saved.items():
             setattr(engine, name, value)
@@ -97,17 +110,22 @@ def main(argv: list[str] | None = None) -> int:
     from classifier.rules import load_rules
 
     parser = argparse.ArgumentParser(prog="python -m classifier.crossval")
-    parser.add_argument("files", nargs="+", type=Path)
+    parser.add_argument("files", nargs="*", type=Path)
+    parser.add_argument("--dev", action="store_true", help="train once on the training data, score the real dev split")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--grid", nargs="?", const="combiner", choices=("combiner", "urgent"),
                         help="score the constants of a grid instead: combiner (GRID, the default) or urgent "
                              "(URGENT_GRID)")
     parser.add_argument("--config", default=str(Path(__file__).resolve().parent.parent / "config.yaml"))
     args = parser.parse_args(argv)
+    if not args.dev and not args.files:
+        parser.error("give labelled FILEs to cross-validate, or --dev")
     buildings = BuildingIndex(ConfigBuildings(args.config).building_aliases())
-    records, rules = read_records(args.files), load_rules()
+    records, rules = (None if args.dev else read_records(args.files)), load_rules()
     if args.grid:
         grid_search(records, args.folds, rules, buildings, sys.stdout, URGENT_GRID if args.grid == "urgent" else GRID)
+    elif records is None:
+        score(dev_models(rules, buildings), sys.stdout)
     else:
         cross_validate(records, args.folds, rules, buildings, sys.stdout)
     return 0

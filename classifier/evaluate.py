@@ -1,4 +1,5 @@
-"""Scores classifications against labelled lines (expect_request, expect_category, expect_urgent)."""
+"""Scores classifications against labelled lines (expect_request, expect_category, expect_urgent), in total and
+per source (the record's `group`: appeal, appeal_title, chat_keyword, chat, reply; written lines have none)."""
 from __future__ import annotations
 
 from collections import Counter
@@ -10,17 +11,24 @@ class Tally:
         self.clf = clf
         self.n = Counter()
         self.per_category: dict[str, Counter] = {}
+        self.per_group: dict[str, Counter] = {}
 
     def add(self, record: dict, result) -> list[str]:
-        """Counts one labelled message; returns what went wrong with it."""
+        """Counts one labelled message, in total and for its group; returns what went wrong with it."""
+        group = record.get("group")
+        errors = self._count(self.n, record, result)
+        if group:
+            self._count(self.per_group.setdefault(str(group), Counter()), record, result, per_category=False)
+        return errors
+
+    def _count(self, n: Counter, record: dict, result, per_category: bool = True) -> list[str]:
         errors: list[str] = []
-        n = self.n
         expect_request = bool(record.get("expect_request"))
         n["expected_requests" if expect_request else "expected_chatter"] += 1
         if expect_request and result.is_request:
             n["true_positive"] += 1
             want = record.get("expect_category") or "other"
-            row = self.per_category.setdefault(want, Counter())
+            row = self.per_category.setdefault(want, Counter()) if per_category else Counter()
             row["recognised"] += 1
             if result.category == want:
                 n["category_correct"] += 1
@@ -29,7 +37,8 @@ class Tally:
                 errors.append(f"category {result.category} != {want}")
         elif expect_request:
             errors.append("missed request")
-            self.per_category.setdefault(record.get("expect_category") or "other", Counter())["missed"] += 1
+            if per_category:
+                self.per_category.setdefault(record.get("expect_category") or "other", Counter())["missed"] += 1
         elif result.is_request:
             n["false_alarm"] += 1
             errors.append("false alarm")
@@ -53,8 +62,8 @@ class Tally:
                 errors.append(f"building {got} != {record['expect_building']}")
         return errors
 
-    def metrics(self) -> dict[str, float]:
-        n = self.n
+    def metrics(self, n: Counter | None = None) -> dict[str, float]:
+        n = self.n if n is None else n
         filed = n["true_positive"] + n["false_alarm"]
         return {
             "request_precision": _ratio(n["true_positive"], filed),
@@ -99,7 +108,26 @@ class Tally:
                 out.write(f"{code:<14}{name:<8}{row['recognised']:>11}{row['correct']:>9}{row['missed']:>8}{acc:>10.3f}\n")
         for code in sorted(set(self.per_category) - {c for c, _ in self.clf.categories}):
             out.write(f"{code:<14}(unknown category code in labels)\n")
+        if self.per_group:
+            self.report_groups(out)
         return 1 if failed else 0
+
+    def report_groups(self, out: TextIO) -> None:
+        """One line per source: its requests filed, its non-requests filed, category and urgent on its requests."""
+        out.write(f"\n{'source':<14}{'lines':>6}{'requests':>9}{'recall':>8}{'non-req':>8}{'false al.':>10}"
+                  f"{'category':>9}{'urgent':>8}{'urg.prec':>9}\n")
+        for group in sorted(self.per_group):
+            n = self.per_group[group]
+            m = self.metrics(n)
+            lines = n["expected_requests"] + n["expected_chatter"]
+
+            def cell(value: float, present: int, width: int) -> str:
+                return f"{value:>{width}.3f}" if present else f"{'-':>{width}}"
+
+            out.write(f"{group:<14}{lines:>6}{n['expected_requests']:>9}{cell(m['request_recall'], n['expected_requests'], 8)}"
+                      f"{n['expected_chatter']:>8}{cell(m['false_alarm'], n['expected_chatter'], 10)}"
+                      f"{cell(m['category_accuracy'], n['true_positive'], 9)}"
+                      f"{cell(m['urgent_recall'], n['expected_urgent'], 8)}{cell(m['urgent_precision'], n['flagged_urgent'], 9)}\n")
 
 
 def _ratio(a: int, b: int, empty: float = 1.0) -> float:

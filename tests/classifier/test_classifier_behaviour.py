@@ -143,7 +143,7 @@ def test_matched_words_do_not_depend_on_the_hash_seed():
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    texts = (root / "tests" / "data" / "classifier" / "dev.jsonl").read_text(encoding="utf-8")
+    texts = (root / "tests" / "data" / "classifier" / "written" / "dev.jsonl").read_text(encoding="utf-8")
     outputs = set()
     for seed in ("1", "2", "3"):
         run = subprocess.run([sys.executable, "-m", "bot.cli", "classify", "--config", str(root / "config.yaml")],

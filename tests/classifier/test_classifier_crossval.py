@@ -38,9 +38,9 @@ def test_grid_search_prints_every_combination_and_restores_the_constants(monkeyp
         ("收到", False, None), ("今天天气不错", False, None))]
     out = io.StringIO()
     crossval.grid_search(records, 2, load_rules(), None, out)
-    lines = out.getvalue().splitlines()
-    assert len(lines) == 2 and lines[0].startswith("VOTE_MAX=0.5") and lines[1].startswith("VOTE_MAX=3.0")
-    assert all("false_alarm" in line for line in lines)
+    lines = out.getvalue().splitlines()  # each setting, then its pooled metrics
+    assert len(lines) == 4 and lines[0].startswith("VOTE_MAX=0.5") and lines[2].startswith("VOTE_MAX=3.0")
+    assert all(line.startswith("pooled:") and "false_alarm" in line for line in lines[1::2])
     assert (engine.VOTE_MAX, engine.REQUEST_THRESHOLD) == before
 
 
@@ -55,6 +55,6 @@ def test_the_urgent_grid_moves_the_urgent_constants_and_restores_them():
     crossval.grid_search(records, 2, load_rules(), None, out,
                          {"URGENT_MODEL_SAYS": (0.5, 2.0), "URGENT_MODEL_DOUBTS": (0.0,)})
     lines = out.getvalue().splitlines()
-    assert [line.split()[0] for line in lines] == ["URGENT_MODEL_SAYS=0.5", "URGENT_MODEL_SAYS=2.0"]
-    assert all("urgent_precision" in line for line in lines)
+    assert [line.split()[0] for line in lines[0::2]] == ["URGENT_MODEL_SAYS=0.5", "URGENT_MODEL_SAYS=2.0"]
+    assert all("urgent_precision" in line for line in lines[1::2])
     assert (engine.URGENT_MODEL_SAYS, engine.URGENT_MODEL_DOUBTS) == before

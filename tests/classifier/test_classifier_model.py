@@ -1,5 +1,5 @@
-"""The statistical model: trained deterministically from committed data, reads character n-grams, and the
-rules' context overrides still win over it."""
+"""The statistical model: trained from committed data (checked by a hash of the inputs, not by retraining here),
+deterministic, reads character n-grams, and the rules' context overrides still win over it."""
 import json
 
 import pytest
@@ -10,21 +10,48 @@ from classifier.linear import LinearModel
 from classifier.rules import load_rules
 
 
-@pytest.fixture(scope="module")
-def fresh():
-    return train.train(train.read_records(train.TRAIN_SETS), load_rules())
+def test_committed_model_was_trained_from_the_committed_inputs():
+    committed = json.loads(train.MODEL_PATH.read_text(encoding="utf-8"))
+    assert committed["inputs_sha256"] == train.inputs_hash(), \
+        "classifier/data/model.json is stale (labels, rules or feature code changed): run python -m classifier.train"
 
 
-def test_committed_model_is_what_training_produces(fresh):
-    committed = train.MODEL_PATH.read_text(encoding="utf-8")
-    assert committed == train.dump(fresh), "classifier/data/model.json is stale: run python -m classifier.train"
+def test_inputs_hash_sees_a_changed_label(tmp_path, monkeypatch):
+    labelled = tmp_path / "train.jsonl"
+    labelled.write_text('{"text": "停电了", "expect_request": true, "expect_category": "power"}\n', encoding="utf-8")
+    monkeypatch.setattr(train, "TRAIN_SETS", [labelled])
+    before = train.inputs_hash()
+    labelled.write_text('{"text": "停电了", "expect_request": false}\n', encoding="utf-8")
+    assert train.inputs_hash() != before
 
 
-def test_training_is_deterministic(fresh):
-    records = train.read_records(train.TRAIN_SETS)[:120]
-    once, twice = (train.train(records, load_rules()) for _ in range(2))
+def test_training_is_deterministic_and_depends_on_the_data():
+    records = train.read_records(train.REAL_TRAIN)
+    part = records[::8]
+    once, twice = (train.train(part, load_rules()) for _ in range(2))
     assert train.dump(once) == train.dump(twice)
-    assert once["request"] != fresh["request"]  # and it does depend on the data
+    other = train.train(records[1::8], load_rules())
+    assert once["request"] != other["request"]
+
+
+def test_training_records_take_each_text_once_and_real_lines_as_real():
+    records = train.training_records()
+    real = {r["text"] for r in train.read_records(train.REAL_TRAIN)}
+    assert real and all(r["_weight"] == 1.0 and r["group"] for r in records if r["text"] in real)
+    assert all(r["_weight"] == train.WRITTEN_WEIGHT and "group" not in r for r in records if r["text"] not in real)
+    assert len({r["text"] for r in records}) == len(records)
+
+
+def test_one_class_or_no_feature_trains_a_prior_not_an_error():
+    model = train.fit([(["甲"], 1), (["乙"], 1)], ["no", "yes"], 1.0)
+    assert model.yes_probability(["甲"]) > 0.5
+    assert train.fit([(["甲"], 0), (["乙"], 1)], ["no", "yes"], 1.0).yes_probability(["丙"]) == 0.5
+
+
+def test_place_codes_read_as_places():
+    """Anonymised places ("A3区") must not teach the model that a Latin letter means a request."""
+    assert char_features("A市A3区金桥小区停电") == char_features("某市某区金桥小区停电")
+    assert "a0栋" in char_features("A2栋停电") and "a" in char_features("A2栋停电")
 
 
 def test_char_features_ignore_punctuation_style():

@@ -38,7 +38,7 @@ def test_normalise():
 def test_segmenter_cuts_exactly_like_jieba_without_hmm(clf):
     """The classifier's own segmenter must give jieba's tokens, or rule matches would drift."""
     data = Path(__file__).resolve().parent.parent / "data" / "classifier"
-    texts = [json.loads(line)["text"] for name in ("dev.jsonl", "holdout.jsonl")
+    texts = [json.loads(line)["text"] for name in ("written/dev.jsonl", "real/dev.jsonl")
              for line in (data / name).read_text(encoding="utf-8").splitlines() if line.strip()]
     texts += ["", "  ", "abc12 3号楼2单元 WiFi坏了!!", "C++和#号、100%  \r\n换行\t制表", "楼道灯不亮了——谁管？"]
     rng = random.Random(7)
