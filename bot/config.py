@@ -99,6 +99,7 @@ class TicketPolicy(_Strict):
     followup_days: float = Field(default=3, gt=0)             # no rating by then: closed as 未评价
     max_extension_days: int = Field(default=10, gt=0)
     late_minutes: float = Field(default=10, gt=0)  # older messages (after an outage) get one summary per group
+    repeat_reply_minutes: float = Field(default=30, gt=0)  # one answer per person and ticket to repeats this close
 
 
 def _span(value: Any) -> Any:
