@@ -155,7 +155,7 @@ class ChatCommand:
                        note=cmd.argument)
         worker = ctx.deps.directory.wechat_id_of(ticket.assignee_staff_id) if ticket.assignee_staff_id else None
         if worker:
-            ctx.say_private(worker, f"【督办】工单#{ticket.id}（{ticket.category_name}）：{cmd.argument}——{ctx.staff.name}",
+            ctx.say_private(worker, f"【督办】工单#{ticket.id}（{ticket.category_name}）：{texts.excerpt(cmd.argument)}——{ctx.staff.name}",
                             ticket_id=ticket.id)
         ctx.reply(texts.worker_done("督办", ticket))
 

@@ -164,3 +164,20 @@ def test_a_message_the_inbox_refuses_for_another_reason_is_parked_not_dropped(pl
     assert parked.state.value == "parked" and parked.text == "A2单元门坏了关不上" and "DataError" in parked.error
     assert handled.state.value == "processed"
     assert "parked" in caplog.text
+
+
+def test_a_hundred_thousand_characters_reach_the_worker_cut_with_a_note_and_stay_whole_in_the_ticket(
+        play, stored_tickets):
+    long_text = ("A1单元门坏了关不上，" + "楼里老人孩子进出很不方便。" * 8000)[:100_000]
+
+    async def story(c: Community):
+        await c.post(ROOM, "wxid_zhang", long_text)
+        await c.post(ROOM, "wxid_li", "A1单元门坏了关不上，" + "真的很不方便。" * 3000)  # joins #1
+        await c.dm("wxid_wangfang", "办结 1 " + "已修好门锁。" * 3000)
+        to_worker = c.sent(to="wxid_wangfang")
+        assert to_worker and all(len(s.text) < 1000 for s in to_worker)
+        assert "省略99" in to_worker[0].text and long_text[:400] in to_worker[0].text
+        assert all(len(s.text) < 1000 for s in c.sent(room=ROOM))
+    play(story)
+    [ticket] = stored_tickets()
+    assert ticket.text == long_text and len(ticket.resolution_note) == 18_000
