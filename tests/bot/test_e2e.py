@@ -5,11 +5,12 @@ import asyncio
 import dataclasses
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from bot.harness import Community
 from storage.db import new_session
-from storage.models import IncomingMessage, MessageState, TicketEvent
+from storage.models import IncomingMessage, MessageState, Ticket, TicketEvent
 
 ROOM = "20001@chatroom"
 
@@ -153,3 +154,27 @@ def test_message_that_fails_is_recorded_retried_and_parked(make, engine, stored_
             assert row.state == MessageState.PARKED and row.attempts == 3
             assert c.app.parked() == 1
     asyncio.run(main())
+
+
+@pytest.mark.parametrize("between", [[], [{"wait": "5m"}], [{"offline": "1h"}]])
+def test_a_redelivered_message_id_in_a_scenario_is_played_and_filed_once(config, engine, classifier, between):
+    from bot.scenario import parse_scenario
+
+    scenario = parse_scenario({
+        "start": "2026-11-23T09:00:00+08:00",
+        "contacts": [{"id": "wxid_zhang", "name": "张阿姨"}, {"id": "wxid_li", "name": "李大爷"},
+                     {"id": "wxid_wangfang", "name": "王芳"}],
+        "rooms": [{"id": "20001@chatroom", "topic": config.groups[0].room, "members": ["wxid_zhang", "wxid_li"]}],
+        "steps": [{"room": "20001@chatroom", "from": "wxid_zhang", "text": "A1楼道灯不亮了", "id": "gw-1"}, *between,
+                  {"room": "20001@chatroom", "from": "wxid_zhang", "text": "A1楼道灯不亮了", "id": "gw-1"},
+                  {"room": "20001@chatroom", "from": "wxid_li", "text": "A2单元门坏了关不上"}]})
+
+    async def main():
+        async with Community(config=config, scenario=scenario, engine=engine, classifier=classifier) as c:
+            await asyncio.wait_for(c.play(), 20)
+            return [s.text for s in c.sent(room="20001@chatroom")]
+    group = asyncio.run(main())
+    text = "\n".join(group)
+    assert text.count("工单#1") == 1 and text.count("工单#2") == 1
+    with new_session(engine) as session:
+        assert [t.text for t in session.exec(select(Ticket).order_by(Ticket.id))] == ["A1楼道灯不亮了", "A2单元门坏了关不上"]
