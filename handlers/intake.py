@@ -16,6 +16,7 @@ from classifier.location import parse_location
 
 from handlers import texts
 from handlers.context import Ctx
+from handlers.disputes import as_dispute
 from handlers.routing import Route, route
 from handlers.status import tell_reporters
 from storage.models import Ticket
@@ -90,7 +91,8 @@ class ResidentComplaint:
         return None  # any resident may report
 
     def handle(self, ctx: Ctx, match: Complaint) -> None:
-        c = match.classification
+        c = as_dispute(match.classification, ctx.msg.text, private=ctx.config.private_categories,
+                       classifier=ctx.deps.classifier)
         loc = c.location
         existing = find_duplicate(ctx, c)
         if existing is not None:

@@ -178,3 +178,18 @@ def test_a_redelivered_message_id_in_a_scenario_is_played_and_filed_once(config,
     assert text.count("工单#1") == 1 and text.count("工单#2") == 1
     with new_session(engine) as session:
         assert [t.text for t in session.exec(select(Ticket).order_by(Ticket.id))] == ["A1楼道灯不亮了", "A2单元门坏了关不上"]
+
+
+def test_a_complaint_about_the_upstairs_neighbour_is_a_dispute_answered_privately(play, stored_tickets):
+    text = "楼上那家天天半夜跺脚弹琴，吵得孩子睡不着，跟他说了也不听"
+
+    async def story(c: Community):
+        await c.post("20001@chatroom", "wxid_zhang", text)
+        [public] = c.sent(room="20001@chatroom")
+        assert public.text.endswith("已收到，已私信您。")  # nothing of it, and no place asked, in public
+        [private] = c.sent(to="wxid_zhang")
+        assert "邻里纠纷" in private.text and "不在群里公开" in private.text
+        assert any(text in s.text for s in c.sent(to="wxid_wangfang"))  # the group's grid worker has it
+    play(story)
+    [ticket] = stored_tickets()
+    assert ticket.category == "dispute" and ticket.assignee_staff_id == "wangfang"
