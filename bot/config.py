@@ -283,6 +283,14 @@ class Config(_Strict):
     def staff_by_id(self, staff_id: str) -> Staff | None:
         return next((s for s in self.staff if s.id == staff_id), None)
 
+    def staff_name(self, staff_id: str | None) -> str | None:
+        """The one lookup of an assignee's name: the configured name, or the id of someone since removed from
+        config.yaml who still holds tickets; None when nobody is assigned."""
+        if not staff_id:
+            return None
+        staff = self.staff_by_id(staff_id)
+        return staff.name if staff else staff_id
+
     def grid_by_id(self, grid_id: str) -> Grid | None:
         return next((g for g in self.grids if g.id == grid_id), None)
 

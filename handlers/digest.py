@@ -91,7 +91,7 @@ def render_daily(*, session: Session, config: Config, calendar: WorkCalendar, pe
     if count:
         lines.append(f"超时未办（{count}件）：")
         for t in late_tickets:
-            worker = config.staff_by_id(t.assignee_staff_id).name if t.assignee_staff_id else "待指派"
+            worker = config.staff_name(t.assignee_staff_id) or "待指派"
             days = calendar.working_days_late(t.due_at, now)
             lines.append(f"  #{t.id} {t.category_name} {texts.place(t)} {worker} "
                          f"{texts.STATUS_NAMES[t.status]}，{f'超时{days}个工作日' if days else '超时不足1个工作日'}")

@@ -113,8 +113,7 @@ def ledger(*, session: Session, config: Config, tz: tzinfo, since: datetime | No
     grids.append(KPI_HEADERS)
     by_grid = kpi.kpis_by_grid(session=session, since=period.start, until=period.end, now=now)
     for grid in config.grids:
-        worker = config.staff_by_id(grid.worker)
-        _append(grids, kpi_row(grid.name, worker.name if worker else grid.worker, by_grid.pop(grid.id, Kpis())))
+        _append(grids, kpi_row(grid.name, config.staff_name(grid.worker), by_grid.pop(grid.id, Kpis())))
     for grid_id, numbers in sorted(by_grid.items(), key=lambda kv: (kv[0] is None, kv[0] or "")):
         _append(grids, kpi_row(grid_id or UNROUTED, "", numbers))  # a grid since removed from config, or none yet
     _append(grids, kpi_row(TOTAL, "", kpi.kpis(session=session, since=period.start, until=period.end, now=now)))

@@ -116,7 +116,7 @@ def malformed(need: str, example: str) -> str:
     return f"指令缺少{need}，请这样发：{example}。发“帮助”查看全部指令。"
 
 
-def not_found(ticket_id: int) -> str:
+def not_found(ticket_id: int | str) -> str:
     return f"没有找到工单#{ticket_id}，请核对工单号。"
 
 
@@ -177,7 +177,7 @@ def worker_done(action: str, ticket: Ticket) -> str:
     return f"已{action}工单#{ticket.id}。"
 
 
-TRANSFER_TARGET_UNKNOWN = "没有找到这个网格或人员，请写网格名（如 第二网格）或工作人员姓名。"
+TRANSFER_TARGET_UNKNOWN = "没有找到这个网格或网格员，请写网格名（如 第二网格）或网格员姓名；书记和街道人员不接工单。"
 
 
 # ---- deadlines -------------------------------------------------------------------------------

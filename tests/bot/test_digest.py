@@ -160,3 +160,24 @@ def test_the_first_digest_of_a_bot_installed_before_a_holiday_covers_every_day_s
         [first] = digests(c)
         assert "9月30日—10月7日" in first.text and counts(first.text)[0] == 1
     play(story, start=at("2026-09-30T10:00:00"))
+
+
+def test_a_worker_removed_from_config_who_still_holds_tickets_is_named_by_id(engine, config):
+    from bot.workcalendar import WorkCalendar
+    from handlers.digest import Period, render_daily
+    from handlers.export_fields import worker_name
+    from storage.tickets import create_ticket, transition
+
+    with new_session(engine) as session:
+        ticket = create_ticket(session=session, now=at("2026-11-23T09:00:00"), source_message_id="m1", text="A1楼道灯不亮",
+                               category="lighting", category_name="照明", reporter_id="wxid_zhang",
+                               reporter_name="张阿姨", building="A1")
+        transition(session=session, ticket=ticket, action="assigned", actor_id="mulin", now=at("2026-11-23T09:00:01"),
+                   assignee_staff_id="departed", grid_id="g1")
+        ticket.due_at = at("2026-11-24T09:00:00")
+        session.commit()
+        calendar = WorkCalendar(tz=SHANGHAI)
+        text = render_daily(session=session, config=config, calendar=calendar, now=at("2026-11-26T08:00:00"),
+                            period=Period(at("2026-11-25T00:00:00"), at("2026-11-26T00:00:00")))
+        assert "#1 照明 A1 departed 待接单" in text
+        assert worker_name(config, ticket) == "departed" and config.staff_name(None) is None

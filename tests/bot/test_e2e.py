@@ -193,3 +193,21 @@ def test_a_complaint_about_the_upstairs_neighbour_is_a_dispute_answered_privatel
     play(story)
     [ticket] = stored_tickets()
     assert ticket.category == "dispute" and ticket.assignee_staff_id == "wangfang"
+
+
+def test_a_ticket_is_transferred_or_assigned_only_to_a_grid_worker_and_odd_numbers_are_no_such_ticket(
+        play, stored_tickets):
+    from handlers import texts
+
+    async def story(c: Community):
+        await c.post("20001@chatroom", "wxid_zhang", "A1楼道灯不亮了")
+        await c.dm("wxid_wangfang", "转 1 李书记 不归我管")
+        assert c.sent(to="wxid_wangfang")[-1].text == texts.TRANSFER_TARGET_UNKNOWN
+        await c.dm("wxid_lishuji", "指派 1 lishuji")
+        assert c.sent(to="wxid_lishuji")[-1].text == texts.TRANSFER_TARGET_UNKNOWN
+        for command, number in [("接 99999999999999999999", "999999999999…"), ("办结 -1", "-1"), ("接 ١", "١")]:
+            await c.dm("wxid_wangfang", command)
+            assert c.sent(to="wxid_wangfang")[-1].text == texts.not_found(number), command
+    play(story)
+    [ticket] = stored_tickets()
+    assert ticket.assignee_staff_id == "wangfang" and ticket.status.value == "assigned"
