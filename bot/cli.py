@@ -228,7 +228,7 @@ def cmd_bench_chaos(args: argparse.Namespace) -> int:
             print(f"bench chaos needs an empty database; {url.split('@')[-1]} already has mulin tables", file=sys.stderr)
             return EXIT_CONFIG
         engine.dispose()
-        result = run_chaos(config_path=config_path, config=config, classifier=_classifier(config), database_url=url,
+        result = run_chaos(config_path=config_path, config=config, database_url=url,
                            workdir=Path(tmp), messages=args.messages or 2000, kills=args.kills, drops=args.drops,
                            seed=args.seed, pause=args.pause, out=sys.stdout,
                            group_interval=None if args.group_interval == 0 else args.group_interval)
