@@ -442,7 +442,7 @@ def parse_config(text: str, source: str = "config.yaml") -> Config:
     except yaml.YAMLError as exc:
         raise _yaml_error(source, exc) from None
     except ValueError as exc:  # impossible dates such as 0000-00-00
-        raise ConfigError(f"{source}: 日期或数值无效 (invalid value): {exc}") from None
+        raise ConfigError(f"{source}: YAML 中的日期或数值无效，例如 0000-00-00 (invalid value in YAML): {exc}") from None
     _duplicate_keys(root, source)
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: 顶层必须是键值表 (top level must be a mapping)")
