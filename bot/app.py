@@ -153,6 +153,7 @@ class App:
     # ---- intake ----------------------------------------------------------------------------
     async def on_message(self, msg: Incoming) -> None:
         """Called by the transport: store the message first, then handle it in arrival order."""
+        msg = msg.without_nul()
         if self.served(msg) and await self._store(msg):
             self._enqueue(msg)
         elif msg.id not in self._queued:  # a replay of a queued message must not wake its waiter early
@@ -172,11 +173,26 @@ class App:
                             msg.id, type(exc.orig).__name__, backoff.attempts, delay)
                 await asyncio.sleep(delay)
                 continue
+            except Exception as exc:  # noqa: BLE001 - the database refused this message: park it, never drop it
+                self._park_refused(msg, exc)
+                return False
             if backoff.attempts:
                 log.warning("stored message %s after %d failed tries", msg.id, backoff.attempts)
             if not stored:
                 log.info("message %s already received (or another account's copy of it); not handled twice", msg.id)
             return stored
+
+    def _park_refused(self, msg: Incoming, exc: Exception) -> None:
+        error = f"{type(exc).__name__}: {exc}"
+        try:
+            with new_session(self.engine) as session:
+                inbox.record_parked(session=session, msg=msg, now=self.clock.now(), error=error,
+                                    owner=self.account_name)
+        except Exception:  # noqa: BLE001 - the log line is then the only record of it
+            log.exception("message %s from %s could not be stored at all (%s): %r", msg.id, msg.sender_id, error,
+                          msg.text[:500])
+            return
+        log.error("message %s refused by the database (%s); stored escaped and parked for an operator", msg.id, error)
 
     def _enqueue(self, msg: Incoming) -> None:
         self._queued.add(msg.id)

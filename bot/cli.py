@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from bot.exitcodes import EXIT_CONFIG, EXIT_GATEWAY
+from bot.exitcodes import EXIT_CONFIG, EXIT_GATEWAY, EXIT_SCHEMA
 
 DEFAULT_SCENARIO = Path("scenarios/demo.yaml")
 
@@ -236,7 +236,7 @@ def cmd_bench_chaos(args: argparse.Namespace) -> int:
             print(f"bench chaos needs an empty database; {url.split('@')[-1]} already has mulin tables", file=sys.stderr)
             return EXIT_CONFIG
         engine.dispose()
-        result = run_chaos(config_path=config_path, config=config, classifier=_classifier(config), database_url=url,
+        result = run_chaos(config_path=config_path, config=config, database_url=url,
                            workdir=Path(tmp), messages=args.messages or 2000, kills=args.kills, drops=args.drops,
                            seed=args.seed, pause=args.pause, out=sys.stdout,
                            group_interval=None if args.group_interval == 0 else args.group_interval)
@@ -345,7 +345,17 @@ def main(argv: list[str] | None = None) -> int:
 
     install()  # residents' phone and ID numbers never reach a log file
     os.environ.setdefault("WECHATY_LOG", "error")
-    return args.func(args)
+    code: int | str | None = None
+    try:
+        code = args.func(args)
+        return code
+    except SystemExit as exc:
+        code = exc.code
+        raise
+    finally:
+        if code == EXIT_SCHEMA and getattr(args, "config", None):
+            # `mulin db upgrade` alone would upgrade the database of the default config.yaml, not this one
+            print(f"本命令用的是 --config {args.config}，请运行：mulin db upgrade --config {args.config}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -99,6 +99,7 @@ class TicketPolicy(_Strict):
     followup_days: float = Field(default=3, gt=0)             # no rating by then: closed as 未评价
     max_extension_days: int = Field(default=10, gt=0)
     late_minutes: float = Field(default=10, gt=0)  # older messages (after an outage) get one summary per group
+    repeat_reply_minutes: float = Field(default=30, gt=0)  # one answer per person and ticket to repeats this close
 
 
 def _span(value: Any) -> Any:
@@ -136,6 +137,15 @@ class CalendarOverrides(_Strict):
     workdays: tuple[date, ...] = ()   # extra make-up working days (调休)
 
 
+def _sexagesimal(value: Any) -> Any:
+    """YAML 1.1 reads an unquoted 8:30 as the base-60 integer 510: read it back as 08:30, not 00:08:30."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not 0 <= value < 24 * 60:
+            raise ValueError(f"时间应写成带引号的 \"08:30\"，{value} 不是一天中的时刻")
+        return dtime(value // 60, value % 60)
+    return value
+
+
 class Digest(_Strict):
     at: dtime = dtime(8, 0)                # when the daily digest goes out
     days: Literal["workdays", "everyday"] = "workdays"
@@ -145,6 +155,8 @@ class Digest(_Strict):
     hot_spot_days: int = Field(default=7, ge=1)      # ... within these days is a hot spot (主动治理)
     kpi_days: int = Field(default=30, ge=1)          # KPIs cover tickets filed in this many days
     street: bool = False   # street-role staff also get a digest over all communities
+
+    _at = field_validator("at", mode="before")(lambda value: _sexagesimal(value))
 
 
 class SendingPolicy(_Strict):
@@ -162,13 +174,7 @@ class SendingPolicy(_Strict):
     retry_max_seconds: float = Field(default=300, gt=0)
     max_attempts: int = Field(default=10, ge=1)               # then the reply is marked failed and logged
 
-    @field_validator("quiet_start", "quiet_end", mode="before")
-    @classmethod
-    def _sexagesimal(cls, value: Any) -> Any:
-        # YAML 1.1 reads an unquoted 22:00 as the base-60 integer 1320
-        if isinstance(value, int) and 0 <= value < 24 * 60:
-            return dtime(value // 60, value % 60)
-        return value
+    _times = field_validator("quiet_start", "quiet_end", mode="before")(lambda value: _sexagesimal(value))
 
 
 class Config(_Strict):
@@ -198,19 +204,26 @@ class Config(_Strict):
             worker = self.staff_by_id(grid.worker)
             if worker is None:
                 raise _RefError(("grids", i, "worker"), f"网格 {grid.id} 的网格员 {grid.worker!r} 不在 staff 中")
+            if worker.role != "grid_worker":
+                raise _RefError(("grids", i, "worker"),
+                                f"网格 {grid.id} 的网格员 {grid.worker!r} 的角色是 {worker.role}，应为 grid_worker")
         seen: dict[str, str] = {}
         for i, grid in enumerate(self.grids):
             for building in grid.buildings:
                 for name in (building.name, *building.aliases):
-                    if name in seen and seen[name] != grid.id:
-                        raise _RefError(("grids", i, "buildings"),
-                                        f"楼栋 {name!r} 同时属于网格 {seen[name]} 和 {grid.id}")
+                    if name in seen:
+                        where = f"同时属于网格 {seen[name]} 和 {grid.id}" if seen[name] != grid.id else f"在网格 {grid.id} 中重复"
+                        raise _RefError(("grids", i, "buildings"), f"楼栋 {name!r} {where}")
                     seen[name] = grid.id
         self._community_references()
         grid_ids = {g.id for g in self.grids}
         for i, group in enumerate(self.groups):
             if group.grid not in grid_ids:
                 raise _RefError(("groups", i, "grid"), f"群 {group.room!r} 的默认网格 {group.grid!r} 不存在")
+            if group.room in self.staff_groups:
+                raise _RefError(("groups", i, "room"), f"群 {group.room!r} 既是居民群又在 staff_groups 中：居民的诉求会被当作"
+                                                       "工作人员消息忽略，请只写在一处")
+        _unique([g.room for g in self.groups], "groups", "room")
         for i, level in enumerate(self.sla.escalation):
             for member in level.staff:
                 if self.staff_by_id(member) is None:
@@ -281,6 +294,14 @@ class Config(_Strict):
     # ---- lookups used by routing -------------------------------------------------------
     def staff_by_id(self, staff_id: str) -> Staff | None:
         return next((s for s in self.staff if s.id == staff_id), None)
+
+    def staff_name(self, staff_id: str | None) -> str | None:
+        """The one lookup of an assignee's name: the configured name, or the id of someone since removed from
+        config.yaml who still holds tickets; None when nobody is assigned."""
+        if not staff_id:
+            return None
+        staff = self.staff_by_id(staff_id)
+        return staff.name if staff else staff_id
 
     def grid_by_id(self, grid_id: str) -> Grid | None:
         return next((g for g in self.grids if g.id == grid_id), None)
@@ -375,12 +396,54 @@ def _format_loc(loc: tuple[Any, ...]) -> str:
     return ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in loc).replace(".[", "[")
 
 
+_YAML_PROBLEMS = (  # PyYAML's words -> what to fix, in Chinese
+    ("mapping values are not allowed", "这里不能有冒号：值里有冒号（如时间 8:30）请加引号，或检查上一行的缩进"),
+    ("could not find expected ':'", "缺少冒号，或上一行的引号没有配对"),
+    ("cannot start any token", "不能用 Tab 或这个字符开头：请用空格缩进，特殊字符请加引号"),
+    ("expected <block end>", "缩进不一致：同一层的键要对齐"),
+    ("expected ',' or '}'", "花括号 {…} 没有正确闭合，或项之间缺少逗号"),
+    ("expected ',' or ']'", "方括号 […] 没有正确闭合，或项之间缺少逗号"),
+    ("found unexpected end of stream", "引号或括号没有配对"),
+    ("did not find expected key", "缩进不一致，或列表项前缺少“- ”"),
+    ("did not find expected '-' indicator", "列表项前缺少“- ”，或缩进不一致"),
+    ("found undefined alias", "用了未定义的别名（*名字）"),
+)
+
+
+def _yaml_error(source: str, exc: Exception) -> ConfigError:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    hint = next((chinese for english, chinese in _YAML_PROBLEMS if english in problem), "格式不正确")
+    where = f"{source}:{mark.line + 1}: 第{mark.line + 1}行第{mark.column + 1}列" if mark is not None else source
+    return ConfigError(f"{where}: YAML 格式错误：{hint} (invalid YAML: {problem})")
+
+
+def _duplicate_keys(node: yaml.Node | None, source: str) -> None:
+    """YAML lets a later key silently replace an earlier one; in a config that hides a mistake."""
+    if isinstance(node, yaml.MappingNode):
+        first: dict[Any, int] = {}
+        for key, value in node.value:
+            line = key.start_mark.line + 1
+            if isinstance(key, yaml.ScalarNode) and key.value in first:
+                raise ConfigError(f"{source}:{line}: 键 {key.value!r} 重复（第 {first[key.value]} 行已经写过），"
+                                  f"后写的会覆盖前面的，请合并成一处 (duplicate key)")
+            if isinstance(key, yaml.ScalarNode):
+                first[key.value] = line
+            _duplicate_keys(value, source)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _duplicate_keys(item, source)
+
+
 def parse_config(text: str, source: str = "config.yaml") -> Config:
     try:
         root = yaml.compose(text)
         data = yaml.safe_load(text)
-    except (yaml.YAMLError, ValueError) as exc:  # ValueError: impossible dates such as 0000-00-00
-        raise ConfigError(f"{source}: YAML 格式错误 (invalid YAML): {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise _yaml_error(source, exc) from None
+    except ValueError as exc:  # impossible dates such as 0000-00-00
+        raise ConfigError(f"{source}: YAML 中的日期或数值无效，例如 0000-00-00 (invalid value in YAML): {exc}") from None
+    _duplicate_keys(root, source)
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: 顶层必须是键值表 (top level must be a mapping)")
     try:
@@ -398,13 +461,39 @@ def parse_config(text: str, source: str = "config.yaml") -> Config:
         raise ConfigError("\n".join(problems)) from None
 
 
+_EXPLAIN = {  # pydantic error types -> Chinese, with the limits pydantic gives in `ctx`
+    "extra_forbidden": "未知的键 (unknown key)",
+    "missing": "缺少必填项 (required)",
+    "literal_error": "取值应为 {expected}，不是 {input!r}",
+    "enum": "取值应为 {expected}，不是 {input!r}",
+    "int_parsing": "应为整数，不是 {input!r}", "int_type": "应为整数，不是 {input!r}",
+    "int_from_float": "应为整数，不是 {input!r}",
+    "float_parsing": "应为数字，不是 {input!r}", "float_type": "应为数字，不是 {input!r}",
+    "bool_parsing": "应为 true 或 false，不是 {input!r}", "bool_type": "应为 true 或 false，不是 {input!r}",
+    "string_type": "应为文字，不是 {input!r}",
+    "greater_than": "应大于 {gt}，不是 {input!r}", "greater_than_equal": "应不小于 {ge}，不是 {input!r}",
+    "less_than": "应小于 {lt}，不是 {input!r}", "less_than_equal": "应不大于 {le}，不是 {input!r}",
+    "too_short": "至少要有 {min_length} 项", "too_long": "最多 {max_length} 项",
+    "time_parsing": "时间应写成带引号的 \"08:30\"，不是 {input!r}", "time_type": "时间应写成带引号的 \"08:30\"",
+    "date_parsing": "日期应写成 2027-01-01，不是 {input!r}", "date_type": "日期应写成 2027-01-01，不是 {input!r}",
+    "date_from_datetime_parsing": "日期应写成 2027-01-01，不是 {input!r}",
+    "list_type": "应为列表 […]", "tuple_type": "应为列表 […]",
+    "dict_type": "应为键值表 {…}", "model_type": "应为键值表 {…}", "model_attributes_type": "应为键值表 {…}",
+}
+
+
 def _explain(err: dict[str, Any]) -> str:
     kind = err["type"]
-    if kind == "extra_forbidden":
-        return "未知的键 (unknown key)"
-    if kind == "missing":
-        return "缺少必填项 (required)"
-    return f"{err['msg']}"
+    if kind == "value_error":
+        return err["msg"].removeprefix("Value error, ")
+    template = _EXPLAIN.get(kind)
+    if template is None:
+        return f"取值无效 ({err['msg']})"
+    try:
+        limits = {k: v.replace(" or ", " 或 ") if isinstance(v, str) else v for k, v in (err.get("ctx") or {}).items()}
+        return template.format(input=err.get("input"), **limits)
+    except (KeyError, IndexError):
+        return f"取值无效 ({err['msg']})"
 
 
 def load_config(path: str | Path | None = None) -> Config:

@@ -8,13 +8,28 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import signal
 import sys
+from datetime import datetime, timedelta
 
 from bot.clock import SystemClock
 from bot.exitcodes import EXIT_CONFIG
-from bot.scenario import ScenarioError, load_scenario
+from bot.scenario import ScenarioError, Step, load_scenario
 from bot.simulator import PuppetSimulator, SimWorld
+
+
+REAL_WAIT_MAX = timedelta(minutes=1)  # longer waits are only played by `mulin demo`, on a simulated clock
+SKIP_REASON = "真实时钟不能快进，也不能让另一个进程里的机器人停机；要完整播放请用 mulin demo"
+
+
+def _unplayable(step: Step) -> str | None:
+    """The step as written in the scenario, when a real clock and a separate bot process cannot play it."""
+    if step.offline is not None:
+        return f"{{offline: {step.offline}}}"
+    if step.wait is not None and step.delay > REAL_WAIT_MAX:
+        return f"{{wait: {step.wait}}}"
+    return None
 
 
 async def serve_simulator(*, port: int, scenario_path: str | None, step_pause: float, sent_log: str | None = None,
@@ -59,18 +74,28 @@ async def serve_simulator(*, port: int, scenario_path: str | None, step_pause: f
         loop.add_signal_handler(sig, stop.set)
     loop.add_signal_handler(signal.SIGUSR1, lambda: [g.drop_connections() for g in gateways])
     if scenario:
+        skipped = {n: why for n, step in enumerate(scenario.steps, 1) if (why := _unplayable(step))}
+        if skipped:
+            print(f"提示：mulin sim 按真实时间播放，跳过以下 {len(skipped)} 步（{SKIP_REASON}）："
+                  + "；".join(f"第{n}步 {why}" for n, why in skipped.items()), flush=True)
+        run = f"{datetime.now():%Y%m%d%H%M%S}{secrets.token_hex(2)}"  # ids unique per run, on any database
         for gateway in gateways:
             await gateway.wait_connected(timeout=3600)
-        for step in scenario.steps:
-            if step.rename is not None:
+        for n, step in enumerate(scenario.steps, 1):
+            if n in skipped:
+                print(f"跳过第{n}步 {skipped[n]}", flush=True)
+            elif step.rename is not None:
                 sim.rename(step.rename, step.to)
-            elif step.wait is None:
+            elif step.wait is not None:
+                await asyncio.sleep(step.delay.total_seconds())
+            else:
                 sender = step.sender or step.dm
                 if not quiet:
                     print(f"{names.get(sender, sender)} → {step.room or 'bot'}: {step.text}", flush=True)
-                await world.push_message(sender=sender, text=step.text, room=step.room, message_id=step.id,
+                await world.push_message(sender=sender, text=step.text, room=step.room,
+                                         message_id=step.id or world.new_id(f"msg-in-{run}-"),
                                          kind=step.kind, to=None if step.room else sim.self_id)
-            await asyncio.sleep(step_pause)  # a real clock: waits are not simulated here
+            await asyncio.sleep(step_pause)
         print("场景播放完毕；Ctrl+C 退出。", flush=True)
     await stop.wait()
     for gateway in gateways:

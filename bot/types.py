@@ -1,7 +1,7 @@
 """The small neutral types every part of mulin speaks; only bot/wechaty_transport.py knows wechaty."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -30,6 +30,13 @@ class Incoming:
     @property
     def is_private(self) -> bool:
         return self.room_id is None
+
+    def without_nul(self) -> "Incoming":
+        """PostgreSQL text cannot hold NUL (and it carries no meaning in a chat): dropped from what people type."""
+        if "\x00" not in self.text + self.sender_name + (self.room_topic or ""):
+            return self
+        return replace(self, text=self.text.replace("\x00", ""), sender_name=self.sender_name.replace("\x00", ""),
+                       room_topic=self.room_topic.replace("\x00", "") if self.room_topic is not None else None)
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,8 @@ NEEDS_ARGUMENT = {"resolve": "办结说明", "transfer": "网格或人员", "ret
 _FOLD = {**dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff")),
          **{0xFF10 + i: str(i) for i in range(10)}, ord("＃"): "#", ord("\u3000"): " "}
 _VERB_RE = re.compile("^(" + "|".join(sorted(map(re.escape, VERBS), key=len, reverse=True)) + r")(?![\u4e00-\u9fff])")
-_NUMBER_RE = re.compile(r"^#?\s*(\d{1,9})(?!\d)")
+_NUMBER_RE = re.compile(r"^#?\s*(-?\d+)")  # any digits, to say "no such ticket" rather than "no number"
+MAX_TICKET_DIGITS = 9
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,14 @@ class Command:
     name: str
     ticket_id: int | None = None
     argument: str = ""
+
+
+@dataclass(frozen=True)
+class NoSuchTicket:
+    """A ticket number that cannot be one: 0, negative, too long, or digits of another script (٣)."""
+
+    name: str
+    number: str
 
 
 @dataclass(frozen=True)
@@ -56,7 +65,7 @@ def normalize(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def parse_command(text: str) -> Command | Malformed | None:
+def parse_command(text: str) -> Command | Malformed | NoSuchTicket | None:
     """None when the text is not a command at all (a resident's sentence, say)."""
     text = normalize(text)
     match = _VERB_RE.match(text)
@@ -71,7 +80,10 @@ def parse_command(text: str) -> Command | Malformed | None:
             if rest and not rest.startswith("#") and not rest[0].isdigit() and name in ("accept", "progress"):
                 return None  # "接孩子去了" or "进度怎么样" is conversation, not a command
             return Malformed(name, "工单号")
-        ticket_id = int(number.group(1))
+        digits = number.group(1)
+        if not digits.isascii() or digits.startswith("-") or len(digits) > MAX_TICKET_DIGITS or int(digits) == 0:
+            return NoSuchTicket(name, digits)
+        ticket_id = int(digits)
         rest = rest[number.end():].strip(" ,，:：")
     elif name in ("mine", "help", "todo") and rest:
         return None  # "我的车被划了" is a resident's sentence

@@ -4,8 +4,8 @@ A secretary's digest covers their community only; street staff (`digest.street`)
 over all communities, titled with the `community:` (street) name.
 
 The digest due now is the latest scheduled one at or before `now`. If it was missed (the bot was
-down), it goes out once, marked 补发, covering everything since the previous digest; older missed
-ones are not sent at all.
+down), it goes out once, marked 补发; older missed ones are not sent at all. Every digest covers
+everything since the previous one (the first: since the database first served), over any holidays.
 """
 from __future__ import annotations
 
@@ -91,7 +91,7 @@ def render_daily(*, session: Session, config: Config, calendar: WorkCalendar, pe
     if count:
         lines.append(f"超时未办（{count}件）：")
         for t in late_tickets:
-            worker = config.staff_by_id(t.assignee_staff_id).name if t.assignee_staff_id else "待指派"
+            worker = config.staff_name(t.assignee_staff_id) or "待指派"
             days = calendar.working_days_late(t.due_at, now)
             lines.append(f"  #{t.id} {t.category_name} {texts.place(t)} {worker} "
                          f"{texts.STATUS_NAMES[t.status]}，{f'超时{days}个工作日' if days else '超时不足1个工作日'}")
@@ -158,15 +158,16 @@ def week_before(day: date, tz) -> Period:  # noqa: ANN001
 def send_digests(ctx: Ctx) -> int:
     config, calendar, now = ctx.config, ctx.deps.calendar, ctx.now
     fire = scheduled_before(config, calendar, now)
-    if fire is None or fire < notices.first_start(session=ctx.session, now=now):
+    first_served = notices.first_start(session=ctx.session, now=now)
+    if fire is None or fire < first_served:
         return 0  # nothing was owed before this database first served
     sent = 0
+    end = midnight(fire.astimezone(calendar.tz).date(), calendar.tz)
+    anyone = notices.last(session=ctx.session, kind="digest")
     for target, say, community in _recipients(ctx):
         key = f"digest:{target}:{fire.date().isoformat()}"
-        previous = notices.last(session=ctx.session, kind="digest", target=target)
-        end = midnight(fire.astimezone(calendar.tz).date(), calendar.tz)
-        start = previous.period_end if previous is not None and previous.period_end < end else end - timedelta(days=1)
-        period = Period(start=start, end=end)
+        previous = notices.last(session=ctx.session, kind="digest", target=target) or anyone
+        period = Period(start=_since_previous(previous, first_served, end, calendar), end=end)
         late = now - fire > LATE_AFTER or (
             previous is not None and _missed_between(config, calendar, previous.scheduled_at, fire))
         if not notices.claim(session=ctx.session, key=key, kind="digest", target=target, scheduled_at=fire, now=now,
@@ -186,6 +187,17 @@ def send_digests(ctx: Ctx) -> int:
             say("[周会审趋势图]", image=chart)
             sent += 1
     return sent
+
+
+def _since_previous(previous, first_served: datetime, end: datetime, calendar: WorkCalendar) -> datetime:  # noqa: ANN001
+    """Where a digest ending at `end` starts: where the previous one ended, whatever holidays and downtime lie
+    between; for the first one, the day this database first served (at most LOOKBACK_DAYS back)."""
+    if previous is not None and previous.period_end < end:
+        return previous.period_end
+    if previous is None:
+        return max(midnight(first_served.astimezone(calendar.tz).date(), calendar.tz),
+                   end - timedelta(days=LOOKBACK_DAYS))
+    return end - timedelta(days=1)
 
 
 def _missed_between(config: Config, calendar: WorkCalendar, earlier: datetime, later: datetime) -> bool:

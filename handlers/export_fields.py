@@ -14,8 +14,7 @@ def grid_name(config: Config, ticket: Ticket) -> str:
 
 
 def worker_name(config: Config, ticket: Ticket) -> str:
-    staff = config.staff_by_id(ticket.assignee_staff_id) if ticket.assignee_staff_id else None
-    return staff.name if staff else (ticket.assignee_staff_id or "")
+    return config.staff_name(ticket.assignee_staff_id) or ""
 
 
 def where(ticket: Ticket) -> str:

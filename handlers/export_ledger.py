@@ -1,10 +1,12 @@
 """The 12345-style ledger (台账): one row per ticket, the KPIs per grid, and what the numbers mean."""
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import datetime, tzinfo
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session
@@ -26,6 +28,26 @@ KPI_HEADERS = ("网格", "网格员", "工单数", *KPI_DEFINITIONS)
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 UNROUTED = "未分网格"
 TOTAL = "全社区"
+
+
+_ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")  # terminal colour and cursor codes
+_FORMULA_START = ("=", "+", "-", "@")
+
+
+def _cell_text(value: object) -> object:
+    """What residents typed, as Excel can hold it: escape codes and control characters dropped."""
+    if not isinstance(value, str):
+        return value
+    return ILLEGAL_CHARACTERS_RE.sub("", _ANSI_RE.sub("", value))
+
+
+def _append(sheet: Worksheet, values) -> None:  # noqa: ANN001
+    """A row of plain values; a text that Excel would read as a formula (= + - @, also after spaces) stays text."""
+    sheet.append([_cell_text(v) for v in values])
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str) and cell.value.lstrip().startswith(_FORMULA_START):
+            cell.data_type = "s"
+            cell.quotePrefix = True
 
 
 def _local(at: datetime | None, tz: tzinfo) -> datetime | None:
@@ -84,28 +106,27 @@ def ledger(*, session: Session, config: Config, tz: tzinfo, since: datetime | No
     tickets.title = TICKET_SHEET
     tickets.append(TICKET_HEADERS)
     for ticket in tickets_since(session=session, since=since):
-        tickets.append(ticket_row(ticket, config=config, tz=tz, now=now))
+        _append(tickets, ticket_row(ticket, config=config, tz=tz, now=now))
     _finish(tickets)
 
     grids = book.create_sheet(KPI_SHEET)
     grids.append(KPI_HEADERS)
     by_grid = kpi.kpis_by_grid(session=session, since=period.start, until=period.end, now=now)
     for grid in config.grids:
-        worker = config.staff_by_id(grid.worker)
-        grids.append(kpi_row(grid.name, worker.name if worker else grid.worker, by_grid.pop(grid.id, Kpis())))
+        _append(grids, kpi_row(grid.name, config.staff_name(grid.worker), by_grid.pop(grid.id, Kpis())))
     for grid_id, numbers in sorted(by_grid.items(), key=lambda kv: (kv[0] is None, kv[0] or "")):
-        grids.append(kpi_row(grid_id or UNROUTED, "", numbers))  # a grid since removed from config, or none yet
-    grids.append(kpi_row(TOTAL, "", kpi.kpis(session=session, since=period.start, until=period.end, now=now)))
+        _append(grids, kpi_row(grid_id or UNROUTED, "", numbers))  # a grid since removed from config, or none yet
+    _append(grids, kpi_row(TOTAL, "", kpi.kpis(session=session, since=period.start, until=period.end, now=now)))
     _finish(grids)
 
     notes = book.create_sheet(NOTES_SHEET)
-    notes.append(("项目", "内容"))
-    notes.append(("社区", config.community.name))
-    notes.append(("工单台账范围", f"{_fmt(since, tz)} 以来登记或有变动的工单" if since else "全部工单"))
-    notes.append(("KPI统计区间", f"{_fmt(period.start, tz)} 至 {_fmt(period.end, tz)} 登记的工单，按生成时的状态计算"))
-    notes.append(("生成时间", _local(now.replace(microsecond=0), tz)))
-    notes.append(("脱敏", "反映人只显示昵称首字；诉求内容、地点和办理结果中的手机号、身份证号已打码"))
+    _append(notes, ("项目", "内容"))
+    _append(notes, ("社区", config.community.name))
+    _append(notes, ("工单台账范围", f"{_fmt(since, tz)} 以来登记或有变动的工单" if since else "全部工单"))
+    _append(notes, ("KPI统计区间", f"{_fmt(period.start, tz)} 至 {_fmt(period.end, tz)} 登记的工单，按生成时的状态计算"))
+    _append(notes, ("生成时间", _local(now.replace(microsecond=0), tz)))
+    _append(notes, ("脱敏", "反映人只显示昵称首字；诉求内容、地点和办理结果中的手机号、身份证号已打码"))
     for name, definition in KPI_DEFINITIONS.items():
-        notes.append((name, definition))
+        _append(notes, (name, definition))
     _finish(notes, max_width=80)
     return book

@@ -16,11 +16,12 @@ from classifier.location import parse_location
 
 from handlers import texts
 from handlers.context import Ctx
+from handlers.disputes import as_dispute
 from handlers.routing import Route, route
 from handlers.status import tell_reporters
 from storage.models import Ticket
 from storage.outbox import held_by_room, last_held_at, mark_summarised
-from storage.tickets import add_follower, create_ticket, open_candidates, waiting_for_place
+from storage.tickets import add_follower, create_ticket, last_repeat_at, open_candidates, waiting_for_place
 
 if TYPE_CHECKING:
     from classifier import Classification
@@ -90,7 +91,8 @@ class ResidentComplaint:
         return None  # any resident may report
 
     def handle(self, ctx: Ctx, match: Complaint) -> None:
-        c = match.classification
+        c = as_dispute(match.classification, ctx.msg.text, private=ctx.config.private_categories,
+                       classifier=ctx.deps.classifier)
         loc = c.location
         existing = find_duplicate(ctx, c)
         if existing is not None:
@@ -158,6 +160,10 @@ def join(ctx: Ctx, ticket: Ticket) -> None:
                          message_id=ctx.msg.id, now=ctx.now)
     if added:
         ticket.follower_count += 1
+    else:
+        last = last_repeat_at(session=ctx.session, ticket_id=ticket.id, actor_id=ctx.msg.sender_id)
+        if last is not None and ctx.now - last < timedelta(minutes=ctx.config.tickets.repeat_reply_minutes):
+            return  # one person's flood gets one answer; the inbox row keeps each copy with the ticket id
     ctx.transition(ticket, "merged", actor_id=ctx.msg.sender_id,
                    note=f"{ctx.msg.sender_name}：{ctx.msg.text}")
     if not added:

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from handlers import deadlines, texts
 from handlers.binding import redeem
-from handlers.commands import Command, Malformed, parse_command
+from handlers.commands import Command, Malformed, NoSuchTicket, parse_command
 from handlers.context import Ctx
 from handlers.intake import assign, notify_secretaries
 from handlers.routing import Route
@@ -29,7 +29,7 @@ EXAMPLES = {"accept": "接 12", "resolve": "办结 12 已清理", "transfer": "�
 class ChatCommand:
     name = "chat_command"
 
-    def check(self, ctx: Ctx) -> Command | Malformed | None:
+    def check(self, ctx: Ctx) -> Command | Malformed | NoSuchTicket | None:
         msg = ctx.msg
         if msg.kind != "text":
             return None
@@ -37,7 +37,7 @@ class ChatCommand:
             return None
         return parse_command(msg.text)
 
-    def permit(self, ctx: Ctx, cmd: Command | Malformed) -> str | None:
+    def permit(self, ctx: Ctx, cmd: Command | Malformed | NoSuchTicket) -> str | None:
         if cmd.name in STAFF_ONLY and ctx.staff is None:
             return texts.not_permitted()
         if cmd.name in SECRETARY_ONLY and ctx.staff.role != "secretary":
@@ -53,9 +53,12 @@ class ChatCommand:
             return None
         return texts.not_permitted(ticket.id)
 
-    def handle(self, ctx: Ctx, cmd: Command | Malformed) -> None:
+    def handle(self, ctx: Ctx, cmd: Command | Malformed | NoSuchTicket) -> None:
         if isinstance(cmd, Malformed):
             ctx.reply(texts.malformed(cmd.need, EXAMPLES.get(cmd.name, "帮助")))
+            return
+        if isinstance(cmd, NoSuchTicket):
+            ctx.reply(texts.not_found(cmd.number if len(cmd.number) <= 12 else cmd.number[:12] + "…"))
             return
         ticket = get_ticket(session=ctx.session, ticket_id=cmd.ticket_id) if cmd.ticket_id else None
         try:
@@ -155,7 +158,7 @@ class ChatCommand:
                        note=cmd.argument)
         worker = ctx.deps.directory.wechat_id_of(ticket.assignee_staff_id) if ticket.assignee_staff_id else None
         if worker:
-            ctx.say_private(worker, f"【督办】工单#{ticket.id}（{ticket.category_name}）：{cmd.argument}——{ctx.staff.name}",
+            ctx.say_private(worker, f"【督办】工单#{ticket.id}（{ticket.category_name}）：{texts.excerpt(cmd.argument)}——{ctx.staff.name}",
                             ticket_id=ticket.id)
         ctx.reply(texts.worker_done("督办", ticket))
 
@@ -171,10 +174,11 @@ class ChatCommand:
 
 
 def target_route(ctx: Ctx, target: str, ticket: Ticket) -> Route | None:
-    """转/指派 targets: a grid (its worker) or a staff member by configured name or id."""
+    """转/指派 targets: a grid (its worker) or a grid worker by configured name or id; secretaries and street
+    staff supervise tickets and never hold them."""
     grid = ctx.config.find_grid(target)
     staff = ctx.config.staff_by_id(grid.worker) if grid else ctx.config.find_staff(target)
-    if staff is None:
+    if staff is None or staff.role != "grid_worker":
         return None
     if grid is None:
         grid = next((g for g in ctx.config.grids if g.worker == staff.id), None) or ctx.config.grid_by_id(ticket.grid_id or "")

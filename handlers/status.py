@@ -23,5 +23,4 @@ def tell_reporters(ctx: Ctx, ticket: Ticket, text: str) -> None:
 
 
 def worker_name(ctx: Ctx, ticket: Ticket) -> str | None:
-    staff = ctx.config.staff_by_id(ticket.assignee_staff_id) if ticket.assignee_staff_id else None
-    return staff.name if staff else None
+    return ctx.config.staff_name(ticket.assignee_staff_id)

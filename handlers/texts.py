@@ -22,6 +22,18 @@ def mask(text: str) -> str:
     return _LANDLINE_RE.sub(r"\1****\2", text)
 
 
+FORWARD_LIMIT = 500  # characters of a resident's or worker's text that a chat message repeats
+
+
+def excerpt(text: str, limit: int = FORWARD_LIMIT) -> str:
+    """A long text cut for a chat message, saying how much was left out (the ticket keeps it whole)."""
+    if len(text) <= limit:
+        return text
+    while limit > 0 and (text[limit - 1] + text[limit]).isascii() and (text[limit - 1] + text[limit]).isalnum():
+        limit -= 1  # never half a phone or ID number, which masking would then miss
+    return f"{text[:limit]}……（以下省略{len(text) - limit}字，全文见工单）"
+
+
 def mask_name(name: str) -> str:
     """张阿姨 -> 张**: exports name the reporter without identifying them."""
     return name[:1] + "*" * max(len(name) - 1, 1) if name else ""
@@ -57,8 +69,8 @@ def worker_new_ticket(ticket: Ticket, note: str | None = None) -> str:
     flag = f"【紧急】{ticket.urgent_reason or ''}\n" if ticket.urgent else ""
     source = ticket.room_topic or "私聊"
     lines = [f"【新工单#{ticket.id}】{ticket.category_name}", flag.rstrip("\n") if flag else None,
-             f"地点：{place(ticket)}", f"反映人：{ticket.reporter_name}（{source}）", f"内容：{ticket.text}",
-             f"备注：{note}" if note else None,
+             f"地点：{place(ticket)}", f"反映人：{ticket.reporter_name}（{source}）", f"内容：{excerpt(ticket.text)}",
+             f"备注：{excerpt(note)}" if note else None,
              f"回复“接 {ticket.id}”接单；处理完回复“办结 {ticket.id} 处理说明”。"]
     return "\n".join(line for line in lines if line)
 
@@ -68,7 +80,7 @@ def accepted_group(ticket: Ticket, worker_name: str) -> str:
 
 
 def resolved_group(ticket: Ticket, worker_name: str) -> str:
-    note = f"：{ticket.resolution_note}" if ticket.resolution_note else ""
+    note = f"：{excerpt(ticket.resolution_note)}" if ticket.resolution_note else ""
     return f"工单#{ticket.id}已办结{note}。感谢您的反映，如仍有问题请随时告诉我们。"
 
 
@@ -82,7 +94,7 @@ def worker_resolved(ticket: Ticket) -> str:
 
 def progress(ticket: Ticket, worker_name: str | None) -> str:
     who = f"，负责人：网格员{worker_name}" if worker_name else ""
-    note = f"\n办理结果：{ticket.resolution_note}" if ticket.resolution_note else ""
+    note = f"\n办理结果：{excerpt(ticket.resolution_note)}" if ticket.resolution_note else ""
     return f"工单#{ticket.id}（{ticket.category_name}，{place(ticket)}）状态：{STATUS_NAMES[ticket.status]}{who}。{note}"
 
 
@@ -104,7 +116,7 @@ def malformed(need: str, example: str) -> str:
     return f"指令缺少{need}，请这样发：{example}。发“帮助”查看全部指令。"
 
 
-def not_found(ticket_id: int) -> str:
+def not_found(ticket_id: int | str) -> str:
     return f"没有找到工单#{ticket_id}，请核对工单号。"
 
 
@@ -138,7 +150,7 @@ def already_reported(ticket: Ticket) -> str:
 
 
 def worker_merged(ticket: Ticket, name: str, text: str) -> str:
-    return f"工单#{ticket.id}又有居民反映（共{ticket.follower_count + 1}户）：{name}：{text}"
+    return f"工单#{ticket.id}又有居民反映（共{ticket.follower_count + 1}户）：{name}：{excerpt(text)}"
 
 
 def followup_question(ticket: Ticket) -> str:
@@ -165,7 +177,7 @@ def worker_done(action: str, ticket: Ticket) -> str:
     return f"已{action}工单#{ticket.id}。"
 
 
-TRANSFER_TARGET_UNKNOWN = "没有找到这个网格或人员，请写网格名（如 第二网格）或工作人员姓名。"
+TRANSFER_TARGET_UNKNOWN = "没有找到这个网格或网格员，请写网格名（如 第二网格）或网格员姓名；书记和街道人员不接工单。"
 
 
 # ---- deadlines -------------------------------------------------------------------------------
@@ -188,7 +200,7 @@ def escalation(ticket: Ticket, phase: str, worker: str | None, days_late: int, *
     lines = [f"【超时督办·{level_name}】工单#{ticket.id}（{ticket.category_name}，{place(ticket)}）"
              f"未按时{PHASE_NAMES.get(phase, '处理')}{late}。",
              f"期限：{when(ticket.due_at)}；责任人：{worker or '待指派'}；状态：{STATUS_NAMES[ticket.status]}。",
-             f"内容：{ticket.text}",
+             f"内容：{excerpt(ticket.text)}",
              f"可回复“督办 {ticket.id} 要求”或“指派 {ticket.id} 人员”。"]
     return "\n".join(lines)
 

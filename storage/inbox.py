@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime
 
 from sqlalchemy import update
@@ -30,6 +31,28 @@ def record_incoming(*, session: Session, msg: Incoming, now: datetime, owner: st
                   state=MessageState.RECEIVED, attempts=0)
     insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
     statement = insert(IncomingMessage).values(**values).on_conflict_do_nothing()  # message id or fingerprint
+    inserted = session.execute(statement.returning(IncomingMessage.id)).first() is not None
+    session.commit()
+    return inserted
+
+
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _escaped(text: str) -> str:
+    """Control characters as visible \\xNN, so a row the database refused once can still be written."""
+    return _CONTROL_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def record_parked(*, session: Session, msg: Incoming, now: datetime, error: str, owner: str | None = None) -> bool:
+    """The database refused the message as it came (not a lost connection): keep it, escaped and parked for an
+    operator, instead of losing it. False when a row with its id is already there."""
+    values = dict(message_id=msg.id, fingerprint=None, owner=owner, room_id=msg.room_id,
+                  room_topic=_escaped(msg.room_topic) if msg.room_topic else msg.room_topic, sender_id=msg.sender_id,
+                  sender_name=_escaped(msg.sender_name), kind=msg.kind, text=_escaped(msg.text), sent_at=msg.at,
+                  received_at=now, state=MessageState.PARKED, attempts=1, error=error[:2000])
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    statement = insert(IncomingMessage).values(**values).on_conflict_do_nothing()
     inserted = session.execute(statement.returning(IncomingMessage.id)).first() is not None
     session.commit()
     return inserted

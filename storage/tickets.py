@@ -137,6 +137,13 @@ def add_follower(*, session: Session, ticket: Ticket, contact_id: str, room_id: 
     return True
 
 
+def last_repeat_at(*, session: Session, ticket_id: int, actor_id: str) -> datetime | None:
+    """When this person last repeated the ticket's problem and was answered (its `merged` event)."""
+    query = select(func.max(TicketEvent.at)).where(TicketEvent.ticket_id == ticket_id, TicketEvent.kind == "merged",
+                                                   TicketEvent.actor_id == actor_id)
+    return session.exec(query).one()
+
+
 def followers_of(*, session: Session, ticket_id: int) -> list[TicketFollower]:
     return list(session.exec(select(TicketFollower).where(TicketFollower.ticket_id == ticket_id)))
 

@@ -117,3 +117,49 @@ def test_one_listed_community_needs_no_ids_and_ids_need_a_list():
     assert config.community_of_grid("g3") == "kxl" and [s.id for s in config.secretaries_of("kxl")] == ["lishuji"]
     with pytest.raises(ConfigError, match=r"grids\[0\].community: .*'kxl' 不在 communities 中"):
         parse_config(GOOD.replace("    worker: wangfang", "    worker: wangfang\n    community: kxl", 1))
+
+
+def _line(text: str, needle: str, nth: int = 1) -> int:
+    return [i for i, l in enumerate(text.splitlines(), 1) if needle in l][nth - 1]
+
+
+def test_an_unquoted_digest_time_is_read_as_that_time_of_day():
+    config = parse_config(GOOD.replace('  at: "08:00"', "  at: 8:30"), "config.yaml")
+    assert (config.digest.at.hour, config.digest.at.minute) == (8, 30)
+    assert (config.sending.quiet_start.hour, config.sending.quiet_start.minute) == (22, 0)
+
+
+def test_a_duplicate_key_is_refused_with_both_lines():
+    text = GOOD + "\ndigest:\n  at: \"09:00\"\n"
+    with pytest.raises(ConfigError) as err:
+        parse_config(text, "config.yaml")
+    assert f"config.yaml:{_line(text, 'digest:', 2)}:" in str(err.value)
+    assert f"第 {_line(text, 'digest:')} 行" in str(err.value) and "'digest'" in str(err.value)
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ("buildings: [A1, A2,", "buildings: [A1, A2, A1,", ["grids[0].buildings", "'A1'", "在网格 g1 中重复"]),
+    ("worker: zhaoqiang", "worker: lishuji", ["grids[1].worker", "secretary", "grid_worker"]),
+    ("staff_groups: [", "staff_groups: [奎星楼社区A1A2号居民群, ", ["groups[0].room", "staff_groups"]),
+    ("days: workdays", "days: weekdays", ["digest.days", "取值应为 'workdays' 或 'everyday'", "'weekdays'"]),
+    ("  to_staff_groups: false", "  to_staff_groups: maybe", ["digest.to_staff_groups", "应为 true 或 false"]),
+    ("  kpi_days: 30", "  kpi_days: 0", ["digest.kpi_days", "应不小于 1"]),
+])
+def test_mistakes_yaml_accepts_silently_are_refused_in_chinese(old, new, expected):
+    assert old in GOOD, old
+    with pytest.raises(ConfigError) as err:
+        parse_config(GOOD.replace(old, new, 1), "config.yaml")
+    for part in expected:
+        assert part in str(err.value)
+    assert "Input should" not in str(err.value)
+
+
+@pytest.mark.parametrize("text, line, hint", [
+    ("community:\n  name: 奎星楼\n\ttimezone: Asia/Shanghai\n", 3, "Tab"),
+    ("community: {name: 奎星楼\nstaff: []\n", 2, "花括号"),
+    ("community:\n  name: a: b\n", 2, "冒号"),
+])
+def test_yaml_syntax_errors_say_line_column_and_what_to_fix_in_chinese(text, line, hint):
+    with pytest.raises(ConfigError) as err:
+        parse_config(text, "c.yaml")
+    assert str(err.value).startswith(f"c.yaml:{line}: 第{line}行") and hint in str(err.value)

@@ -129,3 +129,55 @@ def test_digest_also_goes_to_the_staff_group_when_configured(play, config):
         assert [local(s) for s in in_group] == [at("2026-11-24T08:00:00"), at("2026-11-25T08:00:00")]
         assert len(digests(c)) == 2  # the secretary still gets hers privately
     play(story, config_=with_group)
+
+
+def test_the_first_digest_after_a_holiday_with_downtime_covers_every_day_since_the_last_one(play, engine):
+    """Wed 30 Sep 08:00 digest; a ticket that day; National Day 1-7 Oct; the bot is down at 08:00 on Thu 8 Oct."""
+    async def story(c: Community):
+        await c.wait_until(at("2026-09-30T08:30:00"))
+        assert [local(s) for s in digests(c)] == [at("2026-09-30T08:00:00")]
+        await c.post(*COMPLAINTS[0])  # Wednesday 30 Sep, after that morning's digest
+        await c.wait_until(at("2026-10-03T12:00:00"))
+        await c.post(*COMPLAINTS[1])  # during the holiday
+        await c.wait_until(at("2026-10-07T22:00:00"))
+        assert len(digests(c)) == 1  # none on holidays
+        await c.offline(timedelta(hours=12))  # down 22:00-10:00 over the first working day's 08:00
+        await c.wait_until(at("2026-10-08T11:00:00"))
+        first_back = digests(c)[1]
+        assert local(first_back) == at("2026-10-08T10:00:00") and "补发" in first_back.text
+        assert "9月30日—10月7日" in first_back.text and counts(first_back.text)[0] == 2
+    play(story, start=at("2026-09-29T12:00:00"))
+
+
+def test_the_first_digest_of_a_bot_installed_before_a_holiday_covers_every_day_since_it_started(play):
+    """Installed on Wed 30 Sep at 10:00 (that morning's digest is not owed); a ticket that day; National Day;
+    down over 08:00 on Thu 8 Oct: the first digest covers 30 Sep to 7 Oct, not just the last holiday day."""
+    async def story(c: Community):
+        await c.post(*COMPLAINTS[0])
+        await c.wait_until(at("2026-10-07T22:00:00"))
+        assert digests(c) == []
+        await c.offline(timedelta(hours=12))
+        [first] = digests(c)
+        assert "9月30日—10月7日" in first.text and counts(first.text)[0] == 1
+    play(story, start=at("2026-09-30T10:00:00"))
+
+
+def test_a_worker_removed_from_config_who_still_holds_tickets_is_named_by_id(engine, config):
+    from bot.workcalendar import WorkCalendar
+    from handlers.digest import Period, render_daily
+    from handlers.export_fields import worker_name
+    from storage.tickets import create_ticket, transition
+
+    with new_session(engine) as session:
+        ticket = create_ticket(session=session, now=at("2026-11-23T09:00:00"), source_message_id="m1", text="A1楼道灯不亮",
+                               category="lighting", category_name="照明", reporter_id="wxid_zhang",
+                               reporter_name="张阿姨", building="A1")
+        transition(session=session, ticket=ticket, action="assigned", actor_id="mulin", now=at("2026-11-23T09:00:01"),
+                   assignee_staff_id="departed", grid_id="g1")
+        ticket.due_at = at("2026-11-24T09:00:00")
+        session.commit()
+        calendar = WorkCalendar(tz=SHANGHAI)
+        text = render_daily(session=session, config=config, calendar=calendar, now=at("2026-11-26T08:00:00"),
+                            period=Period(at("2026-11-25T00:00:00"), at("2026-11-26T00:00:00")))
+        assert "#1 照明 A1 departed 待接单" in text
+        assert worker_name(config, ticket) == "departed" and config.staff_name(None) is None

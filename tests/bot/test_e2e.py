@@ -5,11 +5,12 @@ import asyncio
 import dataclasses
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from bot.harness import Community
 from storage.db import new_session
-from storage.models import IncomingMessage, MessageState, TicketEvent
+from storage.models import IncomingMessage, MessageState, Ticket, TicketEvent
 
 ROOM = "20001@chatroom"
 
@@ -153,3 +154,60 @@ def test_message_that_fails_is_recorded_retried_and_parked(make, engine, stored_
             assert row.state == MessageState.PARKED and row.attempts == 3
             assert c.app.parked() == 1
     asyncio.run(main())
+
+
+@pytest.mark.parametrize("between", [[], [{"wait": "5m"}], [{"offline": "1h"}]])
+def test_a_redelivered_message_id_in_a_scenario_is_played_and_filed_once(config, engine, classifier, between):
+    from bot.scenario import parse_scenario
+
+    scenario = parse_scenario({
+        "start": "2026-11-23T09:00:00+08:00",
+        "contacts": [{"id": "wxid_zhang", "name": "张阿姨"}, {"id": "wxid_li", "name": "李大爷"},
+                     {"id": "wxid_wangfang", "name": "王芳"}],
+        "rooms": [{"id": "20001@chatroom", "topic": config.groups[0].room, "members": ["wxid_zhang", "wxid_li"]}],
+        "steps": [{"room": "20001@chatroom", "from": "wxid_zhang", "text": "A1楼道灯不亮了", "id": "gw-1"}, *between,
+                  {"room": "20001@chatroom", "from": "wxid_zhang", "text": "A1楼道灯不亮了", "id": "gw-1"},
+                  {"room": "20001@chatroom", "from": "wxid_li", "text": "A2单元门坏了关不上"}]})
+
+    async def main():
+        async with Community(config=config, scenario=scenario, engine=engine, classifier=classifier) as c:
+            await asyncio.wait_for(c.play(), 20)
+            return [s.text for s in c.sent(room="20001@chatroom")]
+    group = asyncio.run(main())
+    text = "\n".join(group)
+    assert text.count("工单#1") == 1 and text.count("工单#2") == 1
+    with new_session(engine) as session:
+        assert [t.text for t in session.exec(select(Ticket).order_by(Ticket.id))] == ["A1楼道灯不亮了", "A2单元门坏了关不上"]
+
+
+def test_a_complaint_about_the_upstairs_neighbour_is_a_dispute_answered_privately(play, stored_tickets):
+    text = "楼上那家天天半夜跺脚弹琴，吵得孩子睡不着，跟他说了也不听"
+
+    async def story(c: Community):
+        await c.post("20001@chatroom", "wxid_zhang", text)
+        [public] = c.sent(room="20001@chatroom")
+        assert public.text.endswith("已收到，已私信您。")  # nothing of it, and no place asked, in public
+        [private] = c.sent(to="wxid_zhang")
+        assert "邻里纠纷" in private.text and "不在群里公开" in private.text
+        assert any(text in s.text for s in c.sent(to="wxid_wangfang"))  # the group's grid worker has it
+    play(story)
+    [ticket] = stored_tickets()
+    assert ticket.category == "dispute" and ticket.assignee_staff_id == "wangfang"
+
+
+def test_a_ticket_is_transferred_or_assigned_only_to_a_grid_worker_and_odd_numbers_are_no_such_ticket(
+        play, stored_tickets):
+    from handlers import texts
+
+    async def story(c: Community):
+        await c.post("20001@chatroom", "wxid_zhang", "A1楼道灯不亮了")
+        await c.dm("wxid_wangfang", "转 1 李书记 不归我管")
+        assert c.sent(to="wxid_wangfang")[-1].text == texts.TRANSFER_TARGET_UNKNOWN
+        await c.dm("wxid_lishuji", "指派 1 lishuji")
+        assert c.sent(to="wxid_lishuji")[-1].text == texts.TRANSFER_TARGET_UNKNOWN
+        for command, number in [("接 99999999999999999999", "999999999999…"), ("办结 -1", "-1"), ("接 ١", "١")]:
+            await c.dm("wxid_wangfang", command)
+            assert c.sent(to="wxid_wangfang")[-1].text == texts.not_found(number), command
+    play(story)
+    [ticket] = stored_tickets()
+    assert ticket.assignee_staff_id == "wangfang" and ticket.status.value == "assigned"

@@ -187,3 +187,33 @@ def test_cli_writes_both_exports(engine, database_url, monkeypatch, tmp_path, ca
     assert [(r[0], r[6], r[7]) for r in rows[1:]] == [(old_id, "李**", "奎星楼社区1-6号楼居民群"), (new_id, "张**", "私聊")]
     assert main(["export", "xlsx", "--since", "23/11/2026"]) == 2
     assert "YYYY-MM-DD" in capsys.readouterr().err
+
+
+HOSTILE = ["=HYPERLINK(\"http://evil.example/x\",\"点击查看详情\") A1楼道灯不亮", "  =1+2 A2积水", "+cmd|' /C calc'!A0 门坏了",
+           "-2+3 百意楼垃圾", "@SUM(1+1) 路灯坏了", "A1电梯停了\x07\x1b[31m红色\x1b[0m", "\t=2*3 A2下水道堵了"]
+
+
+def test_xlsx_writes_control_characters_and_formulas_as_plain_text(engine, database_url, monkeypatch, tmp_path):
+    import zipfile
+
+    monkeypatch.setenv("MULIN_DATABASE_URL", database_url)
+    with new_session(engine) as session:
+        for n, text in enumerate(HOSTILE):
+            create_ticket(session=session, now=at("2026-11-23T09:00:00") + timedelta(minutes=n), source_message_id=f"m{n}",
+                          text=text, category="lighting", category_name="照明", reporter_id=f"wxid_{n}",
+                          reporter_name="=张\x1b阿姨", building="A1")
+        session.commit()
+    ledger = tmp_path / "台账.xlsx"
+    assert main(["export", "xlsx", "--out", str(ledger)]) == 0
+    with zipfile.ZipFile(ledger) as archive:
+        assert not any("<f>" in archive.read(name).decode("utf-8") for name in archive.namelist()
+                       if name.startswith("xl/worksheets/"))
+    sheet = load_workbook(ledger)["工单台账"]
+    column = TICKET_HEADERS.index("诉求内容") + 1
+    cells = [sheet.cell(row=r, column=column) for r in range(2, 2 + len(HOSTILE))]
+    assert all(c.data_type == "s" for c in cells)
+    assert [c.value for c in cells[:5]] == HOSTILE[:5]  # written as the resident wrote it, never evaluated
+    assert cells[5].value == "A1电梯停了红色"  # the bell and the colour codes are dropped
+    assert all(c.quotePrefix for c in cells[:5] + cells[6:])
+    names = {sheet.cell(row=r, column=TICKET_HEADERS.index("反映人") + 1).value for r in range(2, 2 + len(HOSTILE))}
+    assert names == {"=****"}

@@ -79,12 +79,18 @@ def test_replayed_events_after_a_reconnect_are_not_filed_twice(make, stored_tick
             c.sim.replay_seconds = 10
             stop = asyncio.Event()
             keeper = await _reconnecting(c, stop)
-            for text_ in COMPLAINTS:
-                await c.post(ROOM, "wxid_zhang", text_)
+            posted = [await c.post(ROOM, "wxid_zhang", text_) for text_ in COMPLAINTS]
+            handed_over: list[str] = []  # every message the transport handed to the app, once the app returned
+            deliver = c.transport.on_message
+
+            async def recording(msg):  # noqa: ANN001, ANN202
+                await deliver(msg)
+                handed_over.append(msg.id)
+            c.transport.on_message = recording
             c.sim.drop_connections()
-            await _wait_for(lambda: c.transport.reconnects == 1 and c.transport.running)
-            await asyncio.sleep(0.5)  # the replayed events arrive and are recognised
-            assert _acks(c) == 3
+            await _wait_for(lambda: c.transport.reconnects == 1 and set(posted) <= set(handed_over))
+            await c.settle()
+            assert _acks(c) == 3  # the three replays reached the app and were recognised, not filed again
             stop.set()
             await keeper
     asyncio.run(main_())

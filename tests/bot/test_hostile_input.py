@@ -126,3 +126,58 @@ def test_log_lines_mask_phone_and_id_numbers(message, args, secret, shown):
     finally:
         logger.removeHandler(handler)
     assert secret not in out.getvalue() and out.getvalue().count(shown) == 2
+
+
+def test_a_nul_character_in_text_or_name_is_stripped_and_the_complaint_filed(play, engine, stored_tickets):
+    # PostgreSQL text cannot hold NUL: the message used to be lost before it reached the inbox
+    async def story(c: Community):
+        c.rename("wxid_zhang", "张\x00阿姨")
+        await c.post(ROOM, "wxid_zhang", "A1楼道灯不亮了\x00麻烦修一下")
+        [ack] = c.sent(room=ROOM)
+        assert "工单#1" in ack.text
+    play(story)
+    [ticket] = stored_tickets()
+    assert ticket.text == "A1楼道灯不亮了麻烦修一下" and ticket.reporter_name == "张阿姨"
+    [row] = _inbox(engine)
+    assert row.state.value == "processed" and "\x00" not in row.text + row.sender_name
+
+
+def test_a_message_the_inbox_refuses_for_another_reason_is_parked_not_dropped(play, engine, monkeypatch, caplog):
+    from bot import app as app_module
+    from sqlalchemy.exc import DataError
+
+    real = app_module.inbox.record_incoming
+
+    def refuse(*, session, msg, now, owner=None):  # noqa: ANN001, ANN202
+        if "单元门" in msg.text:
+            raise DataError("INSERT …", {}, ValueError("value the database cannot hold"))
+        return real(session=session, msg=msg, now=now, owner=owner)
+
+    monkeypatch.setattr(app_module.inbox, "record_incoming", refuse)
+
+    async def story(c: Community):
+        await c.post(ROOM, "wxid_zhang", "A2单元门坏了关不上")
+        await c.post(ROOM, "wxid_li", "A1楼道灯不亮了")  # the next message is handled as usual
+        assert c.app.parked() == 1
+    play(story)
+    parked, handled = _inbox(engine)
+    assert parked.state.value == "parked" and parked.text == "A2单元门坏了关不上" and "DataError" in parked.error
+    assert handled.state.value == "processed"
+    assert "parked" in caplog.text
+
+
+def test_a_hundred_thousand_characters_reach_the_worker_cut_with_a_note_and_stay_whole_in_the_ticket(
+        play, stored_tickets):
+    long_text = ("A1单元门坏了关不上，" + "楼里老人孩子进出很不方便。" * 8000)[:100_000]
+
+    async def story(c: Community):
+        await c.post(ROOM, "wxid_zhang", long_text)
+        await c.post(ROOM, "wxid_li", "A1单元门坏了关不上，" + "真的很不方便。" * 3000)  # joins #1
+        await c.dm("wxid_wangfang", "办结 1 " + "已修好门锁。" * 3000)
+        to_worker = c.sent(to="wxid_wangfang")
+        assert to_worker and all(len(s.text) < 1000 for s in to_worker)
+        assert "省略99" in to_worker[0].text and long_text[:400] in to_worker[0].text
+        assert all(len(s.text) < 1000 for s in c.sent(room=ROOM))
+    play(story)
+    [ticket] = stored_tickets()
+    assert ticket.text == long_text and len(ticket.resolution_note) == 18_000

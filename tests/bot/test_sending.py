@@ -14,7 +14,7 @@ from bot.scenario import parse_scenario
 from bot.types import Outgoing
 from storage import outbox
 from storage.db import new_session
-from storage.models import OutboxMessage, OutboxState
+from storage.models import OutboxMessage, OutboxState, Ticket
 
 ROOM = "20001@chatroom"
 RESIDENTS = [f"wxid_r{i}" for i in range(30)]
@@ -120,3 +120,22 @@ def test_a_reply_in_flight_at_a_crash_is_sent_again_once_and_reported(config, en
     assert any(f"outbox row {row.id}" in r.getMessage() and "twice" in r.getMessage() for r in caplog.records)
     [stored] = outbox_rows(engine)
     assert stored.state == OutboxState.SENT and stored.resent == 1
+
+
+def test_one_residents_flood_gets_one_answer_and_does_not_hold_up_anyone_else(config, engine, classifier):
+    async def main():
+        async with community(config, engine, classifier, datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)) as c:
+            for _ in range(300):  # 300 copies in 3 s
+                await c.post(ROOM, "wxid_r1", "A1楼道灯不亮了", after=timedelta(seconds=0.01), settle=False)
+            posted = c.clock.now() + timedelta(seconds=1)
+            await c.post(ROOM, "wxid_r2", "A2单元门禁坏了刷不开", settle=False)
+            await c.drain()
+            return c.sent(room=ROOM), posted
+    group, posted = asyncio.run(main())
+    to_flooder = [s for s in group if "wxid_r1" in s.mentions]
+    assert sum(s.text.count("工单#1") for s in to_flooder) == 1  # the acknowledgement
+    assert sum(s.text.count("已在处理中（#1）") for s in to_flooder) <= 1
+    [other] = [s for s in group if "wxid_r2" in s.mentions]
+    assert "工单#2" in other.text and at(other) - posted <= timedelta(seconds=10)
+    with new_session(engine) as session:
+        assert len(session.exec(select(Ticket)).all()) == 2

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sqlmodel import select
+from sqlmodel import col, func, select
 
 from bot.chaos import _Process, paced_config
 from bot.clock import SHANGHAI
 from storage import schema
 from storage.db import make_engine, new_session
-from storage.models import IncomingMessage, MessageState, Ticket
+from storage.models import IncomingMessage, MessageState, Notice, OutboxMessage, OutboxState, Ticket
 
 ROOT = Path(__file__).resolve().parents[2]
 ROOM = "20001@chatroom"
@@ -76,6 +76,14 @@ def test_two_processes_share_a_group_and_the_survivor_sends_the_digest_once(data
             bot.wait_for("睦邻已连接", 90)
         sim.wait_for("场景播放完毕", 60)
 
+        def settled(messages: int) -> bool:
+            with new_session(engine) as session:
+                handled = session.exec(select(func.count()).select_from(IncomingMessage)
+                                       .where(IncomingMessage.state == MessageState.PROCESSED)).one()
+                busy = session.exec(select(func.count()).select_from(OutboxMessage).where(
+                    col(OutboxMessage.state).in_([OutboxState.PENDING, OutboxState.SENDING]))).one()
+            return handled >= messages and busy == 0
+
         def sent() -> list[dict]:
             return [json.loads(line) for line in sent_log.read_text(encoding="utf-8").splitlines() if line.strip()]
 
@@ -83,12 +91,15 @@ def test_two_processes_share_a_group_and_the_survivor_sends_the_digest_once(data
             return Counter(int(n) for s in sent() if s["room"] == ROOM for n in TICKET.findall(s["text"]))
 
         _until(lambda: len(acks()) == len(COMPLAINTS), 60, "acknowledgement of every complaint")
-        time.sleep(2)  # a second acknowledgement, if there were one, would arrive now
+        # both processes done: every copy stored and handled, nothing waiting or in flight in the outbox; a second
+        # acknowledgement would have to be a row of its own (the app writes a reply with its message's handling)
+        _until(lambda: settled(len(COMPLAINTS)), 60, "both processes idle")
         with new_session(engine) as session:
             tickets = list(session.exec(select(Ticket)))
             stored = list(session.exec(select(IncomingMessage)))
+            ack_rows = [r for r in session.exec(select(OutboxMessage)) if TICKET.search(r.text) and r.room_id]
         assert sorted(t.text for t in tickets) == sorted(COMPLAINTS)
-        assert acks() == Counter({t.id: 1 for t in tickets})
+        assert acks() == Counter({t.id: 1 for t in tickets}) and len(ack_rows) == len(tickets)
         assert len(stored) == len(COMPLAINTS) and all(r.state == MessageState.PROCESSED for r in stored)
 
         assert datetime.now(SHANGHAI) < digest_at - timedelta(seconds=5), "too slow: the digest time passed"
@@ -97,7 +108,13 @@ def test_two_processes_share_a_group_and_the_survivor_sends_the_digest_once(data
         wait = (digest_at - datetime.now(SHANGHAI)).total_seconds() + 90
         digests = _until(lambda: [s for s in sent() if s["to"] == "wxid_lishuji" and "民情日报" in s["text"]],
                          max(wait, 30), "digest")
-        time.sleep(5)  # a duplicate would come within the same minute's scan
+        _until(lambda: settled(len(COMPLAINTS)), 60, "the survivor idle")
+        # each digest is claimed once by its notice key in the transaction that writes its outbox row: one
+        # claimed notice and one outbox row mean no second copy can follow
+        with new_session(engine) as session:
+            claimed = [n for n in session.exec(select(Notice)) if n.kind == "digest" and n.target == "lishuji"]
+            rows = [r for r in session.exec(select(OutboxMessage)) if r.to_id == "wxid_lishuji" and "民情日报" in r.text]
+        assert len(claimed) == 1 and len(rows) == 1
         digests = [s for s in sent() if s["to"] == "wxid_lishuji" and "民情日报" in s["text"]]
         assert len(digests) == 1
         assert digests[0]["by"] == "wxid_mulin_2"  # south's account: north is dead

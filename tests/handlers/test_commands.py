@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from handlers.commands import Command, Malformed, parse_command
+from handlers.commands import Command, Malformed, NoSuchTicket, parse_command
 
 CASES = yaml.safe_load((Path(__file__).resolve().parents[1] / "data" / "commands" / "cases.yaml").read_text("utf-8"))
 
@@ -11,7 +11,9 @@ CASES = yaml.safe_load((Path(__file__).resolve().parents[1] / "data" / "commands
 @pytest.mark.parametrize("case", CASES, ids=[c["text"] for c in CASES])
 def test_golden_command_cases(case):
     parsed = parse_command(case["text"])
-    if "malformed" in case:
+    if "no_such" in case:
+        assert parsed == NoSuchTicket(parsed.name, case["no_such"]), case["why"]
+    elif "malformed" in case:
         assert isinstance(parsed, Malformed), case["why"]
         assert parsed.need == case["malformed"]
     elif case["expect"] is None:

@@ -26,3 +26,11 @@ def test_place_reads_naturally(building, unit, room, raw, expected):
     ticket = Ticket(category="x", category_name="x", text="x", reporter_id="r", reporter_name="r",
                     source_message_id="m", building=building, unit=unit, room_no=room, location_raw=raw)
     assert place(ticket) == expected
+
+
+def test_an_excerpt_never_ends_inside_a_number_so_masking_still_sees_it():
+    from handlers.texts import excerpt, mask
+
+    text = "灯坏了" * 165 + "电话13812345678，请尽快"
+    cut = excerpt(text)
+    assert "省略" in cut and "1381" not in cut and "13812345678" not in mask(text)

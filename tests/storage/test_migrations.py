@@ -122,3 +122,21 @@ def test_db_upgrade_needs_no_alembic_ini_in_the_working_directory(tmp_path):
     engine = make_engine(url)
     assert schema.current(engine) == schema.head()
     engine.dispose()
+
+
+def test_the_upgrade_hint_names_the_config_the_refused_command_used(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("MULIN_DATABASE_URL", raising=False)
+    url = f"sqlite:///{tmp_path}/other.db"
+    config = tmp_path / "other.yaml"
+    config.write_text((ROOT / "config.yaml").read_text(encoding="utf-8").replace(
+        "sqlite:///data/mulin.db", url), encoding="utf-8")
+    assert url in config.read_text(encoding="utf-8")
+    engine = make_engine(url)
+    schema.upgrade(engine)
+    with engine.begin() as connection:
+        command.downgrade(schema.alembic_config(connection), "-1")
+    engine.dispose()
+    with pytest.raises(SystemExit) as refused:
+        main(["tickets", "--config", str(config)])
+    assert refused.value.code == EXIT_SCHEMA
+    assert f"mulin db upgrade --config {config}" in capsys.readouterr().err
