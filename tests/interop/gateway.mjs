@@ -27,7 +27,11 @@ for (const [id, topic] of Object.entries(ROOMS)) {
   mocker.createRoom({ id, topic, memberIdList: Object.keys(PEOPLE), ownerId: 'wxid_lishuji' })
 }
 
-// what a client asks the puppet to do, so the test can see a `stop` if one ever comes
+// a real gateway is logged in before any client connects; a client only opens the event stream
+await puppet.start()
+mocker.login(mocker.ContactMock.load(BOT))
+
+// from here on, what a client asks the puppet to do, so the test can see a `stop` if one ever comes
 for (const name of ['start', 'stop', 'ding']) {
   const original = puppet[name].bind(puppet)
   puppet[name] = (...args) => { say({ event: name }); return original(...args) }
@@ -37,10 +41,6 @@ puppet.messageSendText = async (to, text, mentions) => {
   say({ event: 'sent', to, text, mentions: mentions || [] })
   return sendText(to, text, mentions)
 }
-
-// a real gateway is logged in before any client connects; a client only opens the event stream
-await puppet.start()
-mocker.login(mocker.ContactMock.load(BOT))
 const server = new PuppetServer({ endpoint: `127.0.0.1:${port}`, puppet, token })
 await server.start()
 say({ event: 'ready', port: Number(port) })
