@@ -196,7 +196,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from bot.bench import bench_e2e
 
     config = _config(args.config)
-    return bench_e2e(config=config, classifier=_classifier(config), messages=args.messages or 300, out=sys.stdout)
+    return bench_e2e(config=config, classifier=_classifier(config), messages=args.messages or 300, out=sys.stdout,
+                     config_path=args.config)
 
 
 def cmd_bench_scale(args: argparse.Namespace) -> int:
