@@ -78,6 +78,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         print("微信网关错误 (gateway error): 未配置微信网关地址：请设置 WECHATY_PUPPET_SERVICE_ENDPOINT 或 "
               "config.yaml 的 wechat.endpoint (no puppet-service endpoint configured)", file=sys.stderr)
         return EXIT_GATEWAY
+    if not token:
+        print("微信网关错误 (gateway error): 未配置网关令牌 (token)：请设置 WECHATY_PUPPET_SERVICE_TOKEN 或 "
+              "config.yaml 的 wechat.token (no puppet-service token configured)", file=sys.stderr)
+        return EXIT_GATEWAY
     import asyncio
 
     return asyncio.run(serve(config=config, endpoint=endpoint, token=token, database_url=database_url(config),
@@ -91,7 +95,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
 
     return asyncio.run(serve_simulator(port=args.port, scenario_path=args.scenario, step_pause=args.pause,
                                        sent_log=args.sent_log, replay=args.replay, quiet=args.quiet,
-                                       accounts=args.accounts))
+                                       accounts=args.accounts, buffer=args.buffer))
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
@@ -200,7 +204,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from bot.bench import bench_e2e
 
     config = _config(args.config)
-    return bench_e2e(config=config, classifier=_classifier(config), messages=args.messages or 300, out=sys.stdout)
+    return bench_e2e(config=config, classifier=_classifier(config), messages=args.messages or 300, out=sys.stdout,
+                     config_path=args.config)
 
 
 def cmd_bench_scale(args: argparse.Namespace) -> int:
@@ -266,6 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--scenario")
     sim.add_argument("--pause", type=float, default=1.0, help="seconds between scenario steps")
     sim.add_argument("--sent-log", help="append every message the bot sends to this JSON-lines file")
+    sim.add_argument("--buffer", action="store_true",
+                     help="keep events while no bot is connected (a real gateway drops them)")
     sim.add_argument("--replay", type=float, default=0, metavar="SECONDS",
                      help="when a connection ends, re-send its message events of the last SECONDS to the next one")
     sim.add_argument("--quiet", action="store_true", help="do not print each message")

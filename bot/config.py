@@ -44,6 +44,8 @@ class WeChat(_Strict):
     token: str = ""
     reconnect_max_seconds: float = Field(default=30, ge=1)  # backoff after a lost link: 1 s, 2 s, 4 s ... up to this
     give_up_minutes: float = Field(default=0, ge=0)  # 0: keep reconnecting forever; else exit 3 after this long
+    tls: bool = True  # false only for a gateway started with WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_SERVER=true
+    watchdog_seconds: float = Field(default=15, gt=0)  # ding this often; silent for 3x this: the link is dead
 
 
 class Account(_Strict):

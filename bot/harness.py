@@ -123,7 +123,7 @@ class Community:
     async def _start_bot(self, bot: Bot) -> None:
         bot.app.prepare()
         bot.transport = WechatyTransport(endpoint=f"127.0.0.1:{bot.sim.port}", token="simulator",
-                                         on_message=bot.app.on_message)
+                                         on_message=bot.app.on_message, tls=False)
         bot.app.sender = bot.transport
         await bot.transport.start()
         await bot.app.start()

@@ -39,7 +39,8 @@ async def serve(*, config: Config, endpoint: str, token: str, database_url: str,
         print(exc, file=sys.stderr)
         return EXIT_SCHEMA
     try:
-        transport = WechatyTransport(endpoint=endpoint, token=token, on_message=app.on_message)
+        transport = WechatyTransport(endpoint=endpoint, token=token, on_message=app.on_message,
+                                     tls=config.wechat.tls, watchdog_seconds=config.wechat.watchdog_seconds)
         app.sender = transport
         await transport.start()
     except GatewayError as exc:

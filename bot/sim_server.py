@@ -1,8 +1,11 @@
 """`mulin sim`: the simulator alone, so `mulin run` in another process connects to it like to a real gateway.
 
-For the crash test it outlives the bot: --sent-log appends every message the bot sent as a JSON line
-(flushed at once, so it survives bot restarts), --replay re-sends recent message events to a new
-connection, and SIGUSR1 cuts the bot's connection as a network failure would.
+Like a real gateway it drops what residents post while no bot is connected. For the crash test it outlives
+the bot: --sent-log appends every message the bot sent as a JSON line (flushed at once, so it survives bot
+restarts), --buffer keeps events for the next connection and --replay re-sends recent message events to a new
+connection (a kinder gateway than the real one, explicitly), and SIGUSR1 cuts the bot's connection as a
+network failure would. It serves plaintext gRPC: `mulin run` against it needs wechat.tls: false or
+WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT=true, and any token.
 """
 from __future__ import annotations
 
@@ -33,7 +36,7 @@ def _unplayable(step: Step) -> str | None:
 
 
 async def serve_simulator(*, port: int, scenario_path: str | None, step_pause: float, sent_log: str | None = None,
-                          replay: float = 0, quiet: bool = False, accounts: int = 1) -> int:
+                          replay: float = 0, quiet: bool = False, accounts: int = 1, buffer: bool = False) -> int:
     """accounts > 1: that many bot accounts, each with its own gateway (port, port+1, ... or random ports
     for 0), all in every scenario group, as several `mulin run --account` processes would connect."""
     try:
@@ -55,6 +58,7 @@ async def serve_simulator(*, port: int, scenario_path: str | None, step_pause: f
             world.add_room(room.id, room.topic, [*(g.self_id for g in gateways), *room.members])
     for gateway in gateways:
         gateway.replay_seconds = replay
+        gateway.buffer = buffer
     if not quiet:
         sim.on_sent.append(lambda s: print(f"{s.at} {s.by} → {s.room or names.get(s.to, s.to)}: {s.text}", flush=True))
     log_file = open(sent_log, "a", encoding="utf-8") if sent_log else None
@@ -67,7 +71,8 @@ async def serve_simulator(*, port: int, scenario_path: str | None, step_pause: f
         if accounts > 1:
             print(f"账号 {gateway.self_id} 的网关：127.0.0.1:{gateway.port}", flush=True)
     print(f"模拟网关监听 127.0.0.1:{sim.port}；请在另一个终端运行："
-          f"WECHATY_PUPPET_SERVICE_ENDPOINT=127.0.0.1:{sim.port} mulin run", flush=True)
+          f"WECHATY_PUPPET_SERVICE_ENDPOINT=127.0.0.1:{sim.port} WECHATY_PUPPET_SERVICE_TOKEN=insecure_sim "
+          "WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT=true mulin run", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

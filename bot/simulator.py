@@ -4,11 +4,15 @@ python-wechaty connects to it over real loopback TCP exactly as to a real gatewa
 WeChat world (contacts, rooms, messages), pushes residents' messages as events, and records
 everything the bot sends. Message classes come from the `wechaty-grpc` package.
 
-Faults, like a real gateway's: the connection can be dropped (`drop_connections`), answers delayed
-(`delay`), sends failed (`fail_next_sends`). Events pushed while no bot is connected wait in a backlog,
-and when a stream ends, the message events it carried in its last `replay_seconds` are sent again to the
-next one (a gateway cannot know what a client that vanished had read; it re-sends what is recent), so a
-bot killed with messages read but not yet stored gets them again, and must not file them twice.
+Like the real npm gateway (wechaty-puppet-service's PuppetServer), it drops events while no bot is
+connected, opens each event stream with a heartbeat, answers a ding with a dong event, and can check the
+token (`token`). Faults: the connection can be dropped (`drop_connections`), the gateway can hang (`hung`:
+no events, no answers, the socket stays open), answers delayed (`delay`), sends failed (`fail_next_sends`).
+
+Buffering is an explicit option for tests that want a kinder gateway than the real one: with `buffer`,
+events pushed while no bot is connected wait for the next connection; with `replay_seconds`, the message
+events a stream carried that recently are sent again to the next one, so a bot killed with messages read
+but not yet stored gets them again, and must not file them twice.
 """
 from __future__ import annotations
 
@@ -127,8 +131,13 @@ class PuppetSimulator:
         self.world.add_contact(self_id, self_name)
         self.fail_next_sends = 0  # fault injection: the next N MessageSendText calls fail
         self.delay = 0.0  # fault injection: seconds before each event and each send answer
+        self.buffer = False  # keep events pushed while no bot is connected (the real gateway drops them)
         self.replay_seconds = 0.0  # message events a stream carried this recently are re-sent to the next one
-        self._backlog: list[pb.EventResponse] = []  # events pushed while no bot was connected
+        self.token: str | None = None  # set: a client with another token is refused (UNAUTHENTICATED)
+        self.hung = False  # fault injection: like a SIGSTOPped gateway, nothing is answered or sent
+        self.dropped = 0  # events lost because no bot was connected
+        self.stops = 0  # puppet Stop calls: a real gateway logs the WeChat account out on each
+        self._backlog: list[pb.EventResponse] = []  # events pushed while no bot was connected (with `buffer`)
         self._protocols: list[Any] = []  # server-side HTTP/2 connections, so they can be cut
         self._streams: list[asyncio.Queue[pb.EventResponse | None]] = []
         self._stream_opened = asyncio.Event()
@@ -195,10 +204,14 @@ class PuppetSimulator:
         return message_id
 
     async def emit(self, kind: pb.EventType, payload: dict[str, Any]) -> None:
-        """Send an event to the connected bot, or keep it until one connects."""
+        """Send an event to the connected bot; with none connected it is lost (or kept, with `buffer`)."""
         event = pb.EventResponse(type=kind, payload=json.dumps(payload))
         if not self._streams:
-            self._backlog.append(event)
+            if self.buffer:
+                self._backlog.append(event)
+            else:
+                self.dropped += 1
+                log.info("no bot connected: %s event dropped (%d so far)", kind.name, self.dropped)
         for queue in self._streams:
             queue.put_nowait(event)
 
@@ -253,9 +266,9 @@ class PuppetSimulator:
         unary = Cardinality.UNARY_UNARY
         routes: dict[str, Handler] = {
             "/wechaty.Puppet/Start": Handler(self._empty(pb.StartResponse), unary, pb.StartRequest, pb.StartResponse),
-            "/wechaty.Puppet/Stop": Handler(self._empty(pb.StopResponse), unary, pb.StopRequest, pb.StopResponse),
+            "/wechaty.Puppet/Stop": Handler(self.stop_puppet, unary, pb.StopRequest, pb.StopResponse),
             "/wechaty.Puppet/Logout": Handler(self._empty(pb.LogoutResponse), unary, pb.LogoutRequest, pb.LogoutResponse),
-            "/wechaty.Puppet/Ding": Handler(self._empty(pb.DingResponse), unary, pb.DingRequest, pb.DingResponse),
+            "/wechaty.Puppet/Ding": Handler(self.ding, unary, pb.DingRequest, pb.DingResponse),
             "/wechaty.Puppet/Version": Handler(self.version, unary, pb.VersionRequest, pb.VersionResponse),
             "/wechaty.Puppet/Event": Handler(self.event, Cardinality.UNARY_STREAM, pb.EventRequest, pb.EventResponse),
             "/wechaty.Puppet/ContactPayload": Handler(self.contact_payload, unary, pb.ContactPayloadRequest, pb.ContactPayloadResponse),
@@ -268,7 +281,21 @@ class PuppetSimulator:
             "/wechaty.Puppet/RoomMemberList": Handler(self.room_member_list, unary, pb.RoomMemberListRequest, pb.RoomMemberListResponse),
             "/wechaty.Puppet/RoomMemberPayload": Handler(self.room_member_payload, unary, pb.RoomMemberPayloadRequest, pb.RoomMemberPayloadResponse),
         }
-        return routes
+        return {route: self._guarded(handler) for route, handler in routes.items()}
+
+    def _guarded(self, handler: Handler) -> Handler:
+        """Every call checks the token, as the real gateway's authImplToken does, and hangs while `hung`."""
+        serve = handler.func
+
+        async def guarded(stream: Stream) -> None:
+            while self.hung:
+                await asyncio.sleep(0.05)
+            if self.token is not None:
+                authorization = (stream.metadata or {}).get("authorization", "")
+                if authorization != f"Wechaty {self.token}":
+                    raise GRPCError(Status.UNAUTHENTICATED, f"Invalid Wechaty TOKEN {authorization[8:]!r}")
+            await serve(stream)
+        return handler._replace(func=guarded)
 
     @staticmethod
     def _empty(response_type: type) -> Callable[[Stream], Any]:
@@ -276,6 +303,17 @@ class PuppetSimulator:
             await stream.recv_message()
             await stream.send_message(response_type())
         return handler
+
+    async def stop_puppet(self, stream: Stream) -> None:
+        await stream.recv_message()
+        self.stops += 1
+        log.warning("a client stopped the puppet (a real gateway logs the account out)")
+        await stream.send_message(pb.StopResponse())
+
+    async def ding(self, stream: Stream) -> None:
+        request = await stream.recv_message()
+        await stream.send_message(pb.DingResponse())
+        await self.emit(pb.EventType.EVENT_TYPE_DONG, {"data": request.data})
 
     async def version(self, stream: Stream) -> None:
         await stream.recv_message()
@@ -294,9 +332,13 @@ class PuppetSimulator:
         event: pb.EventResponse | None = None
         try:
             await stream.send_message(pb.EventResponse(
+                type=pb.EventType.EVENT_TYPE_HEARTBEAT, payload=json.dumps({"data": "stream connected"})))
+            await stream.send_message(pb.EventResponse(
                 type=pb.EventType.EVENT_TYPE_LOGIN, payload=json.dumps({"contactId": self.self_id})))
             self._stream_opened.set()
             while (event := await queue.get()) is not None:
+                while self.hung:
+                    await asyncio.sleep(0.05)
                 if self.delay:
                     await asyncio.sleep(self.delay)
                 await stream.send_message(event)

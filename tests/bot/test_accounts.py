@@ -173,7 +173,8 @@ def test_mulin_run_needs_an_existing_account_when_several_are_configured(tmp_pat
     from bot.cli import main
 
     data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
-    data["accounts"] = [{"name": "north", "endpoint": "127.0.0.1:1"}, {"name": "south", "endpoint": "127.0.0.1:1"}]
+    data["accounts"] = [{"name": "north", "endpoint": "127.0.0.1:1", "token": "insecure_north"},
+                        {"name": "south", "endpoint": "127.0.0.1:1", "token": "insecure_south"}]
     path = tmp_path / "street.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     monkeypatch.delenv("WECHATY_PUPPET_SERVICE_ENDPOINT", raising=False)

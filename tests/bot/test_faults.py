@@ -1,4 +1,6 @@
-"""Gateway and database faults: the bot reconnects, retries and loses nothing (real wechaty, real databases)."""
+"""Gateway and database faults: the bot reconnects, retries and loses nothing that reached it (real wechaty,
+real databases). A real gateway drops events while no bot is connected; tests that need a gateway which keeps
+them say so (`sim.buffer`)."""
 from __future__ import annotations
 
 import asyncio
@@ -52,11 +54,12 @@ def test_dropped_connection_reconnects_and_loses_nothing(make, stored_tickets, c
 
     async def main_():
         async with make() as c:
+            c.sim.buffer = True  # a gateway that keeps events for the next connection
             stop = asyncio.Event()
             keeper = await _reconnecting(c, stop)
             await c.post(ROOM, "wxid_zhang", COMPLAINTS[0])
             assert c.sim.drop_connections() >= 1
-            # pushed while the link is down: the gateway keeps them for the next connection
+            # pushed while the link is down: this gateway keeps them for the next connection
             ids = [f"wx-drop-{i}" for i in range(1, 3)]
             waiters = [c.app.wait_processed(i) for i in ids]
             for message_id, text_ in zip(ids, COMPLAINTS[1:]):
@@ -112,6 +115,7 @@ def test_gives_up_after_the_configured_time_when_the_gateway_stays_down(make):
 def test_late_messages_after_an_outage_get_one_summary_per_group(make, stored_tickets, engine):
     async def main_():
         async with make() as c:
+            c.sim.buffer = True  # the outage's messages reach the bot late, all at once
             stop = asyncio.Event()
             keeper = await _reconnecting(c, stop)
             c.sim.drop_connections()
@@ -148,6 +152,7 @@ def test_sends_while_disconnected_wait_for_the_link_without_using_up_attempts(ma
             await _wait_for(lambda: not c.transport.running)
             c.sim.delay = 0.3  # and the gateway is slow once it is back
             assert await c.app.flush_outbox() == 0
+            await _wait_for(lambda: c.transport.running and c.transport.reconnects == 1)
             await c.post(ROOM, "wxid_zhang", COMPLAINTS[0])  # arrives after the reconnect
             await _wait_for(lambda: _acks(c) == 1)
             stop.set()
@@ -160,6 +165,7 @@ def test_sends_while_disconnected_wait_for_the_link_without_using_up_attempts(ma
 
 def test_unreachable_database_at_start_exits_4_with_the_password_masked(monkeypatch, capsys):
     monkeypatch.setenv("WECHATY_PUPPET_SERVICE_ENDPOINT", "127.0.0.1:1")
+    monkeypatch.setenv("WECHATY_PUPPET_SERVICE_TOKEN", "insecure_test")
     monkeypatch.setenv("MULIN_DATABASE_URL", "postgresql+psycopg://mulin:s3cret@127.0.0.1:1/mulin")
     assert main(["run"]) == 4
     err = capsys.readouterr().err

@@ -52,7 +52,8 @@ def test_two_processes_share_a_group_and_the_survivor_sends_the_digest_once(data
                 "steps": [{"room": ROOM, "from": r, "text": t} for r, t in zip(residents, COMPLAINTS)]}
     (tmp_path / "scenario.yaml").write_text(yaml.safe_dump(scenario, allow_unicode=True), encoding="utf-8")
     sent_log = tmp_path / "sent.jsonl"
-    env = {**os.environ, "MULIN_DATABASE_URL": database_url, "WECHATY_LOG": "error", "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "MULIN_DATABASE_URL": database_url, "WECHATY_LOG": "error", "PYTHONUNBUFFERED": "1",
+           "WECHATY_PUPPET_SERVICE_TOKEN": "insecure_street", "WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT": "true"}
     env.pop("WECHATY_PUPPET_SERVICE_ENDPOINT", None)
     sim = _Process(["sim", "--port", "0", "--accounts", "2", "--scenario", str(tmp_path / "scenario.yaml"),
                     "--pause", "0.3", "--quiet", "--sent-log", str(sent_log)], tmp_path / "sim.log", env, ROOT)
