@@ -27,14 +27,22 @@ class LinearModel:
         if weights is not None:
             names, matrix = list(weights), list(weights.values())
         self._names = names
-        # rows counted from 1 over a table whose row 0 is zeros: "no such feature" is 0, so filter(None, map(...))
-        # drops unknown features in C, with no Python-level test per feature
-        self._row = dict(zip(names, range(1, len(names) + 1)))
+        self._rows: dict[str, int] | None = None
         self._table = np.zeros((len(names) + 1, len(labels)), dtype=np.float64)
         if len(names):
             self._table[1:] = matrix
         self._bias = np.array(bias, dtype=np.float64)
         self._diff: dict[str, float] | None = None
+
+    @property
+    def _row(self) -> dict[str, int]:
+        """feature -> its row, counted from 1 over a table whose row 0 is zeros: "no such feature" is 0, so
+        filter(None, map(...)) drops unknown features in C, with no Python-level test per feature. Built on first
+        use: a model only asked for yes_probability (the request model), or merged into another (with_urgency),
+        never needs it, and a dict of ~100k features costs memory in every process."""
+        if self._rows is None:
+            self._rows = dict(zip(self._names, range(1, len(self._names) + 1)))
+        return self._rows
 
     @property
     def _matrix(self) -> np.ndarray:
@@ -116,7 +124,8 @@ def log_softmax(z: list[float]) -> list[float]:
 def with_urgency(category: LinearModel, urgent: LinearModel) -> LinearModel:
     """The category model with one more column, the urgent model's log-odds (its yes minus no weights), so a request
     gathers its feature rows once and one sum gives both the category logits and the urgent log-odds."""
-    names = category._names + [n for n in urgent._names if n not in category._row]
+    known = set(category._names)
+    names = category._names + [n for n in urgent._names if n not in known]
     matrix = np.zeros((len(names), len(category.labels) + 1), dtype=np.float64)
     matrix[:len(category._names), :-1] = category._matrix
     if urgent._names:

@@ -14,6 +14,10 @@ def test_committed_model_was_trained_from_the_committed_inputs():
     committed = json.loads(train.MODEL_PATH.read_text(encoding="utf-8"))
     assert committed["inputs_sha256"] == train.inputs_hash(), \
         "classifier/data/model.json is stale (labels, rules or feature code changed): run python -m classifier.train"
+    corpus = train.corpus_hash()
+    if corpus is None:
+        pytest.skip("../shared/corpus is not here: the weak labels' source cannot be checked")
+    assert committed["corpus_sha256"] == corpus, "../shared/corpus changed since training: run python -m classifier.train"
 
 
 def test_inputs_hash_sees_a_changed_label(tmp_path, monkeypatch):
