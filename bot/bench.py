@@ -12,7 +12,6 @@ import time
 from datetime import datetime
 from typing import TextIO
 
-from bot.clock import SHANGHAI
 from bot.config import Config
 from bot.harness import Community
 from bot.scenario import parse_scenario
@@ -27,7 +26,7 @@ STREAM = ["A2和百意中间路面存在积水", "好的谢谢", "3号楼2单元
 def _scenario(config: Config):
     topic = config.groups[0].room
     return parse_scenario({
-        "start": datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI),
+        "start": datetime(2026, 11, 23, 9, 0, tzinfo=config.tz),
         "contacts": [{"id": f"wxid_r{i}", "name": f"居民{i}"} for i in range(10)]
         + [{"id": s.wechat_id, "name": s.name} for s in config.staff if s.wechat_id],
         "rooms": [{"id": ROOM, "topic": topic, "members": [f"wxid_r{i}" for i in range(10)]}],

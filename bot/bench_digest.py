@@ -14,7 +14,6 @@ from typing import TextIO
 
 from sqlalchemy import case, func, insert, select, text
 
-from bot.clock import SHANGHAI
 from bot.config import Config
 from bot.workcalendar import WorkCalendar
 from handlers.digest import Period, render_daily
@@ -22,7 +21,7 @@ from storage import schema
 from storage.db import make_engine, make_engine_in_schema, new_session, throwaway_schema
 from storage.models import Ticket, TicketEvent
 
-NOW = datetime(2026, 11, 24, 8, 0, tzinfo=SHANGHAI)
+NOW = (2026, 11, 24, 8, 0)  # the digest morning, in the community's zone
 CATEGORIES = [("water", "供水"), ("drainage", "排水"), ("lighting", "照明"), ("elevator", "电梯"),
               ("sanitation", "环境卫生"), ("parking", "停车与充电"), ("noise", "噪音扰民"), ("property", "物业服务")]
 CHUNK = 5000
@@ -33,7 +32,7 @@ def _rows(config: Config, n: int, seed: int = 7):  # noqa: ANN202
     buildings = [(b.name, g.id, g.worker) for g in config.grids for b in g.buildings]
     tickets, events = [], []
     for i in range(1, n + 1):
-        created = NOW - timedelta(minutes=rng.randrange(60 * 24 * 90))
+        created = datetime(*NOW, tzinfo=config.tz) - timedelta(minutes=rng.randrange(60 * 24 * 90))
         building, grid, worker = rng.choice(buildings)
         category, name = rng.choice(CATEGORIES)
         fate = rng.random()
@@ -74,16 +73,17 @@ def _scan(session) -> tuple:  # noqa: ANN001
 
 
 def _measure(engine, config: Config, rounds: int) -> tuple[float, float]:  # noqa: ANN001
-    calendar = WorkCalendar(tz=SHANGHAI)
-    end = datetime(2026, 11, 24, tzinfo=SHANGHAI)
+    calendar = WorkCalendar(tz=config.tz)
+    now = datetime(*NOW, tzinfo=config.tz)
+    end = now.replace(hour=0)
     period = Period(start=end - timedelta(days=1), end=end)
     digest_times, scan_times = [], []
     with new_session(engine) as session:
-        render_daily(session=session, config=config, calendar=calendar, period=period, now=NOW)  # warm caches
+        render_daily(session=session, config=config, calendar=calendar, period=period, now=now)  # warm caches
         _scan(session)
         for _ in range(rounds):
             start = time.perf_counter()
-            render_daily(session=session, config=config, calendar=calendar, period=period, now=NOW)
+            render_daily(session=session, config=config, calendar=calendar, period=period, now=now)
             digest_times.append(time.perf_counter() - start)
             start = time.perf_counter()
             _scan(session)

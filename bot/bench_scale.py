@@ -53,7 +53,7 @@ def _worker(config_path: str, account: str, pg_url: str, schema: str, messages: 
 
     config = load_config(config_path)
     engine = make_engine_in_schema(pg_url, schema)
-    app = App(config=config, engine=engine, clock=SystemClock(), classifier=clf.load(config), account=account)
+    app = App(config=config, engine=engine, clock=SystemClock(config.tz), classifier=clf.load(config), account=account)
     app.prepare()
     incoming = [Incoming(id=m["id"], sender_id=m["sender"], sender_name="居民", text=m["text"],
                          at=datetime.fromisoformat(m["at"]), room_id=f"{m['room']}@chatroom", room_topic=m["room"])

@@ -124,7 +124,8 @@ def cmd_tickets(args: argparse.Namespace) -> int:
     from bot.tickets_cli import print_tickets
 
     config = _config(args.config)
-    return print_tickets(database_url(config), statuses=args.status, as_json=args.json, out=sys.stdout)
+    return print_tickets(database_url(config), statuses=args.status, as_json=args.json, out=sys.stdout,
+                         tz=config.tz)
 
 
 def cmd_staff_invite(args: argparse.Namespace) -> int:
@@ -132,6 +133,7 @@ def cmd_staff_invite(args: argparse.Namespace) -> int:
     from bot.config import database_url
     from bot.db_cli import open_database
     from storage.db import new_session
+    from storage.models import StaffBinding
     from storage.staff import create_bind_code
 
     config = _config(args.config)
@@ -139,10 +141,17 @@ def cmd_staff_invite(args: argparse.Namespace) -> int:
     if staff is None:
         print(f"没有这位工作人员：{args.staff_id}（staff ids: {', '.join(s.id for s in config.staff)}）", file=sys.stderr)
         return EXIT_CONFIG
+    if staff.wechat_id:  # the config's binding is restored at every start: a code could not change it
+        print(f"{staff.name} 已在配置文件中绑定微信 {staff.wechat_id}，不需要绑定码；要换微信，请修改 config.yaml "
+              f"中 {staff.id} 的 wechat_id 后重启。", file=sys.stderr)
+        return 1
     engine = open_database(database_url(config))
     with new_session(engine) as session:
-        code = create_bind_code(session=session, staff_id=staff.id, now=SystemClock().now())
+        bound = getattr(session.get(StaffBinding, staff.id), "wechat_id", None)
+        code = create_bind_code(session=session, staff_id=staff.id, now=SystemClock(config.tz).now())
     engine.dispose()
+    if bound is not None:
+        print(f"注意：{staff.name} 已绑定微信 {bound}；用下面的绑定码绑定后，将改为绑定新的微信。")
     print(f"{staff.name} 的绑定码：{code}（24 小时内有效，只能用一次）\n请让 {staff.name} 私聊机器人发送：绑定 {code}")
     return 0
 
@@ -177,7 +186,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         return export_open311(config=config, database_url=database_url(config), since=args.since, out_path=args.out,
                               out=sys.stdout)
     return export_xlsx(config=config, database_url=database_url(config), since=args.since, out_path=args.out,
-                       now=SystemClock().now(), out=sys.stdout)
+                       now=SystemClock(config.tz).now(), out=sys.stdout)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -355,6 +364,12 @@ def main(argv: list[str] | None = None) -> int:
     code: int | str | None = None
     try:
         code = args.func(args)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # the reader closed the pipe (`mulin tickets | head`): stop quietly, and let the exit flush write nowhere
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 0
         return code
     except SystemExit as exc:
         code = exc.code

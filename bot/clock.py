@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from datetime import datetime, timedelta, tzinfo
 
 
 class SystemClock:
-    def __init__(self, tz: ZoneInfo = SHANGHAI) -> None:
+    """The real time, in the community's zone (`Config.tz`)."""
+
+    def __init__(self, tz: tzinfo) -> None:
         self.tz = tz
 
     def now(self) -> datetime:

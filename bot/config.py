@@ -9,6 +9,7 @@ import os
 from datetime import date, time as dtime
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -29,7 +30,17 @@ class _Strict(BaseModel):
 
 class Community(_Strict):
     name: str  # the community; with `communities:`, the whole deployment (the street office, 街道)
-    timezone: str = "Asia/Shanghai"
+    timezone: str = "Asia/Shanghai"  # an IANA zone: every clock time (digest, quiet hours, working days, texts)
+    bot_name: str = "睦邻助手"        # how the bot introduces itself in help replies
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"未知的时区 '{value}'，请写 IANA 时区名，如 Asia/Shanghai") from None
+        return value
 
 
 class CommunityRef(_Strict):
@@ -195,6 +206,11 @@ class Config(_Strict):
     digest: Digest = Digest()
     sending: SendingPolicy = SendingPolicy()
     accounts: tuple[Account, ...] = ()  # several bot accounts on one database; empty: the one `wechat:` account
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The community's zone (`community.timezone`)."""
+        return ZoneInfo(self.community.timezone)
 
     @model_validator(mode="after")
     def _references(self) -> "Config":

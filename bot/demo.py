@@ -6,7 +6,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.clock import SHANGHAI
 from bot.config import Config
 from bot.harness import Community
 from bot.scenario import Scenario
@@ -25,10 +24,11 @@ class Printer:
         self.names[community.scenario.self_.id] = community.scenario.self_.name
         self.topics = {r.id: r.topic for r in community.scenario.rooms}
         self.bot_name = community.scenario.self_.name
+        self.tz = community.config.tz
         self.out = out
 
     def __call__(self, record: dict[str, Any]) -> None:
-        at = datetime.fromisoformat(record["at"]).astimezone(SHANGHAI).strftime("%m-%d %H:%M:%S")
+        at = datetime.fromisoformat(record["at"]).astimezone(self.tz).strftime("%m-%d %H:%M:%S")
         if record["type"] == "receive":
             where = f"[{self.topics.get(record['room'], record['room'])}]" if record["room"] else f"[私聊 → {self.bot_name}]"
             line = f"{at} {where} {self.names.get(record['from'], record['from'])}：{record['text']}"

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
-from bot.clock import SHANGHAI, SystemClock
+from bot.clock import SystemClock
 from bot.config import Config
 from bot.db_cli import open_database
 from bot.exitcodes import EXIT_CONFIG
@@ -18,7 +18,7 @@ from storage.db import new_session
 def print_digest(*, config: Config, database_url: str, day: str | None, weekly: bool, png: str | None,
                  out: TextIO, community: str | None = None) -> int:
     try:
-        when = date.fromisoformat(day) if day else SystemClock().now().date()
+        when = date.fromisoformat(day) if day else SystemClock(config.tz).now().date()
     except ValueError:
         print(f"日期格式应为 YYYY-MM-DD：{day!r} (bad --date)", file=sys.stderr)
         return EXIT_CONFIG
@@ -26,19 +26,19 @@ def print_digest(*, config: Config, database_url: str, day: str | None, weekly: 
         ids = ", ".join(c.id for c in config.all_communities())
         print(f"没有 id 为 {community!r} 的社区，可选：{ids} (unknown community)", file=sys.stderr)
         return EXIT_CONFIG
-    calendar = WorkCalendar(tz=SHANGHAI, holidays=config.calendar.holidays, workdays=config.calendar.workdays)
-    now = datetime.combine(when, config.digest.at, SHANGHAI)
+    calendar = WorkCalendar(tz=config.tz, holidays=config.calendar.holidays, workdays=config.calendar.workdays)
+    now = datetime.combine(when, config.digest.at, config.tz)
     if not day:
-        now = max(now, SystemClock().now())
+        now = max(now, SystemClock(config.tz).now())
     engine = open_database(database_url)
-    end = midnight(when, SHANGHAI)
+    end = midnight(when, config.tz)
     with new_session(engine) as session:
         if weekly or png:
-            week = week_before(when, SHANGHAI)
+            week = week_before(when, config.tz)
             text = render_weekly(session=session, config=config, calendar=calendar, week=week, now=now,
                                  community=community)
             if png:
-                chart = weekly_chart(session=session, week=week, tz=SHANGHAI, scope=audience(config, community)[1])
+                chart = weekly_chart(session=session, week=week, tz=config.tz, scope=audience(config, community)[1])
                 Path(png).write_bytes(chart)
         else:
             text = render_daily(session=session, config=config, calendar=calendar,

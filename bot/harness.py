@@ -8,13 +8,13 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any, Callable, TextIO
 
 from sqlalchemy.engine import Engine
 
 from bot.app import App
-from bot.clock import FakeClock, SHANGHAI
+from bot.clock import FakeClock
 from bot.config import Config
 from bot.pacing import PACING, RETRY
 from bot.scenario import Scenario, Step
@@ -29,9 +29,9 @@ STEP = timedelta(seconds=1)  # each scenario step advances the simulated clock b
 MAX_SETTLE_ROUNDS = 10_000  # a pacing plan that never empties is a bug, not a long scenario
 
 
-def ticket_record(event: TicketEvent, ticket: Ticket, assignee_wechat: str | None) -> dict[str, Any]:
+def ticket_record(event: TicketEvent, ticket: Ticket, assignee_wechat: str | None, tz: tzinfo) -> dict[str, Any]:
     location = place(ticket) if (ticket.building or ticket.unit or ticket.room_no or ticket.location_raw) else None
-    return {"type": "ticket", "at": event.at.astimezone(SHANGHAI).isoformat(), "ticket": ticket.id,
+    return {"type": "ticket", "at": event.at.astimezone(tz).isoformat(), "ticket": ticket.id,
             "event": event.kind, "status": event.to_status, "category": ticket.category, "urgent": ticket.urgent,
             "assignee": assignee_wechat, "reporter": ticket.reporter_id, "location": location or None}
 
@@ -56,7 +56,7 @@ class Community:
                  accounts: tuple[str, ...] = ()) -> None:
         self.config = config
         self.scenario = scenario
-        self.clock = FakeClock(scenario.start.astimezone(SHANGHAI))
+        self.clock = FakeClock(scenario.start.astimezone(config.tz))
         self.world = SimWorld(self.clock)
         self.engine = engine
         self.classifier = classifier
@@ -103,7 +103,7 @@ class Community:
 
     def _on_ticket(self, event: TicketEvent, ticket: Ticket) -> None:
         staff = self.config.staff_by_id(ticket.assignee_staff_id) if ticket.assignee_staff_id else None
-        self._record(ticket_record(event, ticket, staff.wechat_id if staff else None))
+        self._record(ticket_record(event, ticket, staff.wechat_id if staff else None, self.config.tz))
 
     async def __aenter__(self) -> "Community":
         for bot in self.bots:
@@ -179,7 +179,7 @@ class Community:
         """Advance the simulated clock, running each job at every fire time on the way where it has work,
         and sending waiting replies at the moments pacing lets them go."""
         target = self.clock.now() + delta
-        scan, digest = jobs(self.config, SHANGHAI)
+        scan, digest = jobs(self.config, self.config.tz)
         while True:
             now = self.clock.now()
             due = self._alive()[0].app.next_due()  # one database: every app sees the same due work

@@ -14,7 +14,7 @@ import json
 import secrets
 import signal
 import sys
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from bot.clock import SystemClock
 from bot.exitcodes import EXIT_CONFIG
@@ -45,7 +45,7 @@ async def serve_simulator(*, port: int, scenario_path: str | None, step_pause: f
         print(f"场景文件错误 (scenario error): {exc}", file=sys.stderr)
         return EXIT_CONFIG
     self_id, self_name = (scenario.self_.id, scenario.self_.name) if scenario else ("wxid_mulin", "睦邻助手")
-    world = SimWorld(SystemClock())
+    world = SimWorld(SystemClock(timezone.utc))
     gateways = [PuppetSimulator(self_id=self_id if n == 0 else f"{self_id}_{n + 1}", self_name=self_name, world=world)
                 for n in range(accounts)]
     sim = gateways[0]

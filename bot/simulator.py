@@ -22,6 +22,7 @@ import itertools
 import json
 import logging
 from dataclasses import dataclass, field
+from datetime import timezone
 from typing import Any, Callable
 
 from grpclib.const import Cardinality, Handler, Status
@@ -82,7 +83,7 @@ class SimWorld:
     account in the group, each copy under its own message id, as WeChat delivers it to each account."""
 
     def __init__(self, clock: FakeClock | SystemClock | None = None) -> None:
-        self.clock = clock or SystemClock()
+        self.clock = clock or SystemClock(timezone.utc)
         self.contacts: dict[str, SimContact] = {}
         self.rooms: dict[str, SimRoom] = {}
         self.messages: dict[str, pb.MessagePayloadResponse] = {}

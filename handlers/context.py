@@ -66,16 +66,17 @@ class Ctx:
             self.say_private(self.msg.sender_id, text)
 
     def say_room(self, room_id: str, text: str, mentions: tuple[str, ...] = (), ticket_id: int | None = None, *,
-                 urgent: bool = False, held: bool = False, image: bytes | None = None) -> None:
+                 urgent: bool = False, held: bool = False, image: bytes | None = None, image_name: str = "image.png",
+                 ) -> None:
         """held: keep it back for a summary instead of sending it (late messages after an outage).
-        image: send this PNG instead; `text` then describes it in logs and transcripts."""
-        out = Outgoing(text=texts.mask(text), room_id=room_id, mentions=mentions, image=image)
+        image: send this PNG, as a file named image_name, instead; `text` then describes it in logs and transcripts."""
+        out = Outgoing(text=texts.mask(text), room_id=room_id, mentions=mentions, image=image, image_name=image_name)
         self._queue(out, ticket_id=ticket_id, urgent=urgent, held=held,
                     reply=self.msg is not None and self.msg.room_id == room_id)
 
     def say_private(self, contact_id: str, text: str, ticket_id: int | None = None, *, urgent: bool = False,
-                    image: bytes | None = None) -> None:
-        self._queue(Outgoing(text=text, to_id=contact_id, image=image), ticket_id=ticket_id, urgent=urgent,
+                    image: bytes | None = None, image_name: str = "image.png") -> None:
+        self._queue(Outgoing(text=text, to_id=contact_id, image=image, image_name=image_name), ticket_id=ticket_id, urgent=urgent,
                     reply=self.msg is not None and self.msg.sender_id == contact_id)
 
     def _queue(self, out: Outgoing, *, ticket_id: int | None, urgent: bool, reply: bool, held: bool = False) -> None:

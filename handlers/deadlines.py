@@ -106,7 +106,7 @@ def _remind(ctx: Ctx, ticket: Ticket) -> int:
     if not notices.claim(session=ctx.session, key=_key(ticket, "remind"), kind="remind", target=str(ticket.id),
                          scheduled_at=ticket.remind_at, now=ctx.now):
         return 0
-    text = texts.reminder(ticket, _phase(ticket), ticket.due_at)
+    text = texts.reminder(ticket, _phase(ticket), ticket.due_at, ctx.deps.calendar.tz)
     for wechat_id in _responsible(ctx, ticket):
         ctx.say_private(wechat_id, text, ticket_id=ticket.id, urgent=ticket.urgent)
     return 1
@@ -119,7 +119,7 @@ def _escalate(ctx: Ctx, ticket: Ticket, level: int, chain_level: tuple[str, list
         return 0
     late = ctx.deps.calendar.working_days_late(ticket.due_at, ctx.now)
     worker = worker_name(ctx, ticket)
-    text = texts.escalation(ticket, _phase(ticket), worker, late, level_name=name)
+    text = texts.escalation(ticket, _phase(ticket), worker, late, level_name=name, tz=ctx.deps.calendar.tz)
     for person in people:
         wechat_id = ctx.deps.directory.wechat_id_of(person.id)
         if wechat_id:

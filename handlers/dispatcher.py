@@ -44,7 +44,7 @@ class PrivateFallback:
         elif ctx.staff is not None:
             ctx.reply("没看懂这条指令。" + texts.STAFF_HELP)
         else:
-            ctx.reply(texts.RESIDENT_HELP)
+            ctx.reply(texts.resident_help(ctx.config.community.bot_name))
 
 
 class Dispatcher:

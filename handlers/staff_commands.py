@@ -69,7 +69,7 @@ class ChatCommand:
     # ---- everyone -------------------------------------------------------------------------
     def _help(self, ctx: Ctx, cmd: Command, ticket: None) -> None:
         if ctx.staff is None:
-            ctx.reply(texts.RESIDENT_HELP)
+            ctx.reply(texts.resident_help(ctx.config.community.bot_name))
         else:
             ctx.reply(texts.STAFF_HELP + (texts.SECRETARY_HELP if ctx.staff.role == "secretary" else ""))
 

@@ -9,13 +9,13 @@ import asyncio
 import re
 from collections import Counter
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 import pytest
 import yaml
 from sqlmodel import select
 
-from bot.clock import SHANGHAI
 from bot.config import ConfigError, parse_config
 from bot.harness import Community
 from bot.scenario import parse_scenario
@@ -23,6 +23,8 @@ from bot.types import Incoming
 from storage import inbox, nodes
 from storage.db import new_session
 from storage.models import IncomingMessage, MessageState, Node, Ticket
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # community.timezone in config.yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 ROOM = "20001@chatroom"

@@ -2,19 +2,26 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import datetime
+from zoneinfo import ZoneInfo
+from pathlib import Path
 
 import pytest
 
 from bot.cli import main
-from bot.clock import SHANGHAI
 from storage import schema
 from storage.db import make_engine, new_session
-from storage.models import BindCode
+from storage.models import BindCode, StaffBinding
 from storage.tickets import create_ticket, transition
 from sqlmodel import select
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # community.timezone in config.yaml
+
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -46,13 +53,66 @@ def test_tickets_lists_filters_and_masks(db, capsys):
     assert main(["tickets", "--status", "bogus"]) == 2
 
 
-def test_staff_invite_prints_a_code_that_is_stored(db, capsys):
-    assert main(["staff", "invite", "liuyang"]) == 0
+@pytest.fixture
+def unbound(tmp_path) -> str:
+    """config.yaml with 刘洋 not bound in the file: he binds with a code."""
+    text = (ROOT / "config.yaml").read_text(encoding="utf-8")
+    assert text.count(", wechat_id: wxid_liuyang}") == 1
+    path = tmp_path / "unbound.yaml"
+    path.write_text(text.replace(", wechat_id: wxid_liuyang}", "}"), encoding="utf-8")
+    return str(path)
+
+
+def test_staff_invite_prints_a_code_that_is_stored(db, unbound, capsys):
+    assert main(["staff", "invite", "liuyang", "--config", unbound]) == 0
     out = capsys.readouterr().out
     with new_session(db) as session:
         [code] = session.exec(select(BindCode)).all()
-    assert f"绑定 {code.code}" in out and code.staff_id == "liuyang"
+    assert f"绑定 {code.code}" in out and code.staff_id == "liuyang" and "已绑定" not in out
     assert (code.expires_at - code.created_at).total_seconds() == 24 * 3600
+
+
+def test_staff_invite_for_a_worker_bound_in_the_config_says_so_and_makes_no_code(db, capsys):
+    assert main(["staff", "invite", "wangfang"]) == 1
+    err = capsys.readouterr().err
+    assert "王芳 已在配置文件中绑定微信 wxid_wangfang" in err and "wechat_id" in err
+    with new_session(db) as session:
+        assert session.exec(select(BindCode)).all() == []
+
+
+def test_staff_invite_for_a_worker_bound_by_an_earlier_code_says_so(db, unbound, capsys):
+    with new_session(db) as session:
+        session.add(StaffBinding(staff_id="liuyang", wechat_id="wxid_liuyang_old", bound_at=NOW))
+        session.commit()
+    assert main(["staff", "invite", "liuyang", "--config", unbound]) == 0
+    out = capsys.readouterr().out
+    assert "刘洋 已绑定微信 wxid_liuyang_old" in out and "绑定 " in out
+
+
+def test_tickets_show_control_characters_instead_of_obeying_them(db, capsys):
+    with new_session(db) as session:
+        create_ticket(session=session, now=NOW, source_message_id="m1", text="A2积水\x1b[2J\x1b[31m\r#9 已办结\x07",
+                      category="drainage", category_name="排水", reporter_id="wxid_zhang",
+                      reporter_name="张\x1b]0;title\x07阿姨\u202e", building="A2")
+        session.commit()
+    assert main(["tickets"]) == 0
+    out = capsys.readouterr().out
+    assert not any(ch in out for ch in "\x1b\r\x07\u202e")
+    assert "A2积水\\x1b[2J\\x1b[31m\\r#9 已办结\\x07" in out and "张\\x1b]0;title\\x07阿姨\\u202e" in out
+
+
+def test_tickets_into_a_closed_pipe_stop_quietly(db, tmp_path):
+    """`mulin tickets | head -1`: more output than a pipe holds, the reader gone after one line."""
+    with new_session(db) as session:
+        for i in range(800):
+            create_ticket(session=session, now=NOW, source_message_id=f"m{i}", text=f"{i}号楼楼道灯不亮了，晚上上楼看不见，老人孩子都不方便",
+                          category="lighting", category_name="照明", reporter_id="wxid_r", reporter_name="居民")
+        session.commit()
+    env = {**os.environ, "MULIN_DATABASE_URL": str(db.url)}
+    done = subprocess.run(f"{sys.executable} -m bot.cli tickets | head -n 1", shell=True, cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.stdout.startswith("#1 ")
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
 
 
 def test_staff_invite_unknown_person(db, capsys):

@@ -19,6 +19,7 @@ def test_shipped_config_loads_and_routes_buildings():
 
 @pytest.mark.parametrize("old, new, expected", [
     ("  timezone: Asia/Shanghai", "  timezon: Asia/Shanghai", ["config.yaml:4", "community.timezon", "未知的键"]),
+    ("  timezone: Asia/Shanghai", "  timezone: Asia/Peking", ["config.yaml:4", "community.timezone", "未知的时区"]),
     ("worker: zhaoqiang", "worker: nobody", ["grids[1].worker", "nobody", "不在 staff 中"]),
     ("buildings: [1号楼,", "buildings: [A1, 1号楼,", ["grids[1].buildings", "'A1'", "g1", "g2"]),
     ("{room: 东苑小区居民群, grid: g3}", "{room: 东苑小区居民群, grid: g9}", ["groups[2].grid", "g9"]),

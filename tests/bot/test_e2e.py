@@ -122,6 +122,19 @@ def test_commands_get_help_not_silence(make):
     asyncio.run(main())
 
 
+def test_help_introduces_the_bot_by_its_configured_name(make, config):
+    named = config.model_copy(update={"community": config.community.model_copy(update={"bot_name": "小奎帮办"})})
+
+    async def main():
+        async with make(config_=named) as c:
+            await c.dm("wxid_zhang", "在吗")
+            assert "我是社区的小奎帮办" in c.sent(to="wxid_zhang")[-1].text
+            await c.dm("wxid_zhang", "帮助")  # the help command, not the fallback answer
+            assert "我是社区的小奎帮办" in c.sent(to="wxid_zhang")[-1].text
+            assert len(c.sent(to="wxid_zhang")) == 2 and all("睦邻助手" not in s.text for s in c.sent(to="wxid_zhang"))
+    asyncio.run(main())
+
+
 def test_failed_send_stays_in_outbox_and_is_retried(make, engine, stored_tickets):
     async def main():
         async with make() as c:

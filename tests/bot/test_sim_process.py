@@ -25,7 +25,8 @@ def _play_once(tmp_path: Path, run: int, env: dict[str, str], config: Path) -> s
     try:
         port = re.search(r"127\.0\.0\.1:(\d+)", sim.wait_for("模拟网关监听", 60)).group(1)
         bot = _Process(["run", "--config", str(config)], tmp_path / f"run{run}.log",
-                       {**env, "WECHATY_PUPPET_SERVICE_ENDPOINT": f"127.0.0.1:{port}"}, ROOT)
+                       {**env, "WECHATY_PUPPET_SERVICE_ENDPOINT": f"127.0.0.1:{port}",
+                        "WECHATY_PUPPET_SERVICE_TOKEN": "insecure_sim", "WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT": "true"}, ROOT)
         bot.wait_for("睦邻已连接", 90)
         return sim.wait_for("场景播放完毕", 90)
     finally:

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from bot.clock import SHANGHAI
 from bot.harness import Community
 from storage.db import new_session
 from storage.models import Notice, Ticket
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # community.timezone in config.yaml
 
 ROOM = "20001@chatroom"
 

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.clock import SHANGHAI
 from bot.workcalendar import Span, WorkCalendar
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # community.timezone in config.yaml
 
 
 def at(text: str) -> datetime:
