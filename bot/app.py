@@ -16,10 +16,10 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session
 
 from bot.backoff import Backoff
-from bot.config import Config
+from core.config import Config
 from bot.pacing import CAP, History, Pacer, Pending, Plan, Send
-from bot.workcalendar import WorkCalendar
-from bot.types import Disconnected, Incoming, Sender
+from core.workcalendar import WorkCalendar
+from core.types import Disconnected, Incoming, Sender
 from handlers.context import Ctx, Deps
 from handlers.dispatcher import Dispatcher, build_dispatcher
 from handlers.intake import late_summary_due

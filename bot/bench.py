@@ -12,10 +12,10 @@ import time
 from datetime import datetime
 from typing import TextIO
 
-from bot.config import Config
+from core.config import Config
 from bot.harness import Community
 from bot.scenario import parse_scenario
-from bot.types import Incoming, Outgoing
+from core.types import Incoming, Outgoing
 
 ROOM = "30001@chatroom"
 STREAM = ["A2和百意中间路面存在积水", "好的谢谢", "3号楼2单元楼道灯不亮了", "今晚几点停电通知看到了吗",

@@ -14,8 +14,8 @@ from typing import TextIO
 
 from sqlalchemy import case, func, insert, select, text
 
-from bot.config import Config
-from bot.workcalendar import WorkCalendar
+from core.config import Config
+from core.workcalendar import WorkCalendar
 from handlers.digest import Period, render_daily
 from storage import schema
 from storage.db import make_engine, make_engine_in_schema, new_session, throwaway_schema

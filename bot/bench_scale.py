@@ -45,9 +45,9 @@ def _worker(config_path: str, account: str, pg_url: str, schema: str, messages: 
     """One process: load everything, wait for the others, then handle its share and report its timing."""
     import classifier as clf
     from bot.app import App
-    from bot.clock import SystemClock
-    from bot.config import load_config
-    from bot.types import Incoming
+    from core.clock import SystemClock
+    from core.config import load_config
+    from core.types import Incoming
     from storage import inbox
     from storage.db import new_session
 

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from bot.config import Config
+from core.config import Config
 from bot.simulator import PuppetSimulator
 
 ROOM = "30001@chatroom"

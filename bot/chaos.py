@@ -27,7 +27,7 @@ from typing import Any, TextIO
 
 import yaml
 
-from bot.config import Config
+from core.config import Config
 
 SELF_ID = "wxid_mulin"
 # each template with the category it is (the generator's own truth, never asked of the classifier under test)

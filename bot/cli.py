@@ -13,7 +13,7 @@ DEFAULT_SCENARIO = Path("scenarios/demo.yaml")
 
 
 def _config(path: str | None):  # noqa: ANN202
-    from bot.config import ConfigError, load_config
+    from core.config import ConfigError, load_config
 
     try:
         return load_config(path)
@@ -57,10 +57,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bot.config import database_url, gateway
+    from core.config import database_url, gateway
     from bot.run import serve
 
-    from bot.config import ConfigError
+    from core.config import ConfigError
 
     config = _config(args.config)
     try:
@@ -120,7 +120,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 
 def cmd_tickets(args: argparse.Namespace) -> int:
-    from bot.config import database_url
+    from core.config import database_url
     from bot.tickets_cli import print_tickets
 
     config = _config(args.config)
@@ -129,8 +129,8 @@ def cmd_tickets(args: argparse.Namespace) -> int:
 
 
 def cmd_staff_invite(args: argparse.Namespace) -> int:
-    from bot.clock import SystemClock
-    from bot.config import database_url
+    from core.clock import SystemClock
+    from core.config import database_url
     from bot.db_cli import open_database
     from storage.db import new_session
     from storage.models import StaffBinding
@@ -161,14 +161,14 @@ def cmd_db(args: argparse.Namespace) -> int:
 
     if args.db_command == "revision":
         return db_cli.db_revision(args.message, sys.stdout)
-    from bot.config import database_url
+    from core.config import database_url
 
     url = database_url(_config(args.config))
     return (db_cli.db_upgrade if args.db_command == "upgrade" else db_cli.db_current)(url, sys.stdout)
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
-    from bot.config import database_url
+    from core.config import database_url
     from bot.digest_cli import print_digest
 
     config = _config(args.config)
@@ -177,8 +177,8 @@ def cmd_digest(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from bot.clock import SystemClock
-    from bot.config import database_url
+    from core.clock import SystemClock
+    from core.config import database_url
     from bot.export_cli import export_open311, export_xlsx
 
     config = _config(args.config)

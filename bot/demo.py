@@ -6,7 +6,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.config import Config
+from core.config import Config
 from bot.harness import Community
 from bot.scenario import Scenario
 

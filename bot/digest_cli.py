@@ -6,11 +6,11 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
-from bot.clock import SystemClock
-from bot.config import Config
+from core.clock import SystemClock
+from core.config import Config
 from bot.db_cli import open_database
 from bot.exitcodes import EXIT_CONFIG
-from bot.workcalendar import WorkCalendar
+from core.workcalendar import WorkCalendar
 from handlers.digest import Period, audience, midnight, render_daily, render_weekly, week_before, weekly_chart
 from storage.db import new_session
 

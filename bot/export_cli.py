@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from bot.config import Config
+from core.config import Config
 from bot.exitcodes import EXIT_CONFIG, EXIT_DATABASE, EXIT_SCHEMA
 from handlers.digest import Period, midnight
 from handlers.export_ledger import ledger

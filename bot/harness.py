@@ -14,8 +14,8 @@ from typing import Any, Callable, TextIO
 from sqlalchemy.engine import Engine
 
 from bot.app import App
-from bot.clock import FakeClock
-from bot.config import Config
+from core.clock import FakeClock
+from core.config import Config
 from bot.pacing import PACING, RETRY
 from bot.scenario import Scenario, Step
 from bot.schedule import TICK, first_fire_at_or_after, jobs, next_fire

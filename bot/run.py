@@ -13,8 +13,8 @@ import sys
 
 from bot.app import App
 from bot.backoff import Backoff
-from bot.clock import SystemClock
-from bot.config import Config
+from core.clock import SystemClock
+from core.config import Config
 from bot.exitcodes import EXIT_DATABASE, EXIT_GATEWAY, EXIT_SCHEMA
 from bot.schedule import start_scheduler
 from storage.db import DatabaseError, make_engine, mask_url

@@ -16,7 +16,7 @@ import signal
 import sys
 from datetime import datetime, timedelta, timezone
 
-from bot.clock import SystemClock
+from core.clock import SystemClock
 from bot.exitcodes import EXIT_CONFIG
 from bot.scenario import ScenarioError, Step, load_scenario
 from bot.simulator import PuppetSimulator, SimWorld

@@ -30,7 +30,7 @@ from grpclib.exceptions import GRPCError
 from grpclib.server import Server, Stream
 from wechaty_grpc.wechaty import puppet as pb
 
-from bot.clock import FakeClock, SystemClock
+from core.clock import FakeClock, SystemClock
 
 log = logging.getLogger("mulin.simulator")
 
@@ -39,7 +39,7 @@ TS_MESSAGE_TYPES = {
     "unknown": 0, "attachment": 1, "audio": 2, "contact": 3, "chat_history": 4, "emoticon": 5,
     "image": 6, "text": 7, "location": 8, "mini_program": 9, "group_note": 10, "transfer": 11,
     "red_envelope": 12, "recalled": 13, "url": 14, "video": 15,
-    # our neutral kinds (bot.types.KINDS) for scenario files; a system line travels as a group note
+    # our neutral kinds (core.types.KINDS) for scenario files; a system line travels as a group note
     "voice": 2, "sticker": 5, "file": 1, "link": 14, "contact_card": 3, "money": 12, "system": 10,
 }
 

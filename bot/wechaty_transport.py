@@ -1,6 +1,6 @@
 """The one module that imports wechaty: it turns wechaty messages into `Incoming` and `Outgoing` into say().
 
-Everything else in mulin sees only bot.types. Shims for python-wechaty 0.10.7 live here, each with why;
+Everything else in mulin sees only core.types. Shims for python-wechaty 0.10.7 live here, each with why;
 `GentlePuppetService` is python-wechaty-puppet-service's client as the JS 1.x client behaves: TLS with the
 wechaty root CA, the token in an `authorization` header, the event stream opened before `start`, and never a
 puppet `stop` (on a real gateway that logs the WeChat account out).
@@ -40,7 +40,7 @@ from wechaty_puppet_service import PuppetService  # noqa: E402
 from wechaty_puppet_service.utils import extract_host_and_port  # noqa: E402
 
 from bot.backoff import Backoff  # noqa: E402
-from bot.types import Disconnected, Incoming, Outgoing  # noqa: E402
+from core.types import Disconnected, Incoming, Outgoing  # noqa: E402
 from bot.wechaty_ca import TLS_CA_CERT  # noqa: E402
 
 log = logging.getLogger("mulin.wechaty")
@@ -50,7 +50,7 @@ SEND_TIMEOUT_SECONDS = 20
 STREAM_PEEK_SECONDS = 5  # the JS client waits this long for the stream's first event before calling start
 DEAD_AFTER_DINGS = 3  # no event for this many ding intervals: the link is dead
 
-# wechaty's message types as our neutral kinds (bot.types.KINDS); group notes such as "XX加入了群聊"
+# wechaty's message types as our neutral kinds (core.types.KINDS); group notes such as "XX加入了群聊"
 # reach python-wechaty as UNSPECIFIED, so anything unknown is a system message.
 KIND_OF_TYPE = {
     "TEXT": "text", "IMAGE": "image", "AUDIO": "voice", "VIDEO": "video", "EMOTICON": "sticker",

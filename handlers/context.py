@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
-from bot.types import Incoming, Outgoing
+from core.types import Incoming, Outgoing
 from handlers import texts
 from storage.models import Ticket, TicketEvent
 from storage.outbox import enqueue
@@ -15,8 +15,8 @@ from storage.staff import StaffDirectory
 from storage.tickets import transition
 
 if TYPE_CHECKING:
-    from bot.config import Config, Staff
-    from bot.workcalendar import WorkCalendar
+    from core.config import Config, Staff
+    from core.workcalendar import WorkCalendar
     from classifier import Classifier
 
 

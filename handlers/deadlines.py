@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.workcalendar import Span
+from core.workcalendar import Span
 from handlers import texts
 from handlers.context import Ctx
 from handlers.status import tell_reporters, worker_name

@@ -14,8 +14,8 @@ from datetime import date, datetime, time, timedelta
 
 from sqlmodel import Session
 
-from bot.config import Config
-from bot.workcalendar import WorkCalendar
+from core.config import Config
+from core.workcalendar import WorkCalendar
 from handlers import texts
 from handlers.chart import weekly_png
 from handlers.context import Ctx

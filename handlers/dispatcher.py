@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Protocol
 
-from bot.types import SILENT_KINDS
+from core.types import SILENT_KINDS
 from handlers import texts
 from handlers.context import Ctx
 from handlers.followup import RatingReply

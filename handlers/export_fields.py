@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.config import Config
+from core.config import Config
 from handlers.texts import mask, place
 from storage.models import Ticket
 

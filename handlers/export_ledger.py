@@ -11,7 +11,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session
 
-from bot.config import Config
+from core.config import Config
 from handlers.digest import Period
 from handlers.export_fields import grid_name, is_overdue, where, worker_name
 from handlers.followup import RATING_NAMES

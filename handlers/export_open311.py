@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from typing import Any
 
-from bot.config import Config
+from core.config import Config
 from handlers.export_fields import address, grid_name, worker_name
 from handlers.texts import mask
 from storage.models import Ticket

@@ -16,10 +16,10 @@ import pytest
 import yaml
 from sqlmodel import select
 
-from bot.config import ConfigError, parse_config
+from core.config import ConfigError, parse_config
 from bot.harness import Community
 from bot.scenario import parse_scenario
-from bot.types import Incoming
+from core.types import Incoming
 from storage import inbox, nodes
 from storage.db import new_session
 from storage.models import IncomingMessage, MessageState, Node, Ticket

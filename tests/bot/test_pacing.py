@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, strategies as st
 
-from bot.config import ConfigError, SendingPolicy, parse_config
+from core.config import ConfigError, SendingPolicy, parse_config
 from bot.pacing import CAP, INTERVAL, QUIET, RATE, RETRY, History, Pacer, Pending, Send
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # community.timezone in config.yaml

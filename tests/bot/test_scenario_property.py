@@ -7,7 +7,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.config import ConfigError, parse_config
+from core.config import ConfigError, parse_config
 from bot.scenario import Scenario, ScenarioError, load_scenario, parse_scenario
 
 KEYS = ["start", "self", "contacts", "rooms", "steps", "id", "name", "topic", "members", "room", "from", "dm",

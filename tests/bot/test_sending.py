@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from bot.harness import Community
 from bot.scenario import parse_scenario
-from bot.types import Outgoing
+from core.types import Outgoing
 from storage import outbox
 from storage.db import new_session
 from storage.models import OutboxMessage, OutboxState, Ticket

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from bot.types import Outgoing
+from core.types import Outgoing
 from storage import outbox
 from storage.db import new_session
 from storage.models import OutboxMessage, OutboxState

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bot.workcalendar import Span
+from core.workcalendar import Span
 
 DEFAULT_CONFIG = Path("config.yaml")
 IMPLICIT_COMMUNITY = "community"  # the id of the one community of a config without `communities:`

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.workcalendar import Span, WorkCalendar
+from core.workcalendar import Span, WorkCalendar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # community.timezone in config.yaml
 
