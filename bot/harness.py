@@ -20,7 +20,7 @@ from bot.pacing import PACING, RETRY
 from bot.scenario import Scenario, Step
 from bot.schedule import TICK, first_fire_at_or_after, jobs, next_fire
 from bot.simulator import PuppetSimulator, Sent, SimWorld
-from bot.wechaty_transport import WechatyTransport
+from bot.wechat.transport import WechatyTransport
 from handlers.texts import place
 from storage.db import make_engine
 from storage.models import Ticket, TicketEvent

@@ -26,7 +26,7 @@ OUTBOX_RETRY_SECONDS = 10
 
 async def serve(*, config: Config, endpoint: str, token: str, database_url: str, classifier,
                 account: str | None = None) -> int:
-    from bot.wechaty_transport import GatewayError, WechatyTransport
+    from bot.wechat.transport import GatewayError, WechatyTransport
 
     engine = make_engine(database_url)
     app = App(config=config, engine=engine, clock=SystemClock(config.tz), classifier=classifier, account=account)

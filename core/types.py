@@ -1,4 +1,4 @@
-"""The small neutral types every part of mulin speaks; only bot/wechaty_transport.py knows wechaty."""
+"""The small neutral types every part of mulin speaks; only bot/wechat/transport.py knows wechaty."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace

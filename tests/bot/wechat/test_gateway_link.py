@@ -11,8 +11,8 @@ import pytest
 from bot.backoff import Backoff
 from bot.cli import main
 from bot.simulator import PuppetSimulator
-from bot.wechaty_ca import TLS_CA_CERT
-from bot.wechaty_transport import GatewayError, TokenError, WechatyTransport, tls_settings, token_sni
+from bot.wechat.ca import TLS_CA_CERT
+from bot.wechat.transport import GatewayError, TokenError, WechatyTransport, tls_settings, token_sni
 
 ROOM = "20001@chatroom"
 

@@ -41,7 +41,7 @@ from wechaty_puppet_service.utils import extract_host_and_port  # noqa: E402
 
 from bot.backoff import Backoff  # noqa: E402
 from core.types import Disconnected, Incoming, Outgoing  # noqa: E402
-from bot.wechaty_ca import TLS_CA_CERT  # noqa: E402
+from bot.wechat.ca import TLS_CA_CERT  # noqa: E402
 
 log = logging.getLogger("mulin.wechaty")
 
