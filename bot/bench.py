@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import TextIO
 
 from core.config import Config
-from bot.harness import Community
-from bot.scenario import parse_scenario
+from bot.sim.harness import Community
+from bot.sim.scenario import parse_scenario
 from core.types import Incoming, Outgoing
 
 ROOM = "30001@chatroom"

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from core.config import Config
-from bot.simulator import PuppetSimulator
+from bot.sim.simulator import PuppetSimulator
 
 ROOM = "30001@chatroom"
 TARGET = 1.5

@@ -34,8 +34,8 @@ def _classifier(config):  # noqa: ANN001,ANN202
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from bot.demo import fresh_demo_database, play
-    from bot.scenario import ScenarioError, load_scenario
+    from bot.sim.demo import fresh_demo_database, play
+    from bot.sim.scenario import ScenarioError, load_scenario
 
     config = _config(args.config)
     try:
@@ -91,7 +91,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_sim(args: argparse.Namespace) -> int:
     import asyncio
 
-    from bot.sim_server import serve_simulator
+    from bot.sim.server import serve_simulator
 
     return asyncio.run(serve_simulator(port=args.port, scenario_path=args.scenario, step_pause=args.pause,
                                        sent_log=args.sent_log, replay=args.replay, quiet=args.quiet,
@@ -236,7 +236,7 @@ def cmd_bench_scale(args: argparse.Namespace) -> int:
 def cmd_bench_chaos(args: argparse.Namespace) -> int:
     import tempfile
 
-    from bot.chaos import report, run_chaos
+    from bot.sim.chaos import report, run_chaos
     from sqlalchemy import inspect
 
     from storage.db import make_engine

@@ -9,8 +9,8 @@ from typing import Awaitable, Callable
 import pytest
 from sqlmodel import select
 
-from bot.harness import Community
-from bot.scenario import load_scenario
+from bot.sim.harness import Community
+from bot.sim.scenario import load_scenario
 from storage.db import new_session
 from storage.models import Ticket
 

@@ -17,8 +17,8 @@ import yaml
 from sqlmodel import select
 
 from core.config import ConfigError, parse_config
-from bot.harness import Community
-from bot.scenario import parse_scenario
+from bot.sim.harness import Community
+from bot.sim.scenario import parse_scenario
 from core.types import Incoming
 from storage import inbox, nodes
 from storage.db import new_session

@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.harness import Community
+from bot.sim.harness import Community
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # community.timezone in config.yaml
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from bot.harness import Community
+from bot.sim.harness import Community
 from storage.db import new_session
 from storage.models import IncomingMessage, MessageState, Ticket, TicketEvent
 
@@ -171,7 +171,7 @@ def test_message_that_fails_is_recorded_retried_and_parked(make, engine, stored_
 
 @pytest.mark.parametrize("between", [[], [{"wait": "5m"}], [{"offline": "1h"}]])
 def test_a_redelivered_message_id_in_a_scenario_is_played_and_filed_once(config, engine, classifier, between):
-    from bot.scenario import parse_scenario
+    from bot.sim.scenario import parse_scenario
 
     scenario = parse_scenario({
         "start": "2026-11-23T09:00:00+08:00",

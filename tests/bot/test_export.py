@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from bot.cli import main
 from bot.export_cli import export_open311, export_xlsx
-from bot.harness import Community
+from bot.sim.harness import Community
 from handlers.export_ledger import KPI_HEADERS, TICKET_HEADERS, TOTAL
 from storage import kpi
 from storage.db import new_session

@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from bot.backoff import Backoff
 from bot.cli import main
-from bot.harness import Community
+from bot.sim.harness import Community
 from bot.wechat.transport import GatewayError
 from storage.db import new_session
 from storage.models import IncomingMessage, MessageState, OutboxMessage, OutboxState

@@ -7,7 +7,7 @@ import logging
 import pytest
 from sqlmodel import select
 
-from bot.harness import Community
+from bot.sim.harness import Community
 from bot.logmask import MaskingFilter
 from core.types import KINDS, SILENT_KINDS
 from handlers import texts

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from bot.harness import Community
-from bot.scenario import parse_scenario
+from bot.sim.harness import Community
+from bot.sim.scenario import parse_scenario
 from core.types import Outgoing
 from storage import outbox
 from storage.db import new_session

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from bot.harness import Community
+from bot.sim.harness import Community
 from storage.db import new_session
 from storage.models import Notice, Ticket
 

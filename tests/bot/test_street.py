@@ -19,7 +19,7 @@ import pytest
 import yaml
 from sqlmodel import col, func, select
 
-from bot.chaos import _Process, paced_config
+from bot.sim.chaos import _Process, paced_config
 from storage import schema
 from storage.db import make_engine, new_session
 from storage.models import IncomingMessage, MessageState, Notice, OutboxMessage, OutboxState, Ticket

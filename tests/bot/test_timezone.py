@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.harness import Community
+from bot.sim.harness import Community
 from storage.db import new_session
 from storage.models import Ticket
 

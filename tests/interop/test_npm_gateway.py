@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.chaos import _Process, paced_config
+from bot.sim.chaos import _Process, paced_config
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]

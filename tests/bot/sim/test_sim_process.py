@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import func, select
 
-from bot.chaos import _Process, paced_config
-from bot.scenario import load_scenario
+from bot.sim.chaos import _Process, paced_config
+from bot.sim.scenario import load_scenario
 from storage.db import make_engine, new_session
 from storage.models import IncomingMessage, MessageState
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DEMO = ROOT / "scenarios" / "demo.yaml"
 
 

@@ -17,9 +17,9 @@ from bot.app import App
 from core.clock import FakeClock
 from core.config import Config
 from bot.pacing import PACING, RETRY
-from bot.scenario import Scenario, Step
+from bot.sim.scenario import Scenario, Step
 from bot.schedule import TICK, first_fire_at_or_after, jobs, next_fire
-from bot.simulator import PuppetSimulator, Sent, SimWorld
+from bot.sim.simulator import PuppetSimulator, Sent, SimWorld
 from bot.wechat.transport import WechatyTransport
 from handlers.texts import place
 from storage.db import make_engine

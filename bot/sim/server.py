@@ -18,8 +18,8 @@ from datetime import datetime, timedelta, timezone
 
 from core.clock import SystemClock
 from bot.exitcodes import EXIT_CONFIG
-from bot.scenario import ScenarioError, Step, load_scenario
-from bot.simulator import PuppetSimulator, SimWorld
+from bot.sim.scenario import ScenarioError, Step, load_scenario
+from bot.sim.simulator import PuppetSimulator, SimWorld
 
 
 REAL_WAIT_MAX = timedelta(minutes=1)  # longer waits are only played by `mulin demo`, on a simulated clock

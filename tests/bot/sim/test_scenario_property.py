@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.config import ConfigError, parse_config
-from bot.scenario import Scenario, ScenarioError, load_scenario, parse_scenario
+from bot.sim.scenario import Scenario, ScenarioError, load_scenario, parse_scenario
 
 KEYS = ["start", "self", "contacts", "rooms", "steps", "id", "name", "topic", "members", "room", "from", "dm",
         "text", "kind", "wait", "rename", "to"]

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from core.config import Config
-from bot.harness import Community
-from bot.scenario import Scenario
+from bot.sim.harness import Community
+from bot.sim.scenario import Scenario
 
 DEMO_DATABASE = Path("data/demo.db")
 EVENT_NAMES = {"created": "登记", "assigned": "派单", "accepted": "接单", "resolved": "办结", "closed": "关闭",

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.scenario import ScenarioError, parse_duration, parse_scenario
+from bot.sim.scenario import ScenarioError, parse_duration, parse_scenario
 
 BASE = {"start": "2026-11-23T08:57:00+08:00", "contacts": [{"id": "a", "name": "张"}],
         "rooms": [{"id": "r", "topic": "群", "members": ["a"]}]}

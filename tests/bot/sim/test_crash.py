@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.chaos import build_stream, max_in_window, run_chaos
+from bot.sim.chaos import build_stream, max_in_window, run_chaos
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 MESSAGES, KILLS, DROPS, SEED = 400, 4, 1, 20261123
 INTERVAL = 0.5  # pacing per group for this run (the shipped 3 s would make it take an hour); still enforced
