@@ -172,7 +172,7 @@ def test_one_account_serves_only_the_groups_it_lists():
 
 
 def test_mulin_run_needs_an_existing_account_when_several_are_configured(tmp_path, monkeypatch, capsys):
-    from bot.cli import main
+    from bot.cli.main import main
 
     data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
     data["accounts"] = [{"name": "north", "endpoint": "127.0.0.1:1", "token": "insecure_north"},

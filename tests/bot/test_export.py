@@ -10,8 +10,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import select
 
-from bot.cli import main
-from bot.export_cli import export_open311, export_xlsx
+from bot.cli.main import main
+from bot.cli.export import export_open311, export_xlsx
 from bot.sim.harness import Community
 from handlers.export_ledger import KPI_HEADERS, TICKET_HEADERS, TOTAL
 from storage import kpi

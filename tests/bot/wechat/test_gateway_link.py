@@ -9,7 +9,7 @@ import time
 import pytest
 
 from bot.backoff import Backoff
-from bot.cli import main
+from bot.cli.main import main
 from bot.sim.simulator import PuppetSimulator
 from bot.wechat.ca import TLS_CA_CERT
 from bot.wechat.transport import GatewayError, TokenError, WechatyTransport, tls_settings, token_sni

@@ -121,7 +121,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 def cmd_tickets(args: argparse.Namespace) -> int:
     from core.config import database_url
-    from bot.tickets_cli import print_tickets
+    from bot.cli.tickets import print_tickets
 
     config = _config(args.config)
     return print_tickets(database_url(config), statuses=args.status, as_json=args.json, out=sys.stdout,
@@ -131,7 +131,7 @@ def cmd_tickets(args: argparse.Namespace) -> int:
 def cmd_staff_invite(args: argparse.Namespace) -> int:
     from core.clock import SystemClock
     from core.config import database_url
-    from bot.db_cli import open_database
+    from bot.cli.db import open_database
     from storage.db import new_session
     from storage.models import StaffBinding
     from storage.staff import create_bind_code
@@ -157,7 +157,7 @@ def cmd_staff_invite(args: argparse.Namespace) -> int:
 
 
 def cmd_db(args: argparse.Namespace) -> int:
-    from bot import db_cli
+    from bot.cli import db as db_cli
 
     if args.db_command == "revision":
         return db_cli.db_revision(args.message, sys.stdout)
@@ -169,7 +169,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 def cmd_digest(args: argparse.Namespace) -> int:
     from core.config import database_url
-    from bot.digest_cli import print_digest
+    from bot.cli.digest import print_digest
 
     config = _config(args.config)
     return print_digest(config=config, database_url=database_url(config), day=args.date, weekly=args.weekly,
@@ -179,7 +179,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from core.clock import SystemClock
     from core.config import database_url
-    from bot.export_cli import export_open311, export_xlsx
+    from bot.cli.export import export_open311, export_xlsx
 
     config = _config(args.config)
     if args.format == "open311":
@@ -379,6 +379,3 @@ def main(argv: list[str] | None = None) -> int:
             # `mulin db upgrade` alone would upgrade the database of the default config.yaml, not this one
             print(f"本命令用的是 --config {args.config}，请运行：mulin db upgrade --config {args.config}", file=sys.stderr)
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from storage import schema
 from storage.db import make_engine, new_session
 from storage.models import BindCode, StaffBinding
@@ -21,7 +21,7 @@ from sqlmodel import select
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # community.timezone in config.yaml
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from typing import TextIO
 
 from core.clock import SystemClock
 from core.config import Config
-from bot.db_cli import open_database
+from bot.cli.db import open_database
 from bot.exitcodes import EXIT_CONFIG
 from core.workcalendar import WorkCalendar
 from handlers.digest import Period, audience, midnight, render_daily, render_weekly, week_before, weekly_chart

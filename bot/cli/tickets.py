@@ -7,7 +7,7 @@ from datetime import tzinfo
 from typing import TextIO
 
 from handlers.texts import mask, place
-from bot.db_cli import open_database
+from bot.cli.db import open_database
 from storage.db import new_session
 from storage.models import TicketStatus
 from storage.tickets import STATUS_NAMES, list_tickets
