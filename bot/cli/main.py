@@ -200,17 +200,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.what == "chaos":
         return cmd_bench_chaos(args)
     if args.what == "digest":
-        from bot.bench_digest import bench_digest
+        from bot.bench.digest import bench_digest
 
         return bench_digest(config=_config(args.config), tickets=args.tickets, pg_url=args.pg, rounds=args.rounds,
                             out=sys.stdout)
     if args.what == "scale":
         return cmd_bench_scale(args)
     if args.what == "schema":
-        from bot.bench_schema import bench_schema
+        from bot.bench.schema import bench_schema
 
         return bench_schema(pg_url=args.pg, rounds=args.rounds, out=sys.stdout)
-    from bot.bench import bench_e2e
+    from bot.bench.e2e import bench_e2e
 
     config = _config(args.config)
     return bench_e2e(config=config, classifier=_classifier(config), messages=args.messages or 300, out=sys.stdout,
@@ -221,7 +221,7 @@ def cmd_bench_scale(args: argparse.Namespace) -> int:
     import os
     import tempfile
 
-    from bot.bench_scale import bench_scale
+    from bot.bench.scale import bench_scale
 
     url = args.pg or os.environ.get("MULIN_DATABASE_URL", "")
     if not url.startswith("postgresql"):

@@ -86,7 +86,7 @@ async def _bench(config: Config, classifier, messages: int, rounds: int, out: Te
 def bench_e2e(*, config: Config, classifier, messages: int, out: TextIO, rounds: int = 3,
               config_path: str | None = None) -> int:
     """Throughput next to an echo bot, then start-to-ready next to a bare python-wechaty client, in one run."""
-    from bot.bench_start import TARGET, bench_start
+    from bot.bench.start import TARGET, bench_start
 
     ratio = asyncio.run(_bench(config, classifier, messages, rounds, out))
     print(file=out)
