@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session
 
 from core.types import Incoming, Outgoing
-from handlers import texts
+from handlers import due, texts
 from storage.models import Ticket, TicketEvent
 from storage.outbox import enqueue
 from storage.staff import StaffDirectory
@@ -50,11 +50,9 @@ class Ctx:
     def transition(self, ticket: Ticket, action: str, *, actor_id: str, note: str | None = None,
                    assignee_staff_id: str | None = None, grid_id: str | None = None) -> TicketEvent:
         """Change the ticket's status (refused with a reason if not allowed) and move its deadlines with it."""
-        from handlers import deadlines
-
         event = transition(session=self.session, ticket=ticket, action=action, actor_id=actor_id, now=self.now,
                            note=note, assignee_staff_id=assignee_staff_id, grid_id=grid_id)
-        deadlines.apply(self, ticket, action)
+        due.apply(ticket, action, config=self.config, calendar=self.deps.calendar, now=self.now)
         return event
 
     def reply(self, text: str, *, mention: bool = True) -> None:

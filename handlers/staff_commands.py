@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from handlers import deadlines, texts
+from handlers import deadlines, due, texts
 from handlers.binding import redeem
 from handlers.commands import Command, Malformed, NoSuchTicket, parse_command
 from handlers.context import Ctx
@@ -138,7 +138,7 @@ class ChatCommand:
         ctx.transition(ticket, "extended", actor_id=ctx.msg.sender_id,
                        note=f"{days}天：{reason}")
         ticket.extension_days += days
-        deadlines.extend(ctx, ticket, days)
+        due.extend(ticket, days, config=ctx.config, calendar=ctx.deps.calendar, now=ctx.now)
         ctx.reply(texts.worker_done(f"延期{days}天", ticket))
         if ctx.staff.role != "secretary":
             notify_secretaries(ctx, ticket, f"{ctx.staff.name}申请延期{days}天：{reason}")
