@@ -12,7 +12,7 @@ from handlers import deadlines, due, texts
 from handlers.binding import redeem
 from handlers.commands import Command, Malformed, NoSuchTicket, parse_command
 from handlers.context import Ctx
-from handlers.intake import assign, notify_secretaries
+from handlers.assignment import assign, notify_secretaries
 from handlers.routing import Route
 from handlers.status import tell_reporters, worker_name
 from storage.models import Ticket, TicketStatus
