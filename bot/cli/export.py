@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 from core.config import Config
 from bot.exitcodes import EXIT_CONFIG, EXIT_DATABASE, EXIT_SCHEMA
 from handlers.digest import Period, midnight
-from handlers.export_ledger import ledger
-from handlers.export_open311 import service_requests
+from handlers.export.ledger import ledger
+from handlers.export.open311 import service_requests
 from storage import schema
 from storage.db import DatabaseError, make_engine, new_session
 from storage.export import latest_notes, tickets_since

@@ -167,7 +167,7 @@ def test_the_first_digest_of_a_bot_installed_before_a_holiday_covers_every_day_s
 def test_a_worker_removed_from_config_who_still_holds_tickets_is_named_by_id(engine, config):
     from core.workcalendar import WorkCalendar
     from handlers.digest import Period, render_daily
-    from handlers.export_fields import worker_name
+    from handlers.export.fields import worker_name
     from storage.tickets import create_ticket, transition
 
     with new_session(engine) as session:

@@ -13,7 +13,7 @@ from sqlmodel import select
 from bot.cli.main import main
 from bot.cli.export import export_open311, export_xlsx
 from bot.sim.harness import Community
-from handlers.export_ledger import KPI_HEADERS, TICKET_HEADERS, TOTAL
+from handlers.export.ledger import KPI_HEADERS, TICKET_HEADERS, TOTAL
 from storage import kpi
 from storage.db import new_session
 from storage.models import Ticket

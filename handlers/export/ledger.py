@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from core.config import Config
 from handlers.digest import Period
-from handlers.export_fields import grid_name, is_overdue, where, worker_name
+from handlers.export.fields import grid_name, is_overdue, where, worker_name
 from handlers.followup import RATING_NAMES
 from handlers.texts import mask, mask_name
 from storage import kpi

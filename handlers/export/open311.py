@@ -5,7 +5,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from core.config import Config
-from handlers.export_fields import address, grid_name, worker_name
+from handlers.export.fields import address, grid_name, worker_name
 from handlers.texts import mask
 from storage.models import Ticket
 
