@@ -10,18 +10,16 @@ import logging
 import uuid
 from datetime import datetime, timedelta
 from typing import Callable, Iterable, Protocol
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session
 
 from bot.backoff import Backoff
-from bot.clock import SHANGHAI
-from bot.config import Config
+from core.config import Config
 from bot.pacing import CAP, History, Pacer, Pending, Plan, Send
-from bot.workcalendar import WorkCalendar
-from bot.types import Disconnected, Incoming, Sender
+from core.workcalendar import WorkCalendar
+from core.types import Disconnected, Incoming, Sender
 from handlers.context import Ctx, Deps
 from handlers.dispatcher import Dispatcher, build_dispatcher
 from handlers.intake import late_summary_due
@@ -56,7 +54,7 @@ class App:
         self.engine = engine
         self.clock = clock
         self.directory = StaffDirectory()
-        self.calendar = WorkCalendar(tz=SHANGHAI, holidays=config.calendar.holidays, workdays=config.calendar.workdays)
+        self.calendar = WorkCalendar(tz=config.tz, holidays=config.calendar.holidays, workdays=config.calendar.workdays)
         self.deps = Deps(config=config, classifier=classifier, directory=self.directory, calendar=self.calendar)
         self.dispatcher = dispatcher or build_dispatcher()
         self.sender = sender
@@ -68,7 +66,7 @@ class App:
         self._last_event_id = 0
         self._unserved_logged: set[str] = set()
         self._outbox_dirty = True  # something may be pending: set by new replies and by failed sends
-        self.pacer = Pacer(config.sending, ZoneInfo(config.community.timezone))
+        self.pacer = Pacer(config.sending, config.tz)
         self._plan: Plan | None = None  # what the last flush left waiting, and until when
         self._send_lock = asyncio.Lock()
         self._send_wake = asyncio.Event()

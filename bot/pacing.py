@@ -10,7 +10,7 @@ from datetime import datetime, time, timedelta
 from typing import Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
-from bot.config import SendingPolicy
+from core.config import SendingPolicy
 
 RATE_WINDOW = timedelta(minutes=1)
 

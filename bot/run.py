@@ -13,8 +13,8 @@ import sys
 
 from bot.app import App
 from bot.backoff import Backoff
-from bot.clock import SHANGHAI, SystemClock
-from bot.config import Config
+from core.clock import SystemClock
+from core.config import Config
 from bot.exitcodes import EXIT_DATABASE, EXIT_GATEWAY, EXIT_SCHEMA
 from bot.schedule import start_scheduler
 from storage.db import DatabaseError, make_engine, mask_url
@@ -26,10 +26,10 @@ OUTBOX_RETRY_SECONDS = 10
 
 async def serve(*, config: Config, endpoint: str, token: str, database_url: str, classifier,
                 account: str | None = None) -> int:
-    from bot.wechaty_transport import GatewayError, WechatyTransport
+    from bot.wechat.transport import GatewayError, WechatyTransport
 
     engine = make_engine(database_url)
-    app = App(config=config, engine=engine, clock=SystemClock(), classifier=classifier, account=account)
+    app = App(config=config, engine=engine, clock=SystemClock(config.tz), classifier=classifier, account=account)
     try:
         app.prepare()
     except DatabaseError as exc:
@@ -58,7 +58,7 @@ async def serve(*, config: Config, endpoint: str, token: str, database_url: str,
         stop, backoff=Backoff(cap=config.wechat.reconnect_max_seconds),
         give_up_seconds=config.wechat.give_up_minutes * 60), name="gateway")
     await app.start()
-    scheduler = start_scheduler(config, SHANGHAI, app.tick)  # due-scan each minute, digest at its time
+    scheduler = start_scheduler(config, config.tz, app.tick)  # due-scan each minute, digest at its time
     stopping = asyncio.ensure_future(stop.wait())
     try:
         while not stop.is_set() and not gateway.done():

@@ -14,7 +14,7 @@ from typing import Awaitable, Callable
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.config import Config
+from core.config import Config
 
 TICK = timedelta(microseconds=1)
 

@@ -7,16 +7,16 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
-from bot.types import Incoming, Outgoing
-from handlers import texts
+from core.types import Incoming, Outgoing
+from handlers import due, texts
 from storage.models import Ticket, TicketEvent
 from storage.outbox import enqueue
 from storage.staff import StaffDirectory
 from storage.tickets import transition
 
 if TYPE_CHECKING:
-    from bot.config import Config, Staff
-    from bot.workcalendar import WorkCalendar
+    from core.config import Config, Staff
+    from core.workcalendar import WorkCalendar
     from classifier import Classifier
 
 
@@ -50,11 +50,9 @@ class Ctx:
     def transition(self, ticket: Ticket, action: str, *, actor_id: str, note: str | None = None,
                    assignee_staff_id: str | None = None, grid_id: str | None = None) -> TicketEvent:
         """Change the ticket's status (refused with a reason if not allowed) and move its deadlines with it."""
-        from handlers import deadlines
-
         event = transition(session=self.session, ticket=ticket, action=action, actor_id=actor_id, now=self.now,
                            note=note, assignee_staff_id=assignee_staff_id, grid_id=grid_id)
-        deadlines.apply(self, ticket, action)
+        due.apply(ticket, action, config=self.config, calendar=self.deps.calendar, now=self.now)
         return event
 
     def reply(self, text: str, *, mention: bool = True) -> None:
@@ -66,16 +64,17 @@ class Ctx:
             self.say_private(self.msg.sender_id, text)
 
     def say_room(self, room_id: str, text: str, mentions: tuple[str, ...] = (), ticket_id: int | None = None, *,
-                 urgent: bool = False, held: bool = False, image: bytes | None = None) -> None:
+                 urgent: bool = False, held: bool = False, image: bytes | None = None, image_name: str = "image.png",
+                 ) -> None:
         """held: keep it back for a summary instead of sending it (late messages after an outage).
-        image: send this PNG instead; `text` then describes it in logs and transcripts."""
-        out = Outgoing(text=texts.mask(text), room_id=room_id, mentions=mentions, image=image)
+        image: send this PNG, as a file named image_name, instead; `text` then describes it in logs and transcripts."""
+        out = Outgoing(text=texts.mask(text), room_id=room_id, mentions=mentions, image=image, image_name=image_name)
         self._queue(out, ticket_id=ticket_id, urgent=urgent, held=held,
                     reply=self.msg is not None and self.msg.room_id == room_id)
 
     def say_private(self, contact_id: str, text: str, ticket_id: int | None = None, *, urgent: bool = False,
-                    image: bytes | None = None) -> None:
-        self._queue(Outgoing(text=text, to_id=contact_id, image=image), ticket_id=ticket_id, urgent=urgent,
+                    image: bytes | None = None, image_name: str = "image.png") -> None:
+        self._queue(Outgoing(text=text, to_id=contact_id, image=image, image_name=image_name), ticket_id=ticket_id, urgent=urgent,
                     reply=self.msg is not None and self.msg.sender_id == contact_id)
 
     def _queue(self, out: Outgoing, *, ticket_id: int | None, urgent: bool, reply: bool, held: bool = False) -> None:

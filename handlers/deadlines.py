@@ -1,62 +1,18 @@
-"""Deadlines on the working-day clock: set when a ticket moves, reminded before, escalated after.
+"""Deadlines on the working-day clock, reminded before and escalated after (handlers/due.py sets them).
 
-Every status change calls `apply`, which keeps `due_at` (the deadline that counts now), `remind_at`
-and `next_escalation_at` in step. The sweep `remind_and_escalate` runs with `now` and scans for what
-is due; each reminder and each escalation level is claimed once by a unique notice key.
+The sweep `remind_and_escalate` runs with `now` and scans for what is due; each reminder and each
+escalation level is claimed once by a unique notice key.
 """
 from __future__ import annotations
 
 from datetime import datetime
 
-from bot.workcalendar import Span
 from handlers import texts
 from handlers.context import Ctx
 from handlers.status import tell_reporters, worker_name
 from storage import notices
 from storage.models import Ticket, TicketStatus
 from storage.tickets import due_for_notice
-
-
-def apply(ctx: Ctx, ticket: Ticket, action: str) -> None:
-    """Called after every transition of `ticket`."""
-    calendar, now = ctx.deps.calendar, ctx.now
-    spans = ctx.config.deadlines_for(ticket.category, ticket.urgent)
-    if action in ("assigned", "transferred"):
-        if ticket.assigned_at is None:
-            ticket.assigned_at = now
-            ticket.resolve_due_at = calendar.add(now, spans.resolve)
-        ticket.accept_due_at = calendar.add(now, spans.accept)
-        _arm(ctx, ticket, now, ticket.accept_due_at, spans.accept)
-    elif action == "accepted":
-        _arm(ctx, ticket, ticket.assigned_at or now, ticket.resolve_due_at, spans.resolve)
-    elif action == "returned":  # the secretaries' turn: reassign within the accept time
-        _arm(ctx, ticket, now, calendar.add(now, spans.accept), spans.accept)
-    elif action == "reopened":  # 重办: a fresh start for the same worker
-        ticket.accept_due_at = calendar.add(now, spans.accept)
-        ticket.resolve_due_at = calendar.add(now, spans.resolve)
-        _arm(ctx, ticket, now, ticket.accept_due_at, spans.accept)
-    elif action in ("resolved", "closed"):
-        ticket.due_at = ticket.remind_at = ticket.next_escalation_at = None
-
-
-def extend(ctx: Ctx, ticket: Ticket, days: int) -> None:
-    """延期 N 天: N working days onto the resolve deadline; reminders and escalation start over."""
-    span = Span(days, "wd")
-    base = ticket.resolve_due_at or ctx.now
-    ticket.resolve_due_at = ctx.deps.calendar.add(max(base, ctx.now), span)
-    if ticket.status == TicketStatus.ACCEPTED:
-        _arm(ctx, ticket, ctx.now, ticket.resolve_due_at, span)
-
-
-def _arm(ctx: Ctx, ticket: Ticket, start: datetime, due: datetime | None, span: Span) -> None:
-    ticket.due_at = due
-    ticket.escalation_level = 0
-    ticket.next_escalation_at = due
-    if due is None:
-        ticket.remind_at = None
-        return
-    remind = ctx.deps.calendar.point_at(start, due, ctx.config.sla.remind_at, working=span.working_days)
-    ticket.remind_at = remind if ctx.now < remind < due else None
 
 
 def return_deadline(ctx: Ctx, assigned_at: datetime) -> datetime:
@@ -106,7 +62,7 @@ def _remind(ctx: Ctx, ticket: Ticket) -> int:
     if not notices.claim(session=ctx.session, key=_key(ticket, "remind"), kind="remind", target=str(ticket.id),
                          scheduled_at=ticket.remind_at, now=ctx.now):
         return 0
-    text = texts.reminder(ticket, _phase(ticket), ticket.due_at)
+    text = texts.reminder(ticket, _phase(ticket), ticket.due_at, ctx.deps.calendar.tz)
     for wechat_id in _responsible(ctx, ticket):
         ctx.say_private(wechat_id, text, ticket_id=ticket.id, urgent=ticket.urgent)
     return 1
@@ -119,7 +75,7 @@ def _escalate(ctx: Ctx, ticket: Ticket, level: int, chain_level: tuple[str, list
         return 0
     late = ctx.deps.calendar.working_days_late(ticket.due_at, ctx.now)
     worker = worker_name(ctx, ticket)
-    text = texts.escalation(ticket, _phase(ticket), worker, late, level_name=name)
+    text = texts.escalation(ticket, _phase(ticket), worker, late, level_name=name, tz=ctx.deps.calendar.tz)
     for person in people:
         wechat_id = ctx.deps.directory.wechat_id_of(person.id)
         if wechat_id:

@@ -14,8 +14,8 @@ from datetime import date, datetime, time, timedelta
 
 from sqlmodel import Session
 
-from bot.config import Config
-from bot.workcalendar import WorkCalendar
+from core.config import Config
+from core.workcalendar import WorkCalendar
 from handlers import texts
 from handlers.chart import weekly_png
 from handlers.context import Ctx
@@ -149,6 +149,12 @@ def weekly_chart(*, session: Session, week: Period, tz, scope: kpi.Scope = None)
     return weekly_png(first_day=first, days=days, title=f"{first} .. {first + timedelta(days=6)}")
 
 
+def chart_name(week: Period, tz) -> str:  # noqa: ANN001
+    """The chart's file name in the chat: the week it shows, e.g. 周会审-2026-11-23至11-29.png."""
+    first, last = week.start.astimezone(tz).date(), (week.end - timedelta(days=1)).astimezone(tz).date()
+    return f"周会审-{first.isoformat()}至{last:%m-%d}.png"
+
+
 def week_before(day: date, tz) -> Period:  # noqa: ANN001
     """The seven days that end at `day` 00:00 (for a Monday review: last Monday to Sunday)."""
     end = midnight(day, tz)
@@ -184,7 +190,7 @@ def send_digests(ctx: Ctx) -> int:
             say(render_weekly(session=ctx.session, config=config, calendar=calendar, week=week, now=now,
                               community=community))
             chart = weekly_chart(session=ctx.session, week=week, tz=calendar.tz, scope=audience(config, community)[1])
-            say("[周会审趋势图]", image=chart)
+            say("[周会审趋势图]", image=chart, image_name=chart_name(week, calendar.tz))
             sent += 1
     return sent
 
@@ -213,10 +219,12 @@ def _recipients(ctx: Ctx):  # noqa: ANN202
     for person in readers:
         wechat_id = ctx.deps.directory.wechat_id_of(person.id)
         if wechat_id:
-            yield (person.id, lambda text, to=wechat_id, image=None: ctx.say_private(to, text, image=image),
+            yield (person.id, lambda text, to=wechat_id, image=None, image_name="image.png":
+                   ctx.say_private(to, text, image=image, image_name=image_name),
                    config.community_of_staff(person))
     if config.digest.to_staff_groups:
         for room in config.staff_groups:
             room_id = inbox.room_id_for(session=ctx.session, room=room)
             if room_id:
-                yield f"room:{room}", lambda text, to=room_id, image=None: ctx.say_room(to, text, image=image), None
+                yield (f"room:{room}", lambda text, to=room_id, image=None, image_name="image.png":
+                       ctx.say_room(to, text, image=image, image_name=image_name), None)

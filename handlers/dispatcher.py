@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Protocol
 
-from bot.types import SILENT_KINDS
+from core.types import SILENT_KINDS
 from handlers import texts
 from handlers.context import Ctx
 from handlers.followup import RatingReply
@@ -44,7 +44,7 @@ class PrivateFallback:
         elif ctx.staff is not None:
             ctx.reply("没看懂这条指令。" + texts.STAFF_HELP)
         else:
-            ctx.reply(texts.RESIDENT_HELP)
+            ctx.reply(texts.resident_help(ctx.config.community.bot_name))
 
 
 class Dispatcher:

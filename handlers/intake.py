@@ -16,6 +16,7 @@ from classifier.location import parse_location
 
 from handlers import texts
 from handlers.context import Ctx
+from handlers.assignment import assign, notify_secretaries
 from handlers.disputes import as_dispute
 from handlers.routing import Route, route
 from handlers.status import tell_reporters
@@ -173,24 +174,6 @@ def join(ctx: Ctx, ticket: Ticket) -> None:
     worker = ctx.deps.directory.wechat_id_of(ticket.assignee_staff_id) if ticket.assignee_staff_id else None
     if worker:
         ctx.say_private(worker, texts.worker_merged(ticket, ctx.msg.sender_name, ctx.msg.text), ticket_id=ticket.id)
-
-
-def assign(ctx: Ctx, ticket: Ticket, found: Route, *, actor_id: str, note: str | None = None,
-           action: str = "assigned") -> None:
-    ctx.transition(ticket, action, actor_id=actor_id,
-                   note=note, assignee_staff_id=found.worker.id, grid_id=found.grid.id if found.grid else None)
-    if found.worker_wechat_id:
-        ctx.say_private(found.worker_wechat_id, texts.worker_new_ticket(ticket, note=note if action != "assigned" else None),
-                        ticket_id=ticket.id)
-    else:
-        notify_secretaries(ctx, ticket, f"网格员{found.worker.name}尚未绑定微信，请代为联系")
-
-
-def notify_secretaries(ctx: Ctx, ticket: Ticket, note: str) -> None:
-    for secretary in ctx.config.secretaries_of(ctx.community_of(ticket)):
-        wechat_id = ctx.deps.directory.wechat_id_of(secretary.id)
-        if wechat_id:
-            ctx.say_private(wechat_id, texts.worker_new_ticket(ticket, note=note), ticket_id=ticket.id)
 
 
 def acknowledge(ctx: Ctx, ticket: Ticket, found: Route | None) -> None:

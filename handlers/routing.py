@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.config import Config, Grid, Staff
+from core.config import Config, Grid, Staff
 from storage.staff import StaffDirectory
 
 

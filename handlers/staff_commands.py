@@ -8,11 +8,11 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from handlers import deadlines, texts
+from handlers import deadlines, due, texts
 from handlers.binding import redeem
 from handlers.commands import Command, Malformed, NoSuchTicket, parse_command
 from handlers.context import Ctx
-from handlers.intake import assign, notify_secretaries
+from handlers.assignment import assign, notify_secretaries
 from handlers.routing import Route
 from handlers.status import tell_reporters, worker_name
 from storage.models import Ticket, TicketStatus
@@ -69,7 +69,7 @@ class ChatCommand:
     # ---- everyone -------------------------------------------------------------------------
     def _help(self, ctx: Ctx, cmd: Command, ticket: None) -> None:
         if ctx.staff is None:
-            ctx.reply(texts.RESIDENT_HELP)
+            ctx.reply(texts.resident_help(ctx.config.community.bot_name))
         else:
             ctx.reply(texts.STAFF_HELP + (texts.SECRETARY_HELP if ctx.staff.role == "secretary" else ""))
 
@@ -138,7 +138,7 @@ class ChatCommand:
         ctx.transition(ticket, "extended", actor_id=ctx.msg.sender_id,
                        note=f"{days}天：{reason}")
         ticket.extension_days += days
-        deadlines.extend(ctx, ticket, days)
+        due.extend(ticket, days, config=ctx.config, calendar=ctx.deps.calendar, now=ctx.now)
         ctx.reply(texts.worker_done(f"延期{days}天", ticket))
         if ctx.staff.role != "secretary":
             notify_secretaries(ctx, ticket, f"{ctx.staff.name}申请延期{days}天：{reason}")

@@ -5,9 +5,8 @@ Group messages are masked: phone and ID numbers never go into a 500-member group
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, tzinfo
 
-from bot.clock import SHANGHAI
 from storage.models import Ticket
 from storage.tickets import STATUS_NAMES
 
@@ -108,8 +107,9 @@ def my_tickets(tickets: list[Ticket]) -> str:
 STAFF_HELP = ("可用指令：\n接 N — 接单\n办结 N 说明 — 办结并告知居民\n转 N 网格或人员 原因 — 转办\n"
               "退回 N 原因 — 派错退回\n延期 N 天数 原因 — 申请延期\n进度 N — 查看工单\n我的 — 我的未办结工单\n帮助 — 本说明")
 SECRETARY_HELP = "\n书记另可用：\n指派 N 人员 — 指派\n督办 N 内容 — 督办\n待办 — 全部未办结工单"
-RESIDENT_HELP = ("您好，我是社区的睦邻助手。在居民群里直接说明问题和楼栋单元（如“3号楼2单元楼道灯不亮”），"
-                 "我会登记并转给网格员；私聊发“进度 工单号”可查询办理情况。")
+def resident_help(bot_name: str) -> str:
+    return (f"您好，我是社区的{bot_name}。在居民群里直接说明问题和楼栋单元（如“3号楼2单元楼道灯不亮”），"
+            "我会登记并转给网格员；私聊发“进度 工单号”可查询办理情况。")
 
 
 def malformed(need: str, example: str) -> str:
@@ -184,22 +184,22 @@ TRANSFER_TARGET_UNKNOWN = "没有找到这个网格或网格员，请写网格�
 PHASE_NAMES = {"accept": "接单", "resolve": "办结", "reassign": "重新指派"}
 
 
-def when(moment: datetime) -> str:
-    local = moment.astimezone(SHANGHAI)
+def when(moment: datetime, tz: tzinfo) -> str:
+    local = moment.astimezone(tz)
     return f"{local.month}月{local.day}日 {local:%H:%M}"
 
 
-def reminder(ticket: Ticket, phase: str, due: datetime) -> str:
+def reminder(ticket: Ticket, phase: str, due: datetime, tz: tzinfo) -> str:
     flag = "【紧急】" if ticket.urgent else ""
-    return (f"【提醒】{flag}工单#{ticket.id}（{ticket.category_name}，{place(ticket)}）请在{when(due)}前"
+    return (f"【提醒】{flag}工单#{ticket.id}（{ticket.category_name}，{place(ticket)}）请在{when(due, tz)}前"
             f"{PHASE_NAMES.get(phase, '处理')}。")
 
 
-def escalation(ticket: Ticket, phase: str, worker: str | None, days_late: int, *, level_name: str) -> str:
+def escalation(ticket: Ticket, phase: str, worker: str | None, days_late: int, *, level_name: str, tz: tzinfo) -> str:
     late = f"，已超时{days_late}个工作日" if days_late else "，已超时"
     lines = [f"【超时督办·{level_name}】工单#{ticket.id}（{ticket.category_name}，{place(ticket)}）"
              f"未按时{PHASE_NAMES.get(phase, '处理')}{late}。",
-             f"期限：{when(ticket.due_at)}；责任人：{worker or '待指派'}；状态：{STATUS_NAMES[ticket.status]}。",
+             f"期限：{when(ticket.due_at, tz)}；责任人：{worker or '待指派'}；状态：{STATUS_NAMES[ticket.status]}。",
              f"内容：{excerpt(ticket.text)}",
              f"可回复“督办 {ticket.id} 要求”或“指派 {ticket.id} 人员”。"]
     return "\n".join(lines)

@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, func, select
 
-from bot.types import Incoming
+from core.types import Incoming
 from storage.models import IncomingMessage, MessageState
 
 MAX_ATTEMPTS = 3

@@ -13,7 +13,7 @@ from typing import Sequence
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from bot.types import Outgoing
+from core.types import Outgoing
 from storage.models import OutboxMessage, OutboxState
 
 _SENDS = (OutboxState.SENDING, OutboxState.SENT)

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, settings
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
-from bot.config import load_config
+from core.config import load_config
 from storage import schema
 from storage.db import make_engine
 

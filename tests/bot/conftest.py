@@ -9,8 +9,8 @@ from typing import Awaitable, Callable
 import pytest
 from sqlmodel import select
 
-from bot.harness import Community
-from bot.scenario import load_scenario
+from bot.sim.harness import Community
+from bot.sim.scenario import load_scenario
 from storage.db import new_session
 from storage.models import Ticket
 
@@ -51,7 +51,7 @@ def stored_tickets(engine) -> Callable[[], list[Ticket]]:
 def street_config():
     """config.yaml split into two communities: g1 (the A1A2 group) is 奎星楼 with 李书记, g2 and g3 are 东苑
     with 陈书记; a street officer 王主任 of 奎星楼街道 gets the digest over both (scenario street.yaml)."""
-    from bot.config import parse_config
+    from core.config import parse_config
 
     text = (Path(__file__).resolve().parents[2] / "config.yaml").read_text(encoding="utf-8")
     for old, new in (

@@ -9,20 +9,22 @@ import asyncio
 import re
 from collections import Counter
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 import pytest
 import yaml
 from sqlmodel import select
 
-from bot.clock import SHANGHAI
-from bot.config import ConfigError, parse_config
-from bot.harness import Community
-from bot.scenario import parse_scenario
-from bot.types import Incoming
+from core.config import ConfigError, parse_config
+from bot.sim.harness import Community
+from bot.sim.scenario import parse_scenario
+from core.types import Incoming
 from storage import inbox, nodes
 from storage.db import new_session
 from storage.models import IncomingMessage, MessageState, Node, Ticket
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # community.timezone in config.yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 ROOM = "20001@chatroom"
@@ -170,7 +172,7 @@ def test_one_account_serves_only_the_groups_it_lists():
 
 
 def test_mulin_run_needs_an_existing_account_when_several_are_configured(tmp_path, monkeypatch, capsys):
-    from bot.cli import main
+    from bot.cli.main import main
 
     data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
     data["accounts"] = [{"name": "north", "endpoint": "127.0.0.1:1", "token": "insecure_north"},

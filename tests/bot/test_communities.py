@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from bot.clock import SHANGHAI
-from bot.harness import Community
+from bot.sim.harness import Community
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # community.timezone in config.yaml
 
 KXL = "20001@chatroom"   # 奎星楼社区: grid g1, 李书记
 DY = "20002@chatroom"    # 东苑社区: grid g2, 陈书记

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from bot.clock import SHANGHAI
-from bot.harness import Community
+from bot.sim.harness import Community
 from storage.db import new_session
 from storage.models import Ticket, TicketEvent
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # community.timezone in config.yaml
 
 ROOM = "20001@chatroom"
 ROOM2 = "20002@chatroom"
@@ -80,11 +82,11 @@ def test_digest_schedule_over_a_week(play, engine):
         assert "新超时1件" in wednesday and "新超时0件" in digests(c)[0].text
         monday = digests(c)[-1].text
         assert "11月27日—11月29日" in monday  # Monday's digest covers Friday to Sunday
-        weekly = [s for s in c.sent(to="wxid_lishuji") if "周会审" in s.text]
+        weekly = [s for s in c.sent(to="wxid_lishuji") if "周会审" in s.text and not s.file_name]  # the chart is a file
         assert [local(s) for s in weekly] == [at("2026-11-30T08:00:00")]
         assert "11月23日—11月29日" in weekly[0].text and "王芳：1件" in weekly[0].text
         [chart] = [s for s in c.sent(to="wxid_lishuji") if s.file_name]  # through wechaty's FileBox
-        assert local(chart) >= local(weekly[0]) and chart.file_name.endswith(".png")
+        assert local(chart) >= local(weekly[0]) and chart.file_name == "周会审-2026-11-23至11-29.png"
         assert chart.file_data[:8] == b"\x89PNG\r\n\x1a\n" and len(chart.file_data) > 5000
         # the escalation of the unaccepted ticket is in the overdue list with its worker
         assert "超时未办（1件）" in monday and "王芳" in monday
@@ -163,9 +165,9 @@ def test_the_first_digest_of_a_bot_installed_before_a_holiday_covers_every_day_s
 
 
 def test_a_worker_removed_from_config_who_still_holds_tickets_is_named_by_id(engine, config):
-    from bot.workcalendar import WorkCalendar
+    from core.workcalendar import WorkCalendar
     from handlers.digest import Period, render_daily
-    from handlers.export_fields import worker_name
+    from handlers.export.fields import worker_name
     from storage.tickets import create_ticket, transition
 
     with new_session(engine) as session:

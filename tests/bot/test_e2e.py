@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from bot.harness import Community
+from bot.sim.harness import Community
 from storage.db import new_session
 from storage.models import IncomingMessage, MessageState, Ticket, TicketEvent
 
@@ -122,6 +122,19 @@ def test_commands_get_help_not_silence(make):
     asyncio.run(main())
 
 
+def test_help_introduces_the_bot_by_its_configured_name(make, config):
+    named = config.model_copy(update={"community": config.community.model_copy(update={"bot_name": "小奎帮办"})})
+
+    async def main():
+        async with make(config_=named) as c:
+            await c.dm("wxid_zhang", "在吗")
+            assert "我是社区的小奎帮办" in c.sent(to="wxid_zhang")[-1].text
+            await c.dm("wxid_zhang", "帮助")  # the help command, not the fallback answer
+            assert "我是社区的小奎帮办" in c.sent(to="wxid_zhang")[-1].text
+            assert len(c.sent(to="wxid_zhang")) == 2 and all("睦邻助手" not in s.text for s in c.sent(to="wxid_zhang"))
+    asyncio.run(main())
+
+
 def test_failed_send_stays_in_outbox_and_is_retried(make, engine, stored_tickets):
     async def main():
         async with make() as c:
@@ -158,7 +171,7 @@ def test_message_that_fails_is_recorded_retried_and_parked(make, engine, stored_
 
 @pytest.mark.parametrize("between", [[], [{"wait": "5m"}], [{"offline": "1h"}]])
 def test_a_redelivered_message_id_in_a_scenario_is_played_and_filed_once(config, engine, classifier, between):
-    from bot.scenario import parse_scenario
+    from bot.sim.scenario import parse_scenario
 
     scenario = parse_scenario({
         "start": "2026-11-23T09:00:00+08:00",

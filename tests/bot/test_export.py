@@ -4,20 +4,22 @@ from __future__ import annotations
 import io
 import json
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
 from sqlmodel import select
 
-from bot.cli import main
-from bot.clock import SHANGHAI
-from bot.export_cli import export_open311, export_xlsx
-from bot.harness import Community
-from handlers.export_ledger import KPI_HEADERS, TICKET_HEADERS, TOTAL
+from bot.cli.main import main
+from bot.cli.export import export_open311, export_xlsx
+from bot.sim.harness import Community
+from handlers.export.ledger import KPI_HEADERS, TICKET_HEADERS, TOTAL
 from storage import kpi
 from storage.db import new_session
 from storage.models import Ticket
 from storage.tickets import create_ticket, transition
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # community.timezone in config.yaml
 
 ROOM = "20001@chatroom"
 ROOM2 = "20002@chatroom"

@@ -16,9 +16,9 @@ from sqlalchemy.engine import make_url
 from sqlmodel import select
 
 from bot.backoff import Backoff
-from bot.cli import main
-from bot.harness import Community
-from bot.wechaty_transport import GatewayError
+from bot.cli.main import main
+from bot.sim.harness import Community
+from bot.wechat.transport import GatewayError
 from storage.db import new_session
 from storage.models import IncomingMessage, MessageState, OutboxMessage, OutboxState
 

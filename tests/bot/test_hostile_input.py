@@ -7,9 +7,9 @@ import logging
 import pytest
 from sqlmodel import select
 
-from bot.harness import Community
+from bot.sim.harness import Community
 from bot.logmask import MaskingFilter
-from bot.types import KINDS, SILENT_KINDS
+from core.types import KINDS, SILENT_KINDS
 from handlers import texts
 from storage.db import new_session
 from storage.models import IncomingMessage

@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 import pytest
 from hypothesis import given, strategies as st
 
-from bot.clock import SHANGHAI
-from bot.config import ConfigError, SendingPolicy, parse_config
+from core.config import ConfigError, SendingPolicy, parse_config
 from bot.pacing import CAP, INTERVAL, QUIET, RATE, RETRY, History, Pacer, Pending, Send
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # community.timezone in config.yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 NOON = datetime(2026, 11, 23, 12, 0, tzinfo=SHANGHAI)

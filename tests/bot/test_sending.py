@@ -4,17 +4,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import select
 
-from bot.clock import SHANGHAI
-from bot.harness import Community
-from bot.scenario import parse_scenario
-from bot.types import Outgoing
+from bot.sim.harness import Community
+from bot.sim.scenario import parse_scenario
+from core.types import Outgoing
 from storage import outbox
 from storage.db import new_session
 from storage.models import OutboxMessage, OutboxState, Ticket
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # community.timezone in config.yaml
 
 ROOM = "20001@chatroom"
 RESIDENTS = [f"wxid_r{i}" for i in range(30)]

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from bot.clock import SHANGHAI
-from bot.harness import Community
+from bot.sim.harness import Community
 from storage.db import new_session
 from storage.models import Notice, Ticket
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # community.timezone in config.yaml
 
 ROOM = "20001@chatroom"
 
@@ -114,7 +116,7 @@ def test_return_is_refused_after_two_working_days(play):
 def test_chain_goes_to_the_street_one_working_day_after_the_secretary(play, config):
     from pathlib import Path
 
-    from bot.config import parse_config
+    from core.config import parse_config
 
     text = Path("config.yaml").read_text(encoding="utf-8")
     text = text.replace("  - {id: lishuji, name: 李书记, role: secretary, wechat_id: wxid_lishuji}",

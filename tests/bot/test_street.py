@@ -12,17 +12,19 @@ import signal
 import time
 from collections import Counter
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 import pytest
 import yaml
 from sqlmodel import col, func, select
 
-from bot.chaos import _Process, paced_config
-from bot.clock import SHANGHAI
+from bot.sim.chaos import _Process, paced_config
 from storage import schema
 from storage.db import make_engine, new_session
 from storage.models import IncomingMessage, MessageState, Notice, OutboxMessage, OutboxState, Ticket
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # community.timezone in config.yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 ROOM = "20001@chatroom"

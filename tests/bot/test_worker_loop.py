@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from bot.harness import Community
+from bot.sim.harness import Community
 from storage.db import new_session
 from storage.models import Ticket, TicketEvent, TicketFollower
 from storage.staff import create_bind_code

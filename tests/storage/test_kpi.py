@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.clock import SHANGHAI
 from storage import kpi
 from storage.db import new_session
 from storage.models import Ticket, TicketStatus
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # community.timezone in config.yaml
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=SHANGHAI)
 S = TicketStatus

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
-from bot.types import Outgoing
+from core.types import Outgoing
 from storage import outbox
 from storage.db import make_engine, new_session
 from storage.locks import cluster_lock, lock_key

@@ -15,7 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Column, Integer, MetaData, text
 from sqlmodel import SQLModel
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.exitcodes import EXIT_SCHEMA
 from bot.run import serve
 from storage import schema

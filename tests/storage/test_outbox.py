@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from bot.clock import SHANGHAI
-from bot.types import Outgoing
+from core.types import Outgoing
 from storage import outbox
 from storage.db import new_session
 from storage.models import OutboxMessage, OutboxState
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # community.timezone in config.yaml
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
 ROOM = "20001@chatroom"

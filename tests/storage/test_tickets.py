@@ -1,12 +1,14 @@
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import select
 
-from bot.clock import SHANGHAI
 from storage.db import new_session
 from storage.models import Ticket, TicketEvent, TicketStatus
 from storage.tickets import TRANSITIONS, IllegalTransition, create_ticket, events_of, transition
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # community.timezone in config.yaml
 
 NOW = datetime(2026, 11, 23, 8, 57, tzinfo=SHANGHAI)
 

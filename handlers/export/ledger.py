@@ -1,0 +1,132 @@
+"""The 12345-style ledger (台账): one row per ticket, the KPIs per grid, and what the numbers mean."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime, tzinfo
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font
+from openpyxl.worksheet.worksheet import Worksheet
+from sqlmodel import Session
+
+from core.config import Config
+from handlers.digest import Period
+from handlers.export.fields import grid_name, is_overdue, where, worker_name
+from handlers.followup import RATING_NAMES
+from handlers.texts import mask, mask_name
+from storage import kpi
+from storage.export import tickets_since
+from storage.kpi import KPI_DEFINITIONS, Kpis
+from storage.models import Ticket
+
+TICKET_SHEET, KPI_SHEET, NOTES_SHEET = "工单台账", "网格KPI", "说明"
+TICKET_HEADERS = ("工单号", "类别", "紧急", "诉求内容", "地点", "网格", "反映人", "来源群", "受理时间", "派单时间",
+                  "接单时间", "办结时间", "办理时限", "是否超期", "网格员", "办理结果", "满意度", "重办次数")
+KPI_HEADERS = ("网格", "网格员", "工单数", *KPI_DEFINITIONS)
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+UNROUTED = "未分网格"
+TOTAL = "全社区"
+
+
+_ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")  # terminal colour and cursor codes
+_FORMULA_START = ("=", "+", "-", "@")
+
+
+def _cell_text(value: object) -> object:
+    """What residents typed, as Excel can hold it: escape codes and control characters dropped."""
+    if not isinstance(value, str):
+        return value
+    return ILLEGAL_CHARACTERS_RE.sub("", _ANSI_RE.sub("", value))
+
+
+def _append(sheet: Worksheet, values) -> None:  # noqa: ANN001
+    """A row of plain values; a text that Excel would read as a formula (= + - @, also after spaces) stays text."""
+    sheet.append([_cell_text(v) for v in values])
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str) and cell.value.lstrip().startswith(_FORMULA_START):
+            cell.data_type = "s"
+            cell.quotePrefix = True
+
+
+def _local(at: datetime | None, tz: tzinfo) -> datetime | None:
+    """Excel has no time zones: the community's wall-clock time."""
+    return at.astimezone(tz).replace(tzinfo=None) if at else None
+
+
+def ticket_row(ticket: Ticket, *, config: Config, tz: tzinfo, now: datetime) -> list:
+    return [
+        ticket.id, ticket.category_name, "是" if ticket.urgent else "否", mask(ticket.text), where(ticket),
+        grid_name(config, ticket), mask_name(ticket.reporter_name), ticket.room_topic or "私聊",
+        *(_local(at, tz) for at in (ticket.created_at, ticket.assigned_at, ticket.accepted_at, ticket.resolved_at,
+                                     ticket.resolve_due_at)),
+        "是" if is_overdue(ticket, now) else "否", worker_name(config, ticket),
+        mask(ticket.resolution_note) if ticket.resolution_note and not ticket.status.is_open else "",
+        RATING_NAMES.get(ticket.rating, "") if ticket.rating else "", ticket.reopen_count,
+    ]
+
+
+def kpi_row(grid: str, worker: str, numbers: Kpis) -> list:
+    return [grid, worker, numbers.tickets, *(("—" if v is None else v) for v in numbers.rates().values())]
+
+
+def _width(value: object) -> int:
+    if isinstance(value, datetime):
+        return 16
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(value if value is not None else ""))
+
+
+def _finish(sheet: Worksheet, *, max_width: int = 40) -> None:
+    """Bold frozen header, widths from the content (CJK counts double), real datetimes shown as such."""
+    sheet.freeze_panes = "A2"
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for column in sheet.iter_cols():
+        width = max(_width(c.value) for c in column)
+        sheet.column_dimensions[column[0].column_letter].width = min(width + 2, max_width)
+        for cell in column[1:]:
+            if isinstance(cell.value, datetime):
+                cell.number_format = DATETIME_FORMAT
+            elif isinstance(cell.value, float):
+                cell.number_format = "0.0%"
+            elif isinstance(cell.value, str) and _width(cell.value) > max_width:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def _fmt(at: datetime, tz: tzinfo) -> str:
+    return at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def ledger(*, session: Session, config: Config, tz: tzinfo, since: datetime | None, period: Period,
+           now: datetime) -> Workbook:
+    """Tickets filed or changed since `since` (all when None); KPIs over the tickets filed in `period`."""
+    book = Workbook()
+    tickets = book.active
+    tickets.title = TICKET_SHEET
+    tickets.append(TICKET_HEADERS)
+    for ticket in tickets_since(session=session, since=since):
+        _append(tickets, ticket_row(ticket, config=config, tz=tz, now=now))
+    _finish(tickets)
+
+    grids = book.create_sheet(KPI_SHEET)
+    grids.append(KPI_HEADERS)
+    by_grid = kpi.kpis_by_grid(session=session, since=period.start, until=period.end, now=now)
+    for grid in config.grids:
+        _append(grids, kpi_row(grid.name, config.staff_name(grid.worker), by_grid.pop(grid.id, Kpis())))
+    for grid_id, numbers in sorted(by_grid.items(), key=lambda kv: (kv[0] is None, kv[0] or "")):
+        _append(grids, kpi_row(grid_id or UNROUTED, "", numbers))  # a grid since removed from config, or none yet
+    _append(grids, kpi_row(TOTAL, "", kpi.kpis(session=session, since=period.start, until=period.end, now=now)))
+    _finish(grids)
+
+    notes = book.create_sheet(NOTES_SHEET)
+    _append(notes, ("项目", "内容"))
+    _append(notes, ("社区", config.community.name))
+    _append(notes, ("工单台账范围", f"{_fmt(since, tz)} 以来登记或有变动的工单" if since else "全部工单"))
+    _append(notes, ("KPI统计区间", f"{_fmt(period.start, tz)} 至 {_fmt(period.end, tz)} 登记的工单，按生成时的状态计算"))
+    _append(notes, ("生成时间", _local(now.replace(microsecond=0), tz)))
+    _append(notes, ("脱敏", "反映人只显示昵称首字；诉求内容、地点和办理结果中的手机号、身份证号已打码"))
+    for name, definition in KPI_DEFINITIONS.items():
+        _append(notes, (name, definition))
+    _finish(notes, max_width=80)
+    return book

@@ -1,0 +1,42 @@
+"""Tickets as Open311 GeoReport v2 service requests, for the street office's systems."""
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from typing import Any
+
+from core.config import Config
+from handlers.export.fields import address, grid_name, worker_name
+from handlers.texts import mask
+from storage.models import Ticket
+
+
+def _iso(at: datetime | None, tz: tzinfo) -> str | None:
+    return at.astimezone(tz).isoformat(timespec="seconds") if at else None
+
+
+def service_request(ticket: Ticket, *, config: Config, tz: tzinfo, latest_note: str | None) -> dict[str, Any]:
+    worker = worker_name(config, ticket)
+    agency = " ".join(p for p in (grid_name(config, ticket), f"网格员{worker}" if worker else "") if p)
+    # an open ticket may be a reopened one whose old resolution note no longer holds
+    note = latest_note if ticket.status.is_open else ticket.resolution_note or latest_note
+    return {
+        "service_request_id": str(ticket.id),
+        "status": "open" if ticket.status.is_open else "closed",
+        "status_notes": mask(note) if note else None,
+        "service_name": ticket.category_name,
+        "service_code": ticket.category,
+        "description": mask(ticket.text),
+        "agency_responsible": agency or config.community.name,
+        "service_notice": None,
+        "requested_datetime": _iso(ticket.created_at, tz),
+        "updated_datetime": _iso(ticket.updated_at, tz),
+        "expected_datetime": _iso(ticket.resolve_due_at, tz),
+        "address": address(config, ticket),
+        "urgent": ticket.urgent,
+        "rating": ticket.rating,
+        "reopen_count": ticket.reopen_count,
+    }
+
+
+def service_requests(tickets: list[Ticket], *, config: Config, tz: tzinfo, notes: dict[int, str]) -> list[dict]:
+    return [service_request(t, config=config, tz=tz, latest_note=notes.get(t.id)) for t in tickets]
