@@ -24,6 +24,7 @@ from handlers.context import Ctx
 from handlers.disputes import as_dispute
 from handlers.intake import (BOT_ACTOR, PlaceAnswer, PlaceReply, assign, dispatch_ticket, find_duplicate, is_late,
                              join, keywords, notify_secretaries)
+from handlers.quotes import Quote, parse_quote
 from handlers.routing import route
 from handlers.status import worker_name
 from storage import threads as store
@@ -45,33 +46,6 @@ class Rewrite:
 
 
 # ---- quote replies ---------------------------------------------------------------------------------------------
-_DELIMITER = r"[ \t]*\n[ \t]*(?:-[ \t]*){5,}(?:\n|$)"
-_QUOTE_FIRST = re.compile(r"^\s*「(?P<author>[^：:」\n]{1,40})[：:](?P<quoted>.*)」" + _DELIMITER + r"(?P<reply>.*)$", re.S)
-_QUOTE_LAST = re.compile(r"^(?P<reply>.+?)\n[ \t]*「(?P<author>[^：:」\n]{1,40})[：:](?P<quoted>.*)」\s*$", re.S)
-_TICKET_NO = re.compile(r"#(\d{1,9})(?!\d)")
-
-
-@dataclass(frozen=True)
-class Quote:
-    author: str
-    quoted: str
-    reply: str
-
-    @property
-    def ticket_number(self) -> int | None:
-        """The bot's own messages name their ticket (工单#3已办结, 正在处理（#3）)."""
-        found = _TICKET_NO.search(self.quoted)
-        return int(found.group(1)) if found else None
-
-
-def parse_quote(text: str) -> Quote | None:
-    """WeChat's quote reply: 「author：quoted」, a line of dashes, then the reply (some clients put it last)."""
-    found = _QUOTE_FIRST.match(text) or _QUOTE_LAST.match(text)
-    if found is None:
-        return None
-    return Quote(found.group("author").strip(), found.group("quoted").strip(), found.group("reply").strip())
-
-
 _MENTION = re.compile(r"@[^\s\u2005@]+[\s\u2005]?")
 _PUNCT = re.compile(r"[\s，,。.!！?？~～…、;；:：\"'“”‘’()（）\[\]【】]+")
 _UNSOLVED = re.compile(r"(还是|仍然|依然|照样|又|还)(不|没|坏|漏|堵|黑|停|那样|老样子)|没(有)?(修好|修|弄好|解决|好|处理|人来)"
