@@ -38,7 +38,9 @@ def _play_once(tmp_path: Path, run: int, env: dict[str, str], config: Path) -> s
 def test_mulin_sim_plays_the_demo_to_its_end_and_a_second_run_is_not_dropped(database_url, tmp_path):
     if not database_url.startswith("sqlite"):
         pytest.skip("the processes and the ids are the same on PostgreSQL; once is enough")
-    env = {**os.environ, "MULIN_DATABASE_URL": database_url, "WECHATY_LOG": "error", "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "MULIN_DATABASE_URL": database_url, "WECHATY_LOG": "error", "PYTHONUNBUFFERED": "1",
+           # mulin run needs a token and the simulator speaks plaintext (README: the simulator's recipe)
+           "WECHATY_PUPPET_SERVICE_TOKEN": "insecure_sim", "WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT": "true"}
     config = paced_config(ROOT / "config.yaml", tmp_path, 0.5)
     messages = sum(1 for s in load_scenario(DEMO).steps if s.room is not None or s.dm is not None)
     out = _play_once(tmp_path, 1, env, config)
