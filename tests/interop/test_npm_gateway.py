@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.chaos import _Process, paced_config
 
@@ -115,7 +116,9 @@ def _env(tmp_path: Path, port: int, token: str = TOKEN) -> dict[str, str]:
 def _config(tmp_path: Path) -> Path:
     """The shipped config with fast pacing and no quiet hours, and a quick reconnect."""
     path = paced_config(ROOT / "config.yaml", tmp_path, 0.5)
-    path.write_text(path.read_text(encoding="utf-8") + "wechat: {reconnect_max_seconds: 2}\n", encoding="utf-8")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["wechat"] = {**(data.get("wechat") or {}), "reconnect_max_seconds": 2}  # config.yaml has a wechat: already
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return path
 
 
