@@ -113,6 +113,7 @@ class TicketPolicy(_Strict):
     max_extension_days: int = Field(default=10, gt=0)
     late_minutes: float = Field(default=10, gt=0)  # older messages (after an outage) get one summary per group
     repeat_reply_minutes: float = Field(default=30, gt=0)  # one answer per person and ticket to repeats this close
+    split_seconds: float = Field(default=20, ge=0)  # one person's messages this close together are one utterance
 
 
 def _span(value: Any) -> Any:

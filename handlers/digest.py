@@ -21,6 +21,7 @@ from handlers.chart import weekly_png
 from handlers.context import Ctx
 from storage import inbox, kpi, notices
 from storage.models import Ticket
+from storage.threads import chases
 
 LATE_AFTER = timedelta(minutes=30)   # later than this after its time, a digest says it is 补发
 LOOKBACK_DAYS = 40                   # the furthest back a missed digest is looked for
@@ -78,6 +79,10 @@ def render_daily(*, session: Session, config: Config, calendar: WorkCalendar, pe
         head += f"\n（补发：助手曾离线，本期涵盖{period.describe(tz)}）"
     lines = [head, f"{period.describe(tz)}：新增{act.new}件，接单{act.accepted}件，办结{act.resolved}件，"
                    f"新超时{act.became_overdue}件。"]
+    chased = chases(session=session, since=period.start, until=period.end, scope=scope)
+    if chased:
+        lines.append(f"居民催办{sum(chased.values())}次：" + " ".join(
+            f"#{i}" + (f"×{n}" if n > 1 else "") for i, n in sorted(chased.items(), key=lambda kv: (-kv[1], kv[0]))[:8]))
     by_grid = kpi.open_by(session=session, column=Ticket.grid_id, scope=scope)
     total_open = sum(by_grid.values())
     lines.append(f"在办共{total_open}件。")

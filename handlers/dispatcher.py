@@ -8,8 +8,9 @@ from core.types import SILENT_KINDS
 from handlers import texts
 from handlers.context import Ctx
 from handlers.followup import RatingReply
-from handlers.intake import PlaceReply, ResidentComplaint
+from handlers.intake import ResidentComplaint
 from handlers.staff_commands import ChatCommand
+from handlers.threads import ChaseUp, PlaceOnly, PlaceReplyForAll, QuoteReply, Rewrite, SeveralProblems, SplitJoin
 
 log = logging.getLogger("mulin.dispatch")
 
@@ -51,12 +52,19 @@ class Dispatcher:
     def __init__(self, handlers: list[Handler]) -> None:
         self.handlers = handlers
 
-    def dispatch(self, ctx: Ctx) -> str | None:
-        """Run the first matching handler; return its name (None when the message needs nothing)."""
-        for handler in self.handlers:
+    def dispatch(self, ctx: Ctx, start: int = 0) -> str | None:
+        """Run the first matching handler; return its name (None when the message needs nothing).
+        A handler that rewrites the message (a quote's own reply, a split message joined) hands it on."""
+        for n, handler in enumerate(self.handlers[start:], start):
             match = handler.check(ctx)
             if match is None:
                 continue
+            if isinstance(match, Rewrite):
+                ctx.msg = match.msg
+                taken = self.dispatch(ctx, n + 1)
+                if match.after is not None:
+                    match.after(ctx)
+                return taken or handler.name
             refusal = handler.permit(ctx, match)
             if refusal is not None:
                 log.info("refused %s for %s: %s", handler.name, ctx.msg.sender_id, refusal)
@@ -69,4 +77,5 @@ class Dispatcher:
 
 def build_dispatcher() -> Dispatcher:
     """Every handler, in order, listed in one place."""
-    return Dispatcher([ChatCommand(), RatingReply(), PlaceReply(), ResidentComplaint(), PrivateFallback()])
+    return Dispatcher([QuoteReply(), ChatCommand(), RatingReply(), PlaceReplyForAll(), SplitJoin(), ChaseUp(),
+                       PlaceOnly(), SeveralProblems(), ResidentComplaint(), PrivateFallback()])

@@ -215,3 +215,39 @@ def escalated_reporter(ticket: Ticket, level_name: str) -> str:
 
 def return_too_late(ticket: Ticket, window: str) -> str:
     return f"工单#{ticket.id}已超过退回时限（派单后{window}内），请先处理，或联系书记改派。"
+
+
+def filed_several(tickets: list[Ticket], worker_name: str | None, grid_name: str | None) -> str:
+    """Several problems in one message: one group reply naming every ticket."""
+    who = f"{grid_name}网格员{worker_name}" if worker_name else "社区工作人员"
+    listed = "、".join(f"#{t.id}（{t.category_name}）" for t in tickets)
+    return f"您反映的{len(tickets)}个问题已分别登记为工单{listed}，已转{who}处理，请耐心等候。"
+
+
+def ask_place_several(tickets: list[Ticket]) -> str:
+    listed = "、".join(f"#{t.id}（{t.category_name}）" for t in tickets)
+    return f"收到，已分别登记为工单{listed}。请问具体是几号楼几单元？方便我们尽快派人。"
+
+
+def chased_reporter(ticket: Ticket, worker_name: str | None, times: int, overdue: bool) -> str:
+    who = f"，负责人：网格员{worker_name}" if worker_name else ""
+    late = "，已超过办理时限" if overdue else ""
+    return (f"工单#{ticket.id}（{ticket.category_name}，{place(ticket)}）状态：{STATUS_NAMES[ticket.status]}{who}{late}。"
+            f"已帮您催办（第{times}次），请耐心等候。")
+
+
+def worker_chased(ticket: Ticket, name: str, text: str, times: int, overdue: bool) -> str:
+    late = "（已超时）" if overdue else ""
+    return (f"【居民催办】#{ticket.id}{late} {ticket.category_name}，{place(ticket)}\n"
+            f"{name}第{times}次催办：{excerpt(text)}\n请尽快处理；处理完回复“办结 {ticket.id} 处理说明”。")
+
+
+def worker_resident_note(ticket: Ticket, name: str, text: str) -> str:
+    """A resident's word about a ticket that changes nothing by itself (e.g. a neighbour says it is fixed)."""
+    return (f"工单#{ticket.id}（{ticket.category_name}，{place(ticket)}）居民{name}回复：{excerpt(text)}\n"
+            f"请核实；如已处理完，回复“办结 {ticket.id} 处理说明”。")
+
+
+def noted_for_worker(ticket: Ticket, worker_name: str | None) -> str:
+    who = f"网格员{worker_name}" if worker_name else "社区工作人员"
+    return f"谢谢告知，已转告{who}核实（#{ticket.id}）。"

@@ -29,6 +29,7 @@ TRANSITIONS: dict[str, Transition] = {
     "extended": Transition((S.ASSIGNED, S.ACCEPTED), None),
     "supervised": Transition(OPEN_STATUSES, None),
     "merged": Transition(OPEN_STATUSES, None),
+    "chased": Transition(OPEN_STATUSES, None),  # 催办: the reporter asks again why it is not done
     "located": Transition((S.NEW,), None),
     "reopened": Transition((S.RESOLVED, S.CLOSED), S.ASSIGNED),
     "closed": Transition((S.RESOLVED,), S.CLOSED),
@@ -102,7 +103,7 @@ def transition(*, session: Session, ticket: Ticket, action: str, actor_id: str, 
 
 
 ACTION_NAMES = {"assigned": "指派", "accepted": "接单", "resolved": "办结", "transferred": "转办",
-                "returned": "退回", "extended": "延期", "supervised": "督办", "merged": "合并",
+                "returned": "退回", "extended": "延期", "supervised": "督办", "merged": "合并", "chased": "催办",
                 "located": "补充地点", "reopened": "重新办理", "closed": "关闭"}
 
 

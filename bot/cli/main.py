@@ -100,6 +100,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
 
 def cmd_classify(args: argparse.Namespace) -> int:
     from classifier.cli import ConfigBuildings, run_classify
+    from handlers.quotes import judged_record  # a quote reply is judged by its reply: shown as "text"
 
     # only the building names are needed: read them with yaml alone, so a one-line classify starts fast
     path = args.config or ("config.yaml" if Path("config.yaml").exists() else None)
@@ -111,11 +112,12 @@ def cmd_classify(args: argparse.Namespace) -> int:
     if args.eval not in (None, "-"):
         try:
             with open(args.eval, encoding="utf-8") as lines:
-                return run_classify(lines, sys.stdout, _classifier(buildings), True, totals_only=args.totals)
+                return run_classify(map(judged_record, lines), sys.stdout, _classifier(buildings), True,
+                                    totals_only=args.totals)
         except OSError as exc:
             print(f"无法读取标注文件 (cannot read labelled file): {exc}", file=sys.stderr)
             return EXIT_CONFIG
-    return run_classify(sys.stdin, sys.stdout, _classifier(buildings), args.eval is not None,
+    return run_classify(map(judged_record, sys.stdin), sys.stdout, _classifier(buildings), args.eval is not None,
                         totals_only=args.totals)
 
 

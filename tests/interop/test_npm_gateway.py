@@ -117,7 +117,7 @@ def _config(tmp_path: Path) -> Path:
     """The shipped config with fast pacing and no quiet hours, and a quick reconnect."""
     path = paced_config(ROOT / "config.yaml", tmp_path, 0.5)
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data["wechat"] = {**data.get("wechat", {}), "reconnect_max_seconds": 2}  # one wechat: key; a second is refused
+    data["wechat"] = {**(data.get("wechat") or {}), "reconnect_max_seconds": 2}  # config.yaml has a wechat: already
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return path
 

@@ -1,0 +1,94 @@
+"""What a message means in its thread, read from the inbox and the tickets: earlier fragments of one person's
+split message, the message a quote reply quotes, and residents' chase-ups (催办) of open tickets."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import Session, col, func, select
+
+from storage.kpi import Scope
+from storage.models import IncomingMessage, MessageState, Ticket, TicketEvent, TicketFollower
+from storage.tickets import OPEN_STATUSES
+
+CHASED = "chased"
+
+
+def earlier_fragments(*, session: Session, message_id: str, window: timedelta, limit: int = 4) -> list[IncomingMessage]:
+    """The same person's messages in the same chat just before this one that filed nothing, each at most `window`
+    before the next (times as received, on the app's clock), oldest first. A message that filed or joined a
+    ticket ends the chain: it was a whole utterance."""
+    current = session.exec(select(IncomingMessage).where(IncomingMessage.message_id == message_id)).first()
+    if current is None:
+        return []
+    query = select(IncomingMessage).where(
+        IncomingMessage.sender_id == current.sender_id, IncomingMessage.id < current.id,
+        IncomingMessage.received_at >= current.received_at - window * limit)
+    query = query.where(IncomingMessage.room_id == current.room_id) if current.room_id is not None \
+        else query.where(col(IncomingMessage.room_id).is_(None))
+    chain: list[IncomingMessage] = []
+    after = current.received_at
+    for row in session.exec(query.order_by(col(IncomingMessage.id).desc()).limit(limit)):
+        if row.ticket_id is not None or row.state != MessageState.PROCESSED or row.kind != "text" \
+                or after - row.received_at > window:
+            break
+        chain.append(row)
+        after = row.received_at
+    return chain[::-1]
+
+
+def link(*, session: Session, message_ids: list[str], ticket_id: int) -> None:
+    """Fragments that became part of a ticket's message carry its id, so they are never joined again."""
+    if message_ids:
+        session.execute(update(IncomingMessage).where(col(IncomingMessage.message_id).in_(message_ids))
+                        .values(ticket_id=ticket_id))
+
+
+def quoted_ticket(*, session: Session, room_id: str | None, author: str, text: str) -> Ticket | None:
+    """The ticket a quoted message filed or joined: the latest message in this chat by someone of that display
+    name whose text starts with the quoted text (WeChat cuts long quotes with …)."""
+    head = text.rstrip("…. ").strip()
+    if not head:
+        return None
+    query = select(IncomingMessage.ticket_id).where(
+        IncomingMessage.room_id == room_id, col(IncomingMessage.ticket_id).is_not(None),
+        col(IncomingMessage.text).contains(head[:60], autoescape=True)).order_by(col(IncomingMessage.id).desc())
+    # by display name first; a renamed author is still found by the words
+    ticket_id = session.exec(query.where(IncomingMessage.sender_name == author)).first() or session.exec(query).first()
+    return session.get(Ticket, ticket_id) if ticket_id is not None else None
+
+
+def open_tickets_of(*, session: Session, contact_id: str, room_id: str | None) -> list[Ticket]:
+    """Open tickets this person reported or follows, filed in this chat (or privately), newest first."""
+    followed = select(TicketFollower.ticket_id).where(TicketFollower.contact_id == contact_id)
+    query = select(Ticket).where(col(Ticket.status).in_(OPEN_STATUSES),
+                                 (Ticket.reporter_id == contact_id) | col(Ticket.id).in_(followed))
+    if room_id is not None:
+        query = query.where(Ticket.room_id == room_id)
+    return list(session.exec(query.order_by(col(Ticket.id).desc())))
+
+
+def open_tickets_in(*, session: Session, room_id: str | None, category: str) -> list[Ticket]:
+    """Open tickets of a category filed in this group, newest first (someone else's problem a chase-up joins)."""
+    query = select(Ticket).where(col(Ticket.status).in_(OPEN_STATUSES), Ticket.category == category,
+                                 Ticket.room_id == room_id)
+    return list(session.exec(query.order_by(col(Ticket.id).desc())))
+
+
+def chase_count(*, session: Session, ticket_id: int) -> int:
+    return session.exec(select(func.count(TicketEvent.id)).where(TicketEvent.ticket_id == ticket_id,
+                                                                  TicketEvent.kind == CHASED)).one()
+
+
+def last_chase_at(*, session: Session, ticket_id: int, actor_id: str) -> datetime | None:
+    return session.exec(select(func.max(TicketEvent.at)).where(
+        TicketEvent.ticket_id == ticket_id, TicketEvent.kind == CHASED, TicketEvent.actor_id == actor_id)).one()
+
+
+def chases(*, session: Session, since: datetime, until: datetime, scope: Scope = None) -> dict[int, int]:
+    """Chase-ups in a period: ticket id -> how many."""
+    query = select(TicketEvent.ticket_id, func.count(TicketEvent.id)).where(
+        TicketEvent.kind == CHASED, TicketEvent.at >= since, TicketEvent.at < until)
+    if scope is not None:
+        query = query.join(Ticket, Ticket.id == TicketEvent.ticket_id).where(scope)
+    return {ticket_id: int(n) for ticket_id, n in session.exec(query.group_by(TicketEvent.ticket_id))}
