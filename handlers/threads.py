@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Callable
 
 from sqlmodel import col, select
 
-from bot.types import Incoming
+from core.types import Incoming
 from classifier.location import parse_location
 from handlers import texts
 from handlers.context import Ctx
