@@ -9,8 +9,8 @@ import pytest
 import yaml
 from sqlmodel import func, select
 
-from bot.harness import Community
-from bot.scenario import parse_duration
+from bot.sim.harness import Community
+from bot.sim.scenario import parse_duration
 from storage.db import new_session
 from storage.models import TicketEvent, TicketFollower
 
