@@ -10,12 +10,14 @@ import asyncio
 import logging
 import signal
 import sys
+from concurrent.futures import Future
+from dataclasses import replace
 
 from bot.app import App
 from bot.backoff import Backoff
 from core.clock import SystemClock
 from core.config import Config
-from bot.exitcodes import EXIT_DATABASE, EXIT_GATEWAY, EXIT_SCHEMA
+from bot.exitcodes import EXIT_CONFIG, EXIT_DATABASE, EXIT_GATEWAY, EXIT_SCHEMA
 from bot.schedule import start_scheduler
 from storage.db import DatabaseError, make_engine, mask_url
 from storage.schema import SchemaError
@@ -26,10 +28,14 @@ OUTBOX_RETRY_SECONDS = 10
 
 async def serve(*, config: Config, endpoint: str, token: str, database_url: str, classifier,
                 account: str | None = None) -> int:
+    """`classifier`: the classifier, or a Future of it still loading; then messages that arrive while it loads
+    are stored at once and handled when it is there."""
     from bot.wechat.transport import GatewayError, WechatyTransport
 
+    loading = classifier if isinstance(classifier, Future) else None
     engine = make_engine(database_url)
-    app = App(config=config, engine=engine, clock=SystemClock(config.tz), classifier=classifier, account=account)
+    app = App(config=config, engine=engine, clock=SystemClock(config.tz), classifier=None if loading else classifier,
+              account=account)
     try:
         app.prepare()
     except DatabaseError as exc:
@@ -57,10 +63,17 @@ async def serve(*, config: Config, endpoint: str, token: str, database_url: str,
     gateway = asyncio.create_task(transport.keep_connected(
         stop, backoff=Backoff(cap=config.wechat.reconnect_max_seconds),
         give_up_seconds=config.wechat.give_up_minutes * 60), name="gateway")
-    await app.start()
-    scheduler = start_scheduler(config, config.tz, app.tick)  # due-scan each minute, digest at its time
+    scheduler = None
     stopping = asyncio.ensure_future(stop.wait())
     try:
+        if loading is not None:
+            try:
+                app.deps = replace(app.deps, classifier=await asyncio.wrap_future(loading))
+            except Exception as exc:  # noqa: BLE001 - e.g. a broken rules file: nothing can be handled
+                print(f"分类器加载失败 (classifier failed to load): {exc!r}", file=sys.stderr)
+                return EXIT_CONFIG
+        await app.start()
+        scheduler = start_scheduler(config, config.tz, app.tick)  # due-scan each minute, digest at its time
         while not stop.is_set() and not gateway.done():
             await asyncio.wait({gateway, stopping}, timeout=OUTBOX_RETRY_SECONDS, return_when=asyncio.FIRST_COMPLETED)
             if stop.is_set() or gateway.done():
@@ -75,7 +88,8 @@ async def serve(*, config: Config, endpoint: str, token: str, database_url: str,
         stop.set()
         await asyncio.wait({gateway}, timeout=1)
         gateway.cancel()  # a reconnect in progress is abandoned
-        scheduler.shutdown(wait=False)
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
         await app.stop()
         await transport.stop()
         engine.dispose()

@@ -5,7 +5,7 @@ import hashlib
 import re
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, func, select
@@ -24,14 +24,23 @@ def fingerprint(msg: Incoming) -> str | None:
     return hashlib.sha1(key.encode("utf-8")).hexdigest()
 
 
+# Built once: the statements of every message's path, run through the session's connection with their
+# values as parameters (building and caching a statement per message cost more than the database did).
+_INSERT = {name: insert(IncomingMessage).on_conflict_do_nothing().returning(IncomingMessage.id)  # id or fingerprint
+           for name, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))}
+_STATE = select(IncomingMessage.state).where(IncomingMessage.message_id == bindparam("b_message_id")).with_for_update()
+_PROCESSED = update(IncomingMessage).where(IncomingMessage.message_id == bindparam("b_message_id")).values(
+    state=MessageState.PROCESSED)
+_PROCESSED_TICKET = _PROCESSED.values(ticket_id=bindparam("b_ticket_id"))
+
+
 def record_incoming(*, session: Session, msg: Incoming, now: datetime, owner: str | None = None) -> bool:
     """Store and commit the message; False when it was seen before (a redelivery, or another account's copy)."""
     values = dict(message_id=msg.id, fingerprint=fingerprint(msg), owner=owner, room_id=msg.room_id, room_topic=msg.room_topic, sender_id=msg.sender_id,
                   sender_name=msg.sender_name, kind=msg.kind, text=msg.text, sent_at=msg.at, received_at=now,
                   state=MessageState.RECEIVED, attempts=0)
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
-    statement = insert(IncomingMessage).values(**values).on_conflict_do_nothing()  # message id or fingerprint
-    inserted = session.execute(statement.returning(IncomingMessage.id)).first() is not None
+    connection = session.connection()
+    inserted = connection.execute(_INSERT[connection.dialect.name], values).first() is not None
     session.commit()
     return inserted
 
@@ -61,16 +70,15 @@ def record_parked(*, session: Session, msg: Incoming, now: datetime, error: str,
 def is_unfinished(*, session: Session, message_id: str) -> bool:
     """Stored and still to be handled (not processed, not parked). The row stays locked until the handling
     commits, so a second process that took the message over waits and then finds it processed."""
-    state = session.exec(select(IncomingMessage.state).where(IncomingMessage.message_id == message_id)
-                         .with_for_update()).first()
+    state = session.connection().execute(_STATE, {"b_message_id": message_id}).scalar()
     return state in (MessageState.RECEIVED, MessageState.FAILED)
 
 
 def mark_processed(*, session: Session, message_id: str, ticket_id: int | None = None) -> None:
-    values: dict = {"state": MessageState.PROCESSED}
-    if ticket_id is not None:
-        values["ticket_id"] = ticket_id
-    session.execute(update(IncomingMessage).where(IncomingMessage.message_id == message_id).values(**values))
+    if ticket_id is None:
+        session.connection().execute(_PROCESSED, {"b_message_id": message_id})
+    else:
+        session.connection().execute(_PROCESSED_TICKET, {"b_message_id": message_id, "b_ticket_id": ticket_id})
 
 
 def mark_failed(*, session: Session, message_id: str, error: str) -> IncomingMessage:

@@ -10,7 +10,7 @@ import base64
 from datetime import datetime
 from typing import Sequence
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
 from sqlmodel import Session, col, select
 
 from core.types import Outgoing
@@ -50,15 +50,40 @@ def mark_summarised(*, session: Session, rows: list[OutboxMessage]) -> None:
         session.add(row)
 
 
+# Built once: the statements of every flush, run with their values as parameters.
+_PENDING = select(OutboxMessage).where(OutboxMessage.state == OutboxState.PENDING).order_by(OutboxMessage.id)
+_OF_ACCOUNT = col(OutboxMessage.account).is_(None) | (OutboxMessage.account == bindparam("account"))
+_IN_ROOMS = col(OutboxMessage.room_id).is_(None) | col(OutboxMessage.room_id).in_(bindparam("rooms", expanding=True))
+_PENDING_FOR = {(a, r): _PENDING.where(*([_OF_ACCOUNT] if a else []), *([_IN_ROOMS] if r else []))
+                for a in (False, True) for r in (False, True)}
+_SENT_AT = OutboxMessage.__table__.c.sent_at
+_RECENT_SENDS = select(OutboxMessage.room_id, OutboxMessage.to_id, OutboxMessage.sent_at).where(
+    col(OutboxMessage.state).in_(_SENDS), col(OutboxMessage.merged_into).is_(None),
+    col(OutboxMessage.sent_at) > bindparam("since", type_=_SENT_AT.type))
+_GROUP_SENDS = select(OutboxMessage.room_id, func.count()).where(
+    col(OutboxMessage.state).in_(_SENDS), col(OutboxMessage.merged_into).is_(None),
+    col(OutboxMessage.room_id).is_not(None), col(OutboxMessage.sent_at) >= bindparam("since", type_=_SENT_AT.type)
+).group_by(OutboxMessage.room_id)
+_CLAIM_HEAD = update(OutboxMessage).where(
+    OutboxMessage.id == bindparam("head"), OutboxMessage.state == OutboxState.PENDING).values(
+    state=OutboxState.SENDING, sent_at=bindparam("at", type_=_SENT_AT.type), claimed_by=bindparam("by"))
+_CLAIM_REST = update(OutboxMessage).where(
+    col(OutboxMessage.id).in_(bindparam("rest", expanding=True)), OutboxMessage.state == OutboxState.PENDING).values(
+    state=OutboxState.SENDING, sent_at=bindparam("at", type_=_SENT_AT.type), merged_into=bindparam("head"),
+    claimed_by=bindparam("by"))
+_SENT = update(OutboxMessage).where(col(OutboxMessage.id).in_(bindparam("ids", expanding=True))).values(
+    state=OutboxState.SENT, attempts=OutboxMessage.attempts + 1, gateway_message_id=bindparam("gateway_id"))
+
+
 def pending(*, session: Session, account: str | None = None, rooms: Sequence[str] | None = None) -> list[OutboxMessage]:
     """What waits to be sent; for one account of several: rows free for any account or pinned to it, and
     group messages only for the groups it serves (`rooms`, None: all)."""
-    query = select(OutboxMessage).where(OutboxMessage.state == OutboxState.PENDING)
+    params: dict = {}
     if account is not None:
-        query = query.where(col(OutboxMessage.account).is_(None) | (OutboxMessage.account == account))
+        params["account"] = account
     if rooms is not None:
-        query = query.where(col(OutboxMessage.room_id).is_(None) | col(OutboxMessage.room_id).in_(list(rooms)))
-    return list(session.exec(query.order_by(OutboxMessage.id)))
+        params["rooms"] = list(rooms)
+    return list(session.exec(_PENDING_FOR[account is not None, rooms is not None], params=params))
 
 
 def as_outgoing(*rows: OutboxMessage) -> Outgoing:
@@ -73,18 +98,12 @@ def as_outgoing(*rows: OutboxMessage) -> Outgoing:
 
 def recent_sends(*, session: Session, since: datetime) -> list[tuple[str | None, str | None, datetime]]:
     """(room_id, to_id, sent_at) of every WeChat message sent or being sent after `since`; merged ones once."""
-    query = select(OutboxMessage.room_id, OutboxMessage.to_id, OutboxMessage.sent_at).where(
-        col(OutboxMessage.state).in_(_SENDS), col(OutboxMessage.merged_into).is_(None),
-        col(OutboxMessage.sent_at) > since)
-    return [tuple(r) for r in session.exec(query)]
+    return [tuple(r) for r in session.exec(_RECENT_SENDS, params={"since": since})]
 
 
 def group_sends_since(*, session: Session, since: datetime) -> dict[str, int]:
     """WeChat messages per group since `since` (for the daily cap)."""
-    query = select(OutboxMessage.room_id, func.count()).where(
-        col(OutboxMessage.state).in_(_SENDS), col(OutboxMessage.merged_into).is_(None),
-        col(OutboxMessage.room_id).is_not(None), col(OutboxMessage.sent_at) >= since).group_by(OutboxMessage.room_id)
-    return {room: n for room, n in session.exec(query)}
+    return {room: n for room, n in session.exec(_GROUP_SENDS, params={"since": since})}
 
 
 def claim(*, session: Session, ids: Sequence[int], now: datetime, by: str | None = None) -> bool:
@@ -93,13 +112,10 @@ def claim(*, session: Session, ids: Sequence[int], now: datetime, by: str | None
     Only rows still PENDING are taken, all or none: False when another process claimed one of them first
     (several processes share one database), and then nothing changed."""
     head, rest = ids[0], list(ids[1:])
-    taken = session.execute(update(OutboxMessage).where(
-        OutboxMessage.id == head, OutboxMessage.state == OutboxState.PENDING).values(
-        state=OutboxState.SENDING, sent_at=now, claimed_by=by)).rowcount
+    connection = session.connection()
+    taken = connection.execute(_CLAIM_HEAD, {"head": head, "at": now, "by": by}).rowcount
     if rest:
-        taken += session.execute(update(OutboxMessage).where(
-            col(OutboxMessage.id).in_(rest), OutboxMessage.state == OutboxState.PENDING).values(
-            state=OutboxState.SENDING, sent_at=now, merged_into=head, claimed_by=by)).rowcount
+        taken += connection.execute(_CLAIM_REST, {"head": head, "rest": rest, "at": now, "by": by}).rowcount
     if taken != len(ids):
         session.rollback()
         return False
@@ -108,8 +124,7 @@ def claim(*, session: Session, ids: Sequence[int], now: datetime, by: str | None
 
 
 def mark_sent(*, session: Session, ids: Sequence[int], gateway_message_id: str | None) -> None:
-    session.execute(update(OutboxMessage).where(col(OutboxMessage.id).in_(list(ids))).values(
-        state=OutboxState.SENT, attempts=OutboxMessage.attempts + 1, gateway_message_id=gateway_message_id))
+    session.connection().execute(_SENT, {"ids": list(ids), "gateway_id": gateway_message_id})
     session.commit()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, select
 
 from storage.models import Ticket, TicketEvent, TicketFollower, TicketStatus
@@ -138,11 +138,24 @@ def add_follower(*, session: Session, ticket: Ticket, contact_id: str, room_id: 
     return True
 
 
+# Built once: queries run for every resident's message, with their values as parameters.
+_LAST_REPEAT = select(func.max(TicketEvent.at)).where(
+    TicketEvent.ticket_id == bindparam("ticket_id"), TicketEvent.kind == "merged",
+    TicketEvent.actor_id == bindparam("actor_id"))
+_OPEN_CANDIDATES = select(Ticket).where(
+    Ticket.category == bindparam("category"), col(Ticket.status).in_(OPEN_STATUSES),
+    Ticket.created_at >= bindparam("since", type_=Ticket.__table__.c.created_at.type)).order_by(Ticket.id)
+_WAITING_FOR_PLACE = select(Ticket).where(
+    Ticket.reporter_id == bindparam("reporter_id"), Ticket.status == S.NEW,
+    Ticket.place_asked_until > bindparam("now", type_=Ticket.__table__.c.place_asked_until.type),
+).order_by(col(Ticket.id).desc()).limit(1)
+_WAITING_IN_ROOM = _WAITING_FOR_PLACE.where(Ticket.room_id == bindparam("room_id"))
+_WAITING_IN_PRIVATE = _WAITING_FOR_PLACE.where(col(Ticket.room_id).is_(None))
+
+
 def last_repeat_at(*, session: Session, ticket_id: int, actor_id: str) -> datetime | None:
     """When this person last repeated the ticket's problem and was answered (its `merged` event)."""
-    query = select(func.max(TicketEvent.at)).where(TicketEvent.ticket_id == ticket_id, TicketEvent.kind == "merged",
-                                                   TicketEvent.actor_id == actor_id)
-    return session.exec(query).one()
+    return session.exec(_LAST_REPEAT, params={"ticket_id": ticket_id, "actor_id": actor_id}).one()
 
 
 def followers_of(*, session: Session, ticket_id: int) -> list[TicketFollower]:
@@ -151,15 +164,13 @@ def followers_of(*, session: Session, ticket_id: int) -> list[TicketFollower]:
 
 def open_candidates(*, session: Session, category: str, since: datetime) -> list[Ticket]:
     """Open tickets of this category filed since `since`: the ones a repeat report may join."""
-    query = select(Ticket).where(Ticket.category == category, col(Ticket.status).in_(OPEN_STATUSES),
-                                 Ticket.created_at >= since)
-    return list(session.exec(query.order_by(Ticket.id)))
+    return list(session.exec(_OPEN_CANDIDATES, params={"category": category, "since": since}))
 
 
 def waiting_for_place(*, session: Session, reporter_id: str, room_id: str | None, now: datetime) -> Ticket | None:
-    query = select(Ticket).where(Ticket.reporter_id == reporter_id, Ticket.room_id == room_id,
-                                 Ticket.status == S.NEW, Ticket.place_asked_until > now)
-    return session.exec(query.order_by(col(Ticket.id).desc())).first()
+    if room_id is None:
+        return session.exec(_WAITING_IN_PRIVATE, params={"reporter_id": reporter_id, "now": now}).first()
+    return session.exec(_WAITING_IN_ROOM, params={"reporter_id": reporter_id, "room_id": room_id, "now": now}).first()
 
 
 def place_wait_over(*, session: Session, now: datetime) -> list[Ticket]:
