@@ -47,7 +47,8 @@ DIGITS = 4
 # while its features went from 270k to ~93k / 41k
 PRUNE = {"request": 0.3, "category": 1.0, "urgent": 0.5}
 # what a model depends on besides the labelled files: a change to any of these makes the model stale
-CODE_INPUTS = [PACKAGE / "train.py", PACKAGE / "features.py", PACKAGE / "tokenize.py", DATA_DIR / "rules.yaml"]
+CODE_INPUTS = [PACKAGE / "train.py", PACKAGE / "features.py", PACKAGE / "tokenize.py", PACKAGE / "corpus.py",
+               DATA_DIR / "rules.yaml"]
 
 
 def features_of(text: str) -> list[str]:
@@ -77,22 +78,19 @@ def training_records() -> list[dict]:
 
 def weak_records(corpus: Path = CORPUS) -> list[dict]:
     """Weakly labelled corpus rows (see CORPUS above); none when the corpus is not there."""
-    import importlib.util
+    from classifier.corpus import NearIndex, group_of, row_key
 
     if not (corpus / "appeals.jsonl").exists():
         return []
-    spec = importlib.util.spec_from_file_location("real_build", REAL / "build.py")
-    build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build)  # type: ignore[union-attr]
-    labelled = {build.row_key(r["source"]) for path in (REAL / "train.jsonl", DEV_SET, TEST_SET)
+    labelled = {row_key(r["source"]) for path in (REAL / "train.jsonl", DEV_SET, TEST_SET)
                 for r in read_records([path])}
-    held = build.NearIndex(read_records([DEV_SET, TEST_SET]))
+    held = NearIndex(read_records([DEV_SET, TEST_SET]))
     out = []
     for name in ("appeals", "replies", "chat"):
         for line in (corpus / f"{name}.jsonl").read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
             text = row["text"]
-            if build.row_key(row["source"]) in labelled or (name == "chat" and build.group_of(row["dataset"], text) != "chat"):
+            if row_key(row["source"]) in labelled or (name == "chat" and group_of(row["dataset"], text) != "chat"):
                 continue
             if not held.near(text):
                 out.append({"text": text, "expect_request": name == "appeals", "_weight": WEAK_WEIGHTS[name],
