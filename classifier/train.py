@@ -21,15 +21,15 @@ MODEL_PATH = DATA_DIR / "model.json"
 LABELLED = PACKAGE.parent / "tests" / "data" / "classifier"
 REAL = LABELLED / "real"
 WRITTEN = LABELLED / "written"
-# Real lines labelled under classifier/LABELS.md (their train split) and lines written from the domain notes.
-# The written ones share one style and an older idea of a request, so they weigh less (WRITTEN_WEIGHT).
+# Real lines labelled under classifier/LABELS.md (their train split) and lines written from the domain notes (their
+# weight is WRITTEN_WEIGHT: few real lines are colloquial requests, and the written ones are mostly that).
 REAL_TRAIN = [REAL / "train.jsonl"]
 WRITTEN_SETS = sorted(WRITTEN.glob("*.jsonl"))
 TRAIN_SETS = REAL_TRAIN + WRITTEN_SETS
 # Unlabelled rows of the real corpus (../shared/corpus, see SOURCES.md there) as weak labels, for the request model
-# only: a board appeal is a request (94-98 % of the labelled ones are), an official reply and a chat line with no home
-# or community word are not (all 750 labelled replies and 1,300 such chat lines but 9 are not). Rows labelled by hand,
-# and rows that are near-copies of a dev or test line, are left out.
+# only: a board appeal is a request (93-96 % of the labelled ones are, by batch), an official reply and a chat line
+# with no home or community word are not (none of the 450 labelled replies is, 9 of the 1,300 such chat lines are).
+# Rows labelled by hand, and rows that are near-copies of a dev or test line, are left out.
 CORPUS = PACKAGE.parent.parent / "shared" / "corpus"
 WEAK_WEIGHTS = {"appeals": 0.5, "replies": 1.0, "chat": 0.5}
 DEV_SET = REAL / "dev.jsonl"
