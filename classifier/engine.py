@@ -86,7 +86,8 @@ class Classifier:
                         self._postings.setdefault(word, []).append((pattern, 1 << i, full))
         self.retune()
         self._prefilter = Prefilter(rules)
-        # Hard blockers decided by prefix alone ("通知：…", "[文件]…") need no tokenising: notices are long.
+        # System lines ("[文件]…", "[图片]…") are decided by prefix alone, with no tokenising; every other blocker
+        # (notice headings included) is judged in _Message.blocked, on chat-length lines only (RULES_MAX_CHARS).
         self._prefix_blocks = [(b.prefixes, b.kind) for b in rules.blockers if b.prefixes and not b.soft and not b.unless
                                and b.kind == "system"]
         # pattern -> its category rules as (rank, code, pattern, points, tag, suppress, is a keyword): a message
