@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from datetime import datetime, timedelta
-from typing import Callable, Iterable, Protocol
+from typing import TYPE_CHECKING, Callable, Iterable, Protocol
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -30,6 +31,9 @@ from storage.locks import cluster_lock
 from storage.models import OutboxMessage, Ticket, TicketEvent
 from storage.staff import StaffDirectory, seed_bindings
 from storage.tickets import events_after, next_due
+
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
 
 log = logging.getLogger("mulin.app")
 
@@ -76,6 +80,8 @@ class App:
         self._closing = False
         # room ids of the groups this account lists (None: it serves all), learned from their messages
         self._rooms: set[str] | None = None
+        self.metrics: Metrics | None = None  # Prometheus counters, when `mulin run` serves them
+        self._link_up: bool | None = None
 
     # ---- lifecycle -----------------------------------------------------------------------
     def prepare(self) -> None:
@@ -107,16 +113,30 @@ class App:
         self._outbox_dirty |= bool(rows)
         return sum(1 for row in rows if row.merged_into is None)
 
+    @property
+    def node(self) -> str:
+        """This process's row in the `node` table."""
+        return self.account.name if self.account else nodes.DEFAULT_NODE
+
     def heartbeat(self) -> None:
-        """Tell the other processes on this database that this account's process is alive."""
-        if self.account is None:
-            return
+        """Tell the other processes on this database (and `mulin status`) that this account's process is alive."""
         with new_session(self.engine) as session:
-            rival = nodes.beat(session=session, account=self.account.name, instance=self.instance, now=self.clock.now())
-        if rival is not None:
+            rival = nodes.beat(session=session, account=self.node, instance=self.instance, now=self.clock.now())
+        if rival is not None and self.account is not None:
             log.error("another process (instance %s) beat for account %s less than %d s ago: run one process per "
                       "account (harmless right after a restart of a crashed one)", rival, self.account.name,
                       nodes.NODE_TIMEOUT.total_seconds())
+
+    def link_changed(self, up: bool) -> None:
+        """The transport's gateway link went up or down: recorded for `mulin status`."""
+        try:
+            with new_session(self.engine) as session:
+                nodes.link(session=session, account=self.node, up=up, now=self.clock.now())
+        except Exception:  # noqa: BLE001 - the database may be what is down; the log keeps the news
+            log.exception("could not record the gateway link as %s", "up" if up else "down")
+        if up and self._link_up is False and self.metrics is not None:
+            self.metrics.reconnected()
+        self._link_up = up
 
     def _take_over_dead(self, session: Session) -> int:
         """Unfinished messages and in-flight sends of accounts whose process stopped beating become ours."""
@@ -153,6 +173,8 @@ class App:
         """Called by the transport: store the message first, then handle it in arrival order."""
         msg = msg.without_nul()
         if self.served(msg) and await self._store(msg):
+            if self.metrics is not None:
+                self.metrics.messages.inc()
             self._enqueue(msg)
         elif msg.id not in self._queued:  # a replay of a queued message must not wake its waiter early
             self._resolve(msg.id)
@@ -283,6 +305,7 @@ class App:
             await self.retry_unfinished()
         # several processes, one database: one of them runs the sweeps at a time (each notice is claimed once)
         with cluster_lock(self.engine, "mulin-sweeps") as mine, new_session(self.engine) as session:
+            started = time.monotonic()
             for sweep in SWEEPS if mine else ():
                 ctx = Ctx(deps=self.deps, session=session, msg=None, now=now, staff=None)
                 try:
@@ -292,11 +315,19 @@ class App:
                     session.rollback()
                     log.exception("sweep %s failed", sweep.__name__)
                 self._outbox_dirty |= ctx.queued > 0
+            if mine:
+                self._scanned(now, time.monotonic() - started)
             if self.ticket_observers:
                 self._emit_ticket_events(session)
         if self._outbox_dirty:
             await self.flush_outbox()
         return done
+
+    def _scanned(self, at: datetime, seconds: float) -> None:
+        with new_session(self.engine) as session:
+            nodes.scanned(session=session, account=self.node, at=at, seconds=seconds)
+        if self.metrics is not None:
+            self.metrics.scan_seconds.observe(seconds)
 
     def next_due(self) -> datetime | None:
         """The earliest moment a sweep has work (digests follow their own trigger)."""
@@ -366,6 +397,7 @@ class App:
         except Disconnected as exc:  # not an attempt: it waits for the reconnect
             retry_at = at + DISCONNECTED_RETRY
             outbox.release(session=session, ids=ids, retry_at=retry_at)
+            self._count_send("disconnected")
             log.warning("not sending to %s: %s; next try at %s", rows[0].room_id or rows[0].to_id, exc,
                         retry_at.isoformat())
             return False, retry_at
@@ -374,6 +406,7 @@ class App:
             attempts = head.attempts + 1
             retry_at = at + self.pacer.retry_delay(attempts) if attempts < self.config.sending.max_attempts else None
             outbox.mark_send_failed(session=session, ids=ids, error=repr(exc), retry_at=retry_at)
+            self._count_send("failed")
             if retry_at is None:
                 log.error("outbox row %s to %s FAILED after %s attempts, not sent: %r",
                           head.id, head.room_id or head.to_id, attempts, exc)
@@ -382,7 +415,12 @@ class App:
                             head.room_id or head.to_id, attempts, retry_at.isoformat(), exc)
             return False, retry_at
         outbox.mark_sent(session=session, ids=ids, gateway_message_id=gateway_id)
+        self._count_send("sent")
         return True, None
+
+    def _count_send(self, outcome: str) -> None:
+        if self.metrics is not None:
+            self.metrics.sends.labels(outcome).inc()
 
     def _history(self, session: Session, now: datetime) -> History:
         recent = tuple(Send(room or to, room is not None, at) for room, to, at in

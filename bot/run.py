@@ -46,12 +46,15 @@ async def serve(*, config: Config, endpoint: str, token: str, database_url: str,
         return EXIT_SCHEMA
     try:
         transport = WechatyTransport(endpoint=endpoint, token=token, on_message=app.on_message,
-                                     tls=config.wechat.tls, watchdog_seconds=config.wechat.watchdog_seconds)
+                                     tls=config.wechat.tls, watchdog_seconds=config.wechat.watchdog_seconds,
+                                     on_link=app.link_changed)
         app.sender = transport
         await transport.start()
+        app.link_changed(True)
     except GatewayError as exc:
         print(f"微信网关错误 (gateway error): {exc}", file=sys.stderr)
         return EXIT_GATEWAY
+    metrics = _serve_metrics(config, app)
     serving = f"，服务账号 {account}" if account else ""
     print(f"睦邻已连接 {endpoint}（账号 {transport.self_id}{serving}），数据库 {mask_url(database_url)}；Ctrl+C 退出。",
           flush=True)
@@ -92,9 +95,30 @@ async def serve(*, config: Config, endpoint: str, token: str, database_url: str,
             scheduler.shutdown(wait=False)
         await app.stop()
         await transport.stop()
+        if metrics is not None:
+            metrics.close()
         engine.dispose()
     error = gateway.exception() if gateway.done() and not gateway.cancelled() else None
     if error is not None:
         print(f"微信网关错误 (gateway error): {error}", file=sys.stderr)
         return EXIT_GATEWAY
     return 0
+
+
+def _serve_metrics(config: Config, app: App):  # noqa: ANN202
+    """Prometheus metrics on `health.metrics_host:metrics_port` (off at port 0)."""
+    if not config.health.metrics_port:
+        return None
+    from bot.metrics import Metrics
+
+    metrics = Metrics(app.engine)
+    try:
+        port = metrics.serve(config.health.metrics_host, config.health.metrics_port)
+    except OSError as exc:  # the bot serves residents without its metrics rather than not at all
+        print(f"指标端口无法监听 (metrics port unavailable): {config.health.metrics_host}:{config.health.metrics_port}: "
+              f"{exc}", file=sys.stderr)
+        return None
+    app.metrics = metrics
+    app.ticket_observers.append(metrics.on_ticket_event)
+    log.info("Prometheus metrics on http://%s:%d/metrics", config.health.metrics_host, port)
+    return metrics

@@ -191,6 +191,26 @@ class SendingPolicy(_Strict):
     _times = field_validator("quiet_start", "quiet_end", mode="before")(lambda value: _sexagesimal(value))
 
 
+class Privacy(_Strict):
+    """How long what residents wrote is kept (个人信息保护法: no longer than needed); the purge runs in the due-scan."""
+
+    chatter_days: float = Field(default=3, gt=0)   # text of a message that became no ticket
+    sent_days: float = Field(default=30, gt=0)     # text of a sent message, counted from its delivery
+    ticket_years: float = Field(default=3, gt=0)   # closed this long: reporter and followers pseudonymised
+    batch: int = Field(default=500, ge=1)          # rows per purge transaction
+    scan_seconds: float = Field(default=2, gt=0)   # purge time per due-scan at most; the rest waits a minute
+
+
+class Health(_Strict):
+    """`mulin status` thresholds and the Prometheus endpoint of `mulin run`."""
+
+    metrics_port: int = Field(default=0, ge=0, le=65535)  # 0: no metrics endpoint
+    metrics_host: str = "127.0.0.1"                       # local only by default
+    scan_late_minutes: float = Field(default=5, gt=0)     # no due-scan for this long: degraded
+    backlog_minutes: float = Field(default=5, gt=0)       # a message stored this long and not handled: degraded
+    outbox_late_hours: float = Field(default=24, gt=0)    # a reply waiting this long (past quiet hours and caps)
+
+
 class Config(_Strict):
     community: Community
     communities: tuple[CommunityRef, ...] = ()  # a street's communities; empty: everything belongs to `community`
@@ -207,6 +227,8 @@ class Config(_Strict):
     digest: Digest = Digest()
     sending: SendingPolicy = SendingPolicy()
     accounts: tuple[Account, ...] = ()  # several bot accounts on one database; empty: the one `wechat:` account
+    privacy: Privacy = Privacy()
+    health: Health = Health()
 
     @property
     def tz(self) -> ZoneInfo:

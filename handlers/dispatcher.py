@@ -9,6 +9,7 @@ from handlers import texts
 from handlers.context import Ctx
 from handlers.followup import RatingReply
 from handlers.intake import ResidentComplaint
+from handlers.privacy import PrivacyRequest
 from handlers.staff_commands import ChatCommand
 from handlers.threads import ChaseUp, PlaceOnly, PlaceReplyForAll, QuoteReply, Rewrite, SeveralProblems, SplitJoin
 
@@ -77,5 +78,5 @@ class Dispatcher:
 
 def build_dispatcher() -> Dispatcher:
     """Every handler, in order, listed in one place."""
-    return Dispatcher([QuoteReply(), ChatCommand(), RatingReply(), PlaceReplyForAll(), SplitJoin(), ChaseUp(),
-                       PlaceOnly(), SeveralProblems(), ResidentComplaint(), PrivateFallback()])
+    return Dispatcher([QuoteReply(), PrivacyRequest(), ChatCommand(), RatingReply(), PlaceReplyForAll(), SplitJoin(),
+                       ChaseUp(), PlaceOnly(), SeveralProblems(), ResidentComplaint(), PrivateFallback()])

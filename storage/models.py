@@ -87,6 +87,7 @@ class Ticket(SQLModel, table=True):
     accepted_at: datetime | None = _time()
     resolved_at: datetime | None = _time()
     closed_at: datetime | None = _time()
+    pseudonymised_at: datetime | None = _time(index=True)  # reporter and followers replaced by pseudonyms
 
 
 class TicketEvent(SQLModel, table=True):
@@ -129,11 +130,13 @@ class IncomingMessage(SQLModel, table=True):
     kind: str = "text"
     text: str = Field(sa_column=Column(Text, nullable=False))
     sent_at: datetime = _time(nullable=False)
-    received_at: datetime = _time(nullable=False)
+    received_at: datetime = _time(nullable=False, index=True)
     state: MessageState = Field(default=MessageState.RECEIVED, index=True)
     attempts: int = 0
     error: str | None = Field(default=None, sa_column=Column(Text))
     ticket_id: int | None = None
+    purged_at: datetime | None = _time()    # text (and sender name) removed under the retention rules
+    reviewed_at: datetime | None = _time()  # parked or failed: an operator has looked (`mulin status --ack`)
 
 
 class OutboxState(str, Enum):
@@ -171,6 +174,8 @@ class OutboxMessage(SQLModel, table=True):
     error: str | None = Field(default=None, sa_column=Column(Text))
     account: str | None = Field(default=None, index=True)  # only this bot account may send it (a private answer)
     claimed_by: str | None = None     # the account whose process is sending it (state SENDING)
+    purged_at: datetime | None = _time()    # text removed under the retention rules
+    reviewed_at: datetime | None = _time()  # failed: an operator has looked (`mulin status --ack`)
 
 
 class Notice(SQLModel, table=True):
@@ -198,6 +203,11 @@ class Node(SQLModel, table=True):
     instance: str                       # random per process start: two processes on one account show up
     started_at: datetime = _time(nullable=False)
     heartbeat_at: datetime = _time(nullable=False)
+    link_up: bool | None = None         # the gateway link as the process last saw it (None: not reported)
+    link_since: datetime | None = _time()  # when the link last went up or down
+    reconnects: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # links restored since start
+    scan_at: datetime | None = _time()  # the last due-scan this process ran
+    scan_seconds: float | None = None   # how long it took
 
 
 class StaffBinding(SQLModel, table=True):
@@ -245,3 +255,24 @@ class BindAttempt(SQLModel, table=True):
     contact_id: str = Field(index=True)
     at: datetime = _time(nullable=False)
     ok: bool = False
+
+
+class EraseRequest(SQLModel, table=True):
+    """A resident asked privately to have their data erased; a secretary confirms with 确认删除 WXID."""
+
+    __tablename__ = "erase_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: str = Field(index=True)
+    requested_at: datetime = _time(nullable=False)
+    confirmed_by: str | None = None     # the secretary's staff id
+    confirmed_at: datetime | None = _time()
+
+
+class Setting(SQLModel, table=True):
+    """Deployment-wide values kept in the database (the pseudonym salt)."""
+
+    __tablename__ = "setting"
+
+    key: str = Field(primary_key=True)
+    value: str

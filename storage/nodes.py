@@ -9,6 +9,8 @@ from storage.models import Node
 
 # a process beats every few seconds; this long without a beat and its unfinished work is taken over
 NODE_TIMEOUT = timedelta(seconds=45)
+# the node row of a deployment without `accounts:` (one process): it beats for `mulin status`, owns nothing
+DEFAULT_NODE = "(default)"
 
 
 def beat(*, session: Session, account: str, instance: str, now: datetime) -> str | None:
@@ -23,6 +25,7 @@ def beat(*, session: Session, account: str, instance: str, now: datetime) -> str
             if now - node.heartbeat_at < NODE_TIMEOUT:
                 rival = node.instance
             node.instance, node.started_at = instance, now
+            node.link_up, node.link_since, node.reconnects = None, None, 0
         node.heartbeat_at = now
     session.add(node)
     session.commit()
@@ -31,8 +34,29 @@ def beat(*, session: Session, account: str, instance: str, now: datetime) -> str
 
 def stale(*, session: Session, now: datetime, but: str | None = None) -> list[str]:
     """Accounts whose process stopped beating: their unfinished messages and sends are free to take."""
-    query = select(Node.account).where(col(Node.heartbeat_at) < now - NODE_TIMEOUT)
+    query = select(Node.account).where(col(Node.heartbeat_at) < now - NODE_TIMEOUT, Node.account != DEFAULT_NODE)
     if but is not None:
         query = query.where(Node.account != but)
     return list(session.exec(query.order_by(Node.account)))
 
+
+
+def link(*, session: Session, account: str, up: bool, now: datetime) -> None:
+    """The gateway link went up or down (as this process sees it); a restored link counts as a reconnect."""
+    node = session.get(Node, account, with_for_update=True)
+    if node is None:
+        return
+    if node.link_up is not up:
+        node.reconnects += bool(up and node.link_up is False)
+        node.link_up, node.link_since = up, now
+        session.add(node)
+    session.commit()
+
+
+def scanned(*, session: Session, account: str, at: datetime, seconds: float) -> None:
+    """This process ran the due-scan at `at`, taking `seconds`."""
+    node = session.get(Node, account, with_for_update=True)
+    if node is not None:
+        node.scan_at, node.scan_seconds = at, seconds
+        session.add(node)
+        session.commit()

@@ -224,6 +224,31 @@ def cmd_export(args: argparse.Namespace) -> int:
                        now=SystemClock(config.tz).now(), out=sys.stdout)
 
 
+def cmd_privacy(args: argparse.Namespace) -> int:
+    from core.clock import SystemClock
+    from core.config import database_url
+    from bot.cli import privacy
+
+    config = _config(args.config)
+    if args.privacy_command == "notice":
+        return privacy.print_notice(config=config, out=sys.stdout)
+    now = SystemClock(config.tz).now()
+    if args.privacy_command == "export":
+        return privacy.export(database_url=database_url(config), contact=args.contact, now=now, out_path=args.out,
+                              out=sys.stdout)
+    return privacy.erase(database_url=database_url(config), contact=args.contact, now=now, out=sys.stdout)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from core.clock import SystemClock
+    from core.config import database_url
+    from bot.cli.status import status
+
+    config = _config(args.config)
+    return status(config=config, database_url=database_url(config), now=SystemClock(config.tz).now(),
+                  as_json=args.json, ack=args.ack, out=sys.stdout)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     if args.what == "classify":
         import jieba
@@ -368,6 +393,27 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--since", help="YYYY-MM-DD: tickets filed or changed since that day (default: all)")
     export.add_argument("--out", help="file to write (open311 default: stdout; xlsx default: 工单台账-<date>.xlsx)")
     export.set_defaults(func=cmd_export)
+
+    privacy = sub.add_parser("privacy", help="个人信息：导出、删除某位居民的信息，打印入群告知")
+    privacy_sub = privacy.add_subparsers(dest="privacy_command", required=True)
+    for name, text in (("export", "以 JSON 导出数据库里与这个微信号有关的全部信息"),
+                       ("erase", "删除这个微信号的消息内容，工单上的反映人改为化名（工单和统计保留）")):
+        command = privacy_sub.add_parser(name, help=text)
+        command.add_argument("--contact", required=True, metavar="WXID", help="the resident's WeChat contact id")
+        command.add_argument("--config")
+        if name == "export":
+            command.add_argument("--out", help="file to write (default: stdout)")
+        command.set_defaults(func=cmd_privacy)
+    notice = privacy_sub.add_parser("notice", help="打印入群时张贴的个人信息说明（按 config.yaml 的保存期限）")
+    notice.add_argument("--config")
+    notice.set_defaults(func=cmd_privacy)
+
+    status = sub.add_parser("status", help="运行状态（退出码 0 正常、1 降级、2 停止），供 systemd/docker 健康检查")
+    status.add_argument("--config")
+    status.add_argument("--json", action="store_true")
+    status.add_argument("--ack", action="store_true",
+                        help="mark parked messages and failed sends as looked at (they stop counting as degraded)")
+    status.set_defaults(func=cmd_status)
 
     bench = sub.add_parser("bench", help="基准测试，结果并排打印比值")
     bench.add_argument("what", choices=["e2e", "classify", "digest", "chaos", "scale", "schema"])

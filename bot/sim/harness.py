@@ -123,9 +123,10 @@ class Community:
     async def _start_bot(self, bot: Bot) -> None:
         bot.app.prepare()
         bot.transport = WechatyTransport(endpoint=f"127.0.0.1:{bot.sim.port}", token="simulator",
-                                         on_message=bot.app.on_message, tls=False)
+                                         on_message=bot.app.on_message, tls=False, on_link=bot.app.link_changed)
         bot.app.sender = bot.transport
         await bot.transport.start()
+        bot.app.link_changed(True)
         await bot.app.start()
 
     async def _stop_bot(self, bot: Bot) -> None:

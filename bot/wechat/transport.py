@@ -230,7 +230,7 @@ class WechatyTransport:
     reconnected."""
 
     def __init__(self, *, endpoint: str, token: str, on_message: MessageCallback, tls: bool = True,
-                 watchdog_seconds: float = 15.0) -> None:
+                 watchdog_seconds: float = 15.0, on_link: Callable[[bool], None] | None = None) -> None:
         if not endpoint:
             raise GatewayError("未配置微信网关地址：请设置 WECHATY_PUPPET_SERVICE_ENDPOINT 或 config.yaml 的 wechat.endpoint")
         if not token:
@@ -241,6 +241,7 @@ class WechatyTransport:
         self.tls = tls_settings(token, tls=tls)
         self.on_message = on_message
         self.watchdog_seconds = watchdog_seconds
+        self.on_link = on_link  # told when the link goes down (False) and is restored (True)
         self.self_id: str | None = None
         self.reconnects = 0
         self.dead_links = 0  # links the watchdog found silent and closed
@@ -358,6 +359,7 @@ class WechatyTransport:
                 reason = self._task.exception() if not self._task.cancelled() else None
                 why = f"{type(reason).__name__}: {reason}" if reason else "ended by the gateway"
             log.warning("gateway %s: event stream closed (%s); reconnecting", self.endpoint, why)
+            self._tell_link(False)
             await self._drop_bot()
             await self._reconnect(stop, backoff, give_up_seconds)
 
@@ -387,7 +389,15 @@ class WechatyTransport:
             self.reconnects += 1
             log.warning("gateway %s: reconnected after %.1f s (attempt %d)", self.endpoint, loop.time() - lost_at,
                         backoff.attempts)
+            self._tell_link(True)
             return
+
+    def _tell_link(self, up: bool) -> None:
+        if self.on_link is not None:
+            try:
+                self.on_link(up)
+            except Exception:  # noqa: BLE001 - reporting the link must not stop the reconnecting
+                log.exception("on_link(%s) failed", up)
 
     async def _drop_bot(self) -> None:
         """Close a connection's stream and channel; the gateway's puppet is never stopped."""
