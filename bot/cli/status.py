@@ -123,9 +123,10 @@ def render(report: Report, now: datetime, out: TextIO) -> None:
                      f"{row['last_received'] or '无'}；收件箱 待处理 {box['received']} / 待重试 {box['failed']} / "
                      f"搁置 {box['parked']}")
     o = report.outbox
-    oldest = f"，最早一条 {o['oldest_pending']}" if o["oldest_pending"] else ""
-    lines.append(f"发件箱：待发 {o['pending']}{oldest} / 发送中 {o['sending']} / 暂存 {o['held']} / 失败 {o['failed']}"
-                 f"（正在重试 {o['retrying']}）")
+    if o:
+        oldest = f"，最早一条 {o['oldest_pending']}" if o["oldest_pending"] else ""
+        lines.append(f"发件箱：待发 {o['pending']}{oldest} / 发送中 {o['sending']} / 暂存 {o['held']} / 失败 {o['failed']}"
+                     f"（正在重试 {o['retrying']}）")
     seconds = f"（{report.last_scan_seconds:.2f} 秒）" if report.last_scan_seconds is not None else ""
     lines.append(f"最近扫描：{report.last_scan or '无'}{seconds}；最近日报：{report.last_digest or '无'}")
     lines += ["需要处理："] + [f"- {p}" for p in report.problems] if report.problems else []
