@@ -24,8 +24,9 @@ DAYS_PER_YEAR = 365.25
 
 # ---- retention ----------------------------------------------------------------------------------
 def purge_retention(ctx: Ctx) -> int:
-    """Remove what is past its window, in batches of `privacy.batch` rows, each committed on its own, for at most
-    `privacy.scan_seconds` per scan: a big backlog is worked off over several scans instead of stalling the bot."""
+    """Remove what is past its window, in batches of `privacy.batch` rows, each committed on its own: one batch of each
+    kind per scan, more while `privacy.scan_seconds` lasts, so a big backlog is worked off over several scans
+    instead of stalling the bot."""
     policy = ctx.config.privacy
     now, session = ctx.now, ctx.session
     steps = (
@@ -39,12 +40,12 @@ def purge_retention(ctx: Ctx) -> int:
     )
     started = time.monotonic()
     removed = dict.fromkeys((name for name, _ in steps), 0)
-    for name, step in steps:
-        while time.monotonic() - started < policy.scan_seconds:
+    for name, step in steps:  # one batch of each kind every scan, more while time is left
+        while True:
             done = step()
             session.commit()
             removed[name] += done
-            if done < policy.batch:
+            if done < policy.batch or time.monotonic() - started >= policy.scan_seconds:
                 break
     if any(removed.values()):
         log.info("retention purge: text of %d chatter message(s) and %d sent message(s) removed, %d closed "
