@@ -106,10 +106,11 @@ def my_tickets(tickets: list[Ticket]) -> str:
 
 STAFF_HELP = ("可用指令：\n接 N — 接单\n办结 N 说明 — 办结并告知居民\n转 N 网格或人员 原因 — 转办\n"
               "退回 N 原因 — 派错退回\n延期 N 天数 原因 — 申请延期\n进度 N — 查看工单\n我的 — 我的未办结工单\n帮助 — 本说明")
-SECRETARY_HELP = "\n书记另可用：\n指派 N 人员 — 指派\n督办 N 内容 — 督办\n待办 — 全部未办结工单"
+SECRETARY_HELP = ("\n书记另可用：\n指派 N 人员 — 指派\n督办 N 内容 — 督办\n待办 — 全部未办结工单\n"
+                  "确认删除 微信号 — 确认居民的信息删除申请")
 def resident_help(bot_name: str) -> str:
     return (f"您好，我是社区的{bot_name}。在居民群里直接说明问题和楼栋单元（如“3号楼2单元楼道灯不亮”），"
-            "我会登记并转给网格员；私聊发“进度 工单号”可查询办理情况。")
+            "我会登记并转给网格员；私聊发“进度 工单号”可查询办理情况，发“我的信息”可查看保存了您的哪些信息。")
 
 
 def malformed(need: str, example: str) -> str:

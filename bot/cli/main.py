@@ -266,6 +266,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
                             out=sys.stdout)
     if args.what == "scale":
         return cmd_bench_scale(args)
+    if args.what == "privacy":
+        from bot.bench.privacy import bench_privacy
+
+        return bench_privacy(messages=args.messages or 100_000, pg_url=args.pg, out=sys.stdout)
     if args.what == "schema":
         from bot.bench.schema import bench_schema
 
@@ -416,13 +420,13 @@ def build_parser() -> argparse.ArgumentParser:
     status.set_defaults(func=cmd_status)
 
     bench = sub.add_parser("bench", help="基准测试，结果并排打印比值")
-    bench.add_argument("what", choices=["e2e", "classify", "digest", "chaos", "scale", "schema"])
+    bench.add_argument("what", choices=["e2e", "classify", "digest", "chaos", "scale", "schema", "privacy"])
     bench.add_argument("--config")
-    bench.add_argument("--messages", type=int, help="e2e: per round (300); chaos: the stream (2000)")
+    bench.add_argument("--messages", type=int, help="e2e: per round (300); chaos: the stream (2000); privacy: group messages (100000)")
     bench.add_argument("--tickets", type=int, default=100_000, help="digest: tickets to build")
     bench.add_argument("--rounds", type=int, default=5, help="digest, schema: interleaved rounds")
-    bench.add_argument("--pg", help="digest, schema: also run on this PostgreSQL URL; scale: the PostgreSQL to use "
-                       "(default MULIN_DATABASE_URL); all in a throwaway schema")
+    bench.add_argument("--pg", help="digest, schema, privacy: also run on this PostgreSQL URL; scale: the PostgreSQL "
+                       "to use (default MULIN_DATABASE_URL); all in a throwaway schema")
     bench.add_argument("--kills", type=int, default=5, help="chaos: kill -9 the bot this many times")
     bench.add_argument("--drops", type=int, default=2, help="chaos: cut the gateway link this many times")
     bench.add_argument("--seed", type=int, default=7, help="chaos: random seed for the stream and the kills")
