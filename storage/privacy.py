@@ -75,10 +75,17 @@ def _pseudonymise(session: Session, ticket: Ticket, contacts: dict[str, str], ma
             session.add(event)
     for row in session.exec(select(OutboxMessage).where(OutboxMessage.ticket_id == ticket.id,
                                                         col(OutboxMessage.state).not_in(_UNSENT))):
-        row.to_id = contacts.get(row.to_id, row.to_id) if row.to_id else row.to_id
-        row.mentions = _replace_mentions(row.mentions, contacts)
+        _rewrite_sent(session, row, contacts, now, clear=True)
+
+
+def _rewrite_sent(session: Session, row: OutboxMessage, contacts: dict[str, str], now: datetime, *,
+                  clear: bool) -> None:
+    """A sent message names the contacts (to, @) by pseudonym; `clear`: its text goes too."""
+    row.to_id = contacts.get(row.to_id, row.to_id) if row.to_id else row.to_id
+    row.mentions = _replace_mentions(row.mentions, contacts)
+    if clear:
         row.text, row.image_b64, row.purged_at = "", None, row.purged_at or now
-        session.add(row)
+    session.add(row)
 
 
 # ---- retention -------------------------------------------------------------------------------
@@ -243,12 +250,9 @@ def erase_contact(*, session: Session, contact_id: str, actor_id: str, now: date
     mentioned = col(OutboxMessage.mentions).contains(contact_id, autoescape=True)
     for row in session.exec(select(OutboxMessage).where((OutboxMessage.to_id == contact_id) | mentioned,
                                                         col(OutboxMessage.state).not_in(_UNSENT))):
-        row.to_id = contacts.get(row.to_id, row.to_id) if row.to_id else row.to_id
-        row.mentions = _replace_mentions(row.mentions, contacts)
-        if row.to_id == alias:
-            row.text, row.image_b64, row.purged_at = "", None, row.purged_at or now
-            sent += 1
-        session.add(row)
+        to_them = row.to_id == contact_id
+        _rewrite_sent(session, row, contacts, now, clear=to_them)
+        sent += to_them
     session.execute(delete(BindAttempt).where(BindAttempt.contact_id == contact_id))
     session.execute(update(BindCode).where(BindCode.used_by == contact_id).values(used_by=alias))
     session.execute(update(EraseRequest).where(EraseRequest.contact_id == contact_id).values(contact_id=alias))
