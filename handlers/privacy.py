@@ -145,10 +145,14 @@ class PrivacyRequest:
         note = (f"【信息删除申请】居民{texts.mask_name(ctx.msg.sender_name)}（微信号 {contact}）申请删除个人信息：消息"
                 f"{held.messages}条，相关工单 {tickets}。删除后工单和统计保留，反映人改为化名。\n"
                 f"确认请回复：确认删除 {contact}")
+        told = 0
         for secretary in _secretaries_for(ctx, held.reported + held.followed):
             wechat_id = ctx.deps.directory.wechat_id_of(secretary.id)
             if wechat_id:
                 ctx.say_private(wechat_id, note)
+                told += 1
+        if not told:  # the request is stored; `mulin privacy erase` remains
+            log.warning("erase request of %s: no secretary has a bound WeChat id to confirm it", contact)
         ctx.reply("已收到您的删除申请。删除会改动工单记录，需社区书记确认，确认后会通知您。")
 
     @staticmethod

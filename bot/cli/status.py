@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, TextIO
 
 from core.config import Config
@@ -110,7 +111,7 @@ def assess(*, evidence: health.Evidence, config: Config, now: datetime, schema_a
     return report
 
 
-def render(report: Report, now: datetime, out: TextIO) -> None:
+def render(report: Report, out: TextIO) -> None:
     at = report.schema.get("current")
     lines = [f"睦邻状态：{WORDS[report.code]}",
              f"数据库结构：{at or '无'}" + ("（最新）" if at == report.schema.get("head") else f"（最新为 {report.schema.get('head')}）")]
@@ -134,6 +135,11 @@ def render(report: Report, now: datetime, out: TextIO) -> None:
 
 
 def status(*, config: Config, database_url: str, now: datetime, as_json: bool, ack: bool, out: TextIO) -> int:
+    missing = database_url.startswith("sqlite:///") and not Path(database_url.split("sqlite:///", 1)[1]).exists()
+    if missing:  # looking must not create it
+        report = Report()
+        report.flag(DOWN, f"数据库文件不存在 (no database file): {database_url}")
+        return _print(report, as_json, out)
     engine = make_engine(database_url)
     try:
         try:
@@ -153,8 +159,12 @@ def status(*, config: Config, database_url: str, now: datetime, as_json: bool, a
             report = assess(evidence=evidence, config=config, now=now, schema_at=schema_at)
     finally:
         engine.dispose()
+    return _print(report, as_json, out)
+
+
+def _print(report: Report, as_json: bool, out: TextIO) -> int:
     if as_json:
         out.write(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) + "\n")
     else:
-        render(report, now, out)
+        render(report, out)
     return report.code

@@ -114,6 +114,11 @@ def test_status_is_down_without_a_database_or_a_process(tmp_path, monkeypatch, c
     assert main(["status", "--config", config_path]) == DOWN
     out = capsys.readouterr().out
     assert "停止" in out and "secret" not in out
+    monkeypatch.setenv("MULIN_DATABASE_URL", f"sqlite:///{tmp_path}/none.db")
+    assert main(["status", "--config", config_path, "--json"]) == DOWN
+    assert "数据库文件不存在" in json.loads(capsys.readouterr().out)["problems"][0]
+    assert not (tmp_path / "none.db").exists()  # looking did not create it
+    (tmp_path / "empty.db").touch()
     monkeypatch.setenv("MULIN_DATABASE_URL", f"sqlite:///{tmp_path}/empty.db")
     assert main(["status", "--config", config_path, "--json"]) == DOWN
     assert "mulin db upgrade" in json.loads(capsys.readouterr().out)["problems"][0]
@@ -150,3 +155,36 @@ def test_metrics_endpoint_is_scraped(make, engine):
             finally:
                 metrics.close()
     asyncio.run(main_())
+
+
+def test_assess_one_of_two_accounts_stopped_is_degraded_both_down_and_late_work_degrades(street_config):
+    from datetime import datetime, timezone
+
+    from core.config import Account
+    from bot.cli.status import assess
+    from storage import health, schema
+    from storage.models import Node
+
+    now = datetime(2026, 12, 6, 8, 0, tzinfo=timezone.utc)
+    config = street_config.model_copy(update={"accounts": (Account(name="north"), Account(name="south"))})
+
+    def node(name: str, beat_ago: float, scan_ago: float = 10) -> Node:
+        return Node(account=name, instance="i", started_at=now, heartbeat_at=now - timedelta(seconds=beat_ago),
+                    link_up=True, link_since=now, reconnects=0, scan_at=now - timedelta(seconds=scan_ago),
+                    scan_seconds=0.1)
+
+    def code(*nodes: Node, **inbox) -> tuple[int, list[str]]:
+        evidence = health.Evidence(nodes=list(nodes), inbox={"north": health.Inbox(**inbox)})
+        report = assess(evidence=evidence, config=config, now=now, schema_at=schema.head())
+        return report.code, report.problems
+
+    assert code(node("north", 5), node("south", 5)) == (HEALTHY, [])
+    degraded, problems = code(node("north", 5), node("south", 300))
+    assert degraded == DEGRADED and problems == ["账号 south：进程没有心跳（最后一次 5分钟前）"]
+    assert code(node("north", 300), node("south", 300))[0] == DOWN
+    assert code(node("north", 5))[0] == DEGRADED  # south never started
+    assert code(node("north", 5, scan_ago=600), node("south", 5))[0] == HEALTHY  # the scan runs in either process
+    assert code(node("north", 5, scan_ago=600), node("south", 5, scan_ago=900))[0] == DEGRADED  # none for 10 min
+    late, problems = code(node("north", 5), node("south", 5), received=1, oldest_waiting=now - timedelta(minutes=9))
+    assert late == DEGRADED and "还没处理完" in problems[0]
+    assert code(node("north", 5), node("south", 5), received=1, oldest_waiting=now - timedelta(minutes=1))[0] == HEALTHY
