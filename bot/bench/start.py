@@ -67,7 +67,7 @@ async def _time_to_first_reply(sim: PuppetSimulator, argv: list[str], env: dict[
 
 
 async def _bench(config: Config, config_path: str | None, rounds: int, out: TextIO) -> float:
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]  # the checkout, where `python -m bot.cli` and config.yaml are
     sim = PuppetSimulator()
     sim.add_contact("wxid_r0", "居民0")
     sim.add_room(ROOM, config.groups[0].room, ["wxid_r0"])
@@ -80,7 +80,7 @@ async def _bench(config: Config, config_path: str | None, rounds: int, out: Text
         with tempfile.TemporaryDirectory() as tmp:
             for r in range(rounds):
                 bare.append(await _time_to_first_reply(sim, [sys.executable, "-c", BARE_CLIENT, endpoint], env, root))
-                run = [sys.executable, "-m", "bot.cli", "run", *(["--config", config_path] if config_path else [])]
+                run = [sys.executable, "-m", "bot.cli", "run", *(["--config", str(Path(config_path).resolve())] if config_path else [])]
                 mulin.append(await _time_to_first_reply(
                     sim, run, {**env, "MULIN_DATABASE_URL": f"sqlite:///{tmp}/start-{r}.db"}, root))
                 print(f"start round {r + 1}: bare python-wechaty {bare[-1]:5.2f} s   mulin run {mulin[-1]:5.2f} s   "
