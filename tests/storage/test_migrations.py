@@ -140,3 +140,23 @@ def test_the_upgrade_hint_names_the_config_the_refused_command_used(tmp_path, mo
         main(["tickets", "--config", str(config)])
     assert refused.value.code == EXIT_SCHEMA
     assert f"mulin db upgrade --config {config}" in capsys.readouterr().err
+
+
+def test_the_head_read_from_the_migration_files_is_alembics(tmp_path, monkeypatch):
+    """A start on a database at head reads the head from the files' revision lines, without alembic."""
+    assert schema._head_from_files() == schema.head()
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    monkeypatch.setattr(schema, "MIGRATIONS", tmp_path)
+    write = lambda name, body: (versions / name).write_text(body, encoding="utf-8")  # noqa: E731
+    write("0001_a.py", '"""Revision ID: 0001"""\nrevision = "0001"\ndown_revision = None\n')
+    write("0002_b.py", "revision: str = '0002'\ndown_revision: Union[str, None] = '0001'\n")
+    schema._head_from_files.cache_clear()
+    assert schema._head_from_files() == "0002"
+    write("0003_c.py", "revision = '0003'\ndown_revision = '0001'\n")  # two heads: alembic must decide
+    schema._head_from_files.cache_clear()
+    assert schema._head_from_files() is None
+    write("0003_c.py", "revision = '0003'\ndown_revision = ('0001', '0002')\n")  # a merge: alembic reads it
+    schema._head_from_files.cache_clear()
+    assert schema._head_from_files() is None
+    schema._head_from_files.cache_clear()
