@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import math
-import os
 import re
 import unicodedata
 from pathlib import Path
 from typing import Iterable
+
+from core.cache import cache_dir
 
 _UNSEEN = object()
 
@@ -21,12 +22,6 @@ _INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\uf
 def normalise(text: str) -> str:
     """NFKC folds full-width letters/digits; zero-width characters would split keywords."""
     return _INVISIBLE.sub("", unicodedata.normalize("NFKC", text[:MAX_CHARS]))
-
-
-def cache_dir() -> Path:
-    if os.environ.get("MULIN_CACHE_DIR"):
-        return Path(os.environ["MULIN_CACHE_DIR"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mulin"
 
 
 def user_words() -> dict[str, int | None]:

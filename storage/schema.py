@@ -4,12 +4,18 @@ The app does not change a schema on its own: it refuses to start on one that is 
 brand-new empty SQLite file (the embedded default), which is created at head.
 
 alembic is imported only where it is used: a start on a database already at head reads the version row and the
-migration files' own revision lines (importing alembic costs ~0.1 s of CPU at every start).
+migration files' own revision lines (importing alembic costs ~0.1 s of CPU at every start), and a new SQLite file is
+a copy of an empty one the migrations built once (kept in the cache directory, keyed by the migration files, alembic
+and SQLAlchemy).
 """
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import logging
+import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +30,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
 
+from core.cache import cache_dir
 from storage.db import DatabaseError, make_engine, mask_url
 from storage.locks import wait_in_transaction
 
@@ -161,8 +168,54 @@ def check(engine: Engine) -> None:
     raise SchemaBehind(at, want)
 
 
+def _new_from_template(engine: Engine) -> bool:
+    """A SQLite file that does not exist yet becomes a copy of the empty database the migrations build, made once per
+    set of migrations; False when it is no such file or no copy can be made (then the migrations run on it)."""
+    path = Path(engine.url.database or "")
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:") or path.exists():
+        return False
+    key = hashlib.sha1()
+    for part in sorted((MIGRATIONS / "versions").glob("*.py")) + [MIGRATIONS / "env.py"]:
+        key.update(part.name.encode() + b"\0" + part.read_bytes())
+    for package in ("alembic", "sqlalchemy"):  # their files' times, without importing them
+        origin = Path(importlib.util.find_spec(package).origin)
+        key.update(f"{origin} {origin.stat().st_mtime_ns}".encode())
+    template = cache_dir() / f"schema-{key.hexdigest()[:16]}.db"
+    try:
+        if not template.exists():
+            _build_template(template)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        shutil.copyfile(template, tmp)
+        try:
+            os.link(tmp, path)  # fails if another process made the file meanwhile
+        finally:
+            tmp.unlink(missing_ok=True)
+    except FileExistsError:
+        return False  # another process made the file meanwhile: it is checked like any other
+    except OSError as exc:
+        log.info("no schema template for %s (%s): running the migrations", path, exc)
+        return False
+    return True
+
+
+def _build_template(template: Path) -> None:
+    template.parent.mkdir(parents=True, exist_ok=True)
+    for old in template.parent.glob("schema-*.db"):
+        old.unlink(missing_ok=True)  # built by migrations since changed
+    tmp = template.with_name(f"{template.name}.{os.getpid()}.tmp")
+    engine = make_engine(f"sqlite:///{tmp}")
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()  # the last connection closed: its write-ahead log is checkpointed into the file
+    os.replace(tmp, template)
+
+
 def check_or_create(engine: Engine) -> None:
     """Start-up: a brand-new empty SQLite database is created at head; any other must already be at head."""
+    if _new_from_template(engine):
+        log.info("new SQLite database %s: created at the migrations' head", engine.url.database)
+        return
     if engine.dialect.name == "sqlite":
         with _connected(engine) as connection:
             empty = not inspect(connection).get_table_names()
