@@ -37,7 +37,7 @@ from grpclib.exceptions import GRPCError, StreamTerminatedError  # noqa: E402
 from wechaty_grpc.wechaty import PuppetStub  # noqa: E402
 from wechaty_grpc.wechaty import puppet as pb  # noqa: E402
 from wechaty_puppet import ContactPayload, EventErrorPayload, EventLoginPayload, EventMessagePayload, FileBox  # noqa: E402
-from wechaty_puppet import PuppetOptions, RoomPayload  # noqa: E402
+from wechaty_puppet import MessagePayload, PuppetOptions, RoomPayload  # noqa: E402
 from wechaty_puppet_service import PuppetService  # noqa: E402
 from wechaty_puppet_service.utils import extract_host_and_port  # noqa: E402
 
@@ -426,14 +426,25 @@ class WechatyTransport:
             self._rooms[room_id] = await self._puppet.room_payload(room_id)
         return self._rooms[room_id]
 
-    async def _to_incoming(self, message_id: str) -> Incoming | None:
-        """As python-wechaty's Message.ready reads a message: its payload, then its talker's and its room's."""
+    async def _ready(self, message_id: str) -> MessagePayload:
+        """A message read as python-wechaty's Message.ready reads it: its payload, then its talker, room and
+        addressee (each fetched once per connection)."""
         payload = await self._puppet.message_payload(message_id)
-        if payload is None or payload.from_id == self.self_id:
+        if payload.from_id.strip():
+            await self._contact(payload.from_id)
+        if payload.room_id.strip():
+            await self._room(payload.room_id)
+        if payload.to_id.strip():
+            await self._contact(payload.to_id)
+        return payload
+
+    async def _to_incoming(self, message_id: str) -> Incoming | None:
+        payload = await self._ready(message_id)
+        if payload.from_id == self.self_id:
             return None  # our own messages echo back through some gateways
-        talker = await self._contact(payload.from_id) if payload.from_id.strip() else None
-        room_id = payload.room_id if payload.room_id and payload.room_id.strip() else None
-        topic = (await self._room(room_id)).topic if room_id else None
+        talker = self._contacts.get(payload.from_id)
+        room_id = payload.room_id if payload.room_id.strip() else None
+        topic = self._rooms[room_id].topic if room_id else None
         kind = KIND_OF_TYPE.get(payload.type.name.removeprefix("MESSAGE_TYPE_"), "system")
         at = datetime.fromtimestamp(payload.timestamp / 1000, tz=timezone.utc) if payload.timestamp else datetime.now(timezone.utc)
         return Incoming(
@@ -449,8 +460,14 @@ class WechatyTransport:
         return await asyncio.wait_for(self._say(out), SEND_TIMEOUT_SECONDS)
 
     async def _say(self, out: Outgoing) -> str | None:
-        """What python-wechaty's Room.say and Contact.say send: the room or contact loaded first, a group text led
-        by the @-names of the contacts it mentions; an empty text is not sent."""
+        """What python-wechaty's Room.say and Contact.say do: the room or contact loaded first, a group text led by
+        the @-names of the contacts it mentions (an empty text is not sent), and the sent message read back."""
+        message_id = await self._send(out)
+        if message_id is not None:
+            await self._ready(message_id)
+        return message_id
+
+    async def _send(self, out: Outgoing) -> str | None:
         puppet = self._puppet
         if out.image is None and not out.text:
             return None
