@@ -2,9 +2,10 @@
 
 Both are fresh processes against the same simulator; the clock runs from Popen until the simulator records
 the first message the process sent in answer to a resident's message, pushed as soon as the process opened
-its event stream. The bare client is stock python-wechaty: it connects and answers the first message. mulin
-also loads its config and a new database, and its classifier on a thread meanwhile (one interpreter lock: it
-overlaps the waits, not the work). Rounds are interleaved; the median counts.
+its event stream. The bare client is stock python-wechaty (its Wechaty facade): it connects and answers the first
+message. mulin talks to the same python-wechaty-puppet-service client without the facade, and also loads its config
+and a new database, and its classifier on a thread meanwhile (one interpreter lock: it overlaps the waits, not the
+work). Rounds are interleaved; the median counts.
 """
 from __future__ import annotations
 
