@@ -41,15 +41,16 @@ def run_bench(out: TextIO, mulin_cmd: list[str], eval_set: Path = EVAL_SET) -> i
     classify_cmd = [*mulin_cmd, "classify"]
     bare_cmd = [sys.executable, "-c", BARE_JIEBA]
     for cmd in (classify_cmd, bare_cmd):
-        _child(cmd)  # warm-up: each side writes its prefix-dict cache once, then both load from a warm cache
+        _child(cmd)  # warm-up: each side writes its dictionary cache once, then both load from a warm cache
     ours_runs, bare_runs = [], []
     for _ in range(COLD_RUNS):
         ours_runs.append(_child(classify_cmd))
         bare_runs.append(_child(bare_cmd))
     ours_s, bare_s = (statistics.median(r[0] for r in runs) for runs in (ours_runs, bare_runs))
     ours_kb, bare_kb = (max(r[1] for r in runs) for runs in (ours_runs, bare_runs))
-    out.write(f"cold start, median of {COLD_RUNS} interleaved runs; both read a warm marshal cache of jieba's "
-              f"prefix dict (ours in {_cache()}, bare jieba in its global /tmp/jieba.cache):\n")
+    out.write(f"cold start, median of {COLD_RUNS} interleaved runs, caches warm: ours reads jieba's dictionary "
+              f"grouped by first character as a text needs it ({_cache()}), bare jieba its whole prefix dict "
+              f"(/tmp/jieba.cache):\n")
     out.write(f"  {' '.join(classify_cmd)} < one line   {ours_s:.3f} s\n  python -c '{BARE_JIEBA}'   {bare_s:.3f} s\n")
     out.write(f"  ratio {ours_s / bare_s:.2f}x  (target <= 1.5x)\n")
     out.write(f"peak RSS: classify {ours_kb / 1024:.1f} MB, bare jieba {bare_kb / 1024:.1f} MB, "

@@ -1,6 +1,8 @@
 """A trained softmax (multinomial logistic) model over sparse binary features, stored as JSON; each process
-loads a compiled copy (feature names and a float64 matrix, marshalled) from the cache directory, which is
-written the first time a model file is seen and keyed by its content, so a retrained model is never stale."""
+loads a compiled copy (feature names and the weights as raw float64s, marshalled) from the cache directory, which is
+written the first time a model file is seen and keyed by its content, so a retrained model is never stale.
+Scoring is plain Python over an array of doubles: importing numpy would cost ~0.09 s at every start, more than the
+arithmetic of a day's messages."""
 from __future__ import annotations
 
 import hashlib
@@ -8,73 +10,74 @@ import json
 import marshal
 import math
 import os
+from array import array
 from itertools import repeat
 from operator import sub
 from pathlib import Path
 
-import numpy as np
-
 
 class LinearModel:
-    """The weights live in one numpy table with a row per feature (row 0 all zeros, see known()), so scoring a
-    message is one gather and one column sum instead of a Python loop over ~100 features x 19 labels. The JSON
-    form (`weights`) is derived from it when training writes the model file."""
+    """The weights live in one flat array of doubles, a row per feature in the order of `_names`, so a message
+    gathers its rows (slices, no Python float per weight) and sums them column by column. The JSON form
+    (`weights`) is derived from it when training writes the model file."""
 
     def __init__(self, labels: list[str], bias: list[float], weights: dict[str, list[float]] | None = None,
-                 *, names: list[str] | None = None, matrix: np.ndarray | None = None):
+                 *, names: list[str] | None = None, matrix=None):
+        """matrix: the rows as an array('d') laid out row after row, a numpy array (training), or lists."""
         self.labels = labels
         self.bias = bias
+        self._width = len(labels)
         if weights is not None:
             names, matrix = list(weights), list(weights.values())
         self._names = names
         self._rows: dict[str, int] | None = None
-        self._table = np.zeros((len(names) + 1, len(labels)), dtype=np.float64)
-        if len(names):
-            self._table[1:] = matrix
-        self._bias = np.array(bias, dtype=np.float64)
+        if isinstance(matrix, array):
+            self._flat = matrix
+        else:
+            self._flat = array("d")
+            if hasattr(matrix, "tobytes"):  # numpy, from training: its rows in C order
+                self._flat.frombytes(matrix.astype("float64").tobytes())
+            else:
+                for row in matrix or ():
+                    self._flat.extend(row)
         self._diff: dict[str, float] | None = None
 
     @property
     def _row(self) -> dict[str, int]:
-        """feature -> its row, counted from 1 over a table whose row 0 is zeros: "no such feature" is 0, so
-        filter(None, map(...)) drops unknown features in C, with no Python-level test per feature. Built on first
-        use: a model only asked for yes_probability (the request model), or merged into another (with_urgency),
-        never needs it, and a dict of ~100k features costs memory in every process."""
+        """feature -> its row, counted from 1: "no such feature" is 0 (see known()), so filter(None, map(...)) drops
+        unknown features in C, with no Python-level test per feature. Built on first use: a model only asked for
+        yes_probability (the request model), or merged into another (with_urgency), never needs it, and a dict of
+        ~100k features costs memory in every process."""
         if self._rows is None:
             self._rows = dict(zip(self._names, range(1, len(self._names) + 1)))
         return self._rows
 
-    @property
-    def _matrix(self) -> np.ndarray:
-        """The feature rows without the zero row (a view, not a copy)."""
-        return self._table[1:]
+    def _block(self, row: int) -> array:
+        """Row `row` (counted from 1) of the weights."""
+        return self._flat[(row - 1) * self._width:row * self._width]
 
     @property
     def weights(self) -> dict[str, list[float]]:
         """feature -> one weight per label (the JSON form)."""
-        return dict(zip(self._names, self._matrix.tolist()))
+        return {name: self._block(row).tolist() for row, name in enumerate(self._names, 1)}
 
-    def known(self, features) -> tuple[list[int], np.ndarray]:
+    def known(self, features) -> tuple[list[int], list[array]]:
         """The row numbers of the features this model has weights for, and those rows: gathered once for
         logits and top_features."""
         rows = list(filter(None, map(self._row.get, features)))
-        return rows, self._table.take(rows, axis=0)
-
-    def _logits(self, features, known) -> np.ndarray:
-        rows, block = known
-        if not rows:
-            return self._bias
-        # each feature scaled by 1/sqrt(n) so long texts do not shout
-        return self._bias + block.sum(axis=0) * (1.0 / math.sqrt(len(features)))
+        return rows, list(map(self._block, rows))
 
     def logits(self, features, known=None) -> list[float]:
-        """Bias plus each present feature's weights, the features scaled by 1/sqrt(n)."""
-        return self._logits(features, known or self.known(features)).tolist()
+        """Bias plus each present feature's weights, the features scaled by 1/sqrt(n) so long texts do not shout;
+        each column summed in the order of the features, row after row."""
+        rows, block = known or self.known(features)
+        if not rows:
+            return list(self.bias)
+        scale = 1.0 / math.sqrt(len(features))
+        return [b + sum(column) * scale for b, column in zip(self.bias, zip(*block))]
 
     def probabilities(self, features, known=None) -> list[float]:
-        z = self._logits(features, known or self.known(features))
-        e = np.exp(z - z.max())
-        return (e / e.sum()).tolist()
+        return softmax(self.logits(features, known))
 
     def log_probabilities(self, features, known=None) -> list[float]:
         return log_softmax(self.logits(features, known))
@@ -83,24 +86,24 @@ class LinearModel:
         """The present features with the largest positive weights for `label`. Every feature tied with the n-th
         is considered and ties go to the larger name, so the answer never depends on a set's (hash-seeded) order."""
         rows, block = known or self.known(features)
-        column = block[:, label]
-        if not len(column):
+        column = [row[label] for row in block]
+        if not column:
             return []
-        cut = np.partition(column, -n)[-n] if len(column) > n else 0.0  # the n-th largest weight
+        cut = sorted(column)[-n] if len(column) > n else 0.0  # the n-th largest weight
         if cut <= 0:  # fewer than n weights, or fewer than n positive ones: the smallest positive one
-            positive = column[column > 0]
-            if not len(positive):
+            positive = [w for w in column if w > 0]
+            if not positive:
                 return []
-            cut = positive.min()
+            cut = min(positive)
         names = self._names
-        tied = sorted([(column[i].item(), names[rows[i] - 1]) for i in np.flatnonzero(column >= cut)], reverse=True)
+        tied = sorted([(w, names[rows[i] - 1]) for i, w in enumerate(column) if w >= cut], reverse=True)
         return [(f, w) for w, f in tied[:n]]
 
     def yes_probability(self, features) -> float:
-        """For a two-label model: P(label 1), from one weight difference per feature (half the work of logits).
-        Plain Python here: a chatter message has few known features, and numpy's per-call cost would dominate."""
+        """For a two-label model: P(label 1), from one weight difference per feature (half the work of logits)."""
         if self._diff is None:
-            self._diff = dict(zip(self._names, (self._matrix[:, 1] - self._matrix[:, 0]).tolist()))
+            flat, width = self._flat, self._width
+            self._diff = dict(zip(self._names, map(sub, flat[1::width], flat[0::width])))
         # unknown features give None, dropped; dropping zero differences too leaves the sum unchanged
         total = sum(filter(None, map(self._diff.get, features)))
         z = self.bias[1] - self.bias[0] + (total / math.sqrt(len(features)) if total else 0.0)
@@ -126,13 +129,17 @@ def with_urgency(category: LinearModel, urgent: LinearModel) -> LinearModel:
     gathers its feature rows once and one sum gives both the category logits and the urgent log-odds."""
     known = set(category._names)
     names = category._names + [n for n in urgent._names if n not in known]
-    matrix = np.zeros((len(names), len(category.labels) + 1), dtype=np.float64)
-    matrix[:len(category._names), :-1] = category._matrix
+    width, old = category._width + 1, category._width
+    flat = array("d", bytes(8 * width * len(names)))
+    for i in range(len(category._names)):
+        flat[i * width:i * width + old] = category._flat[i * old:(i + 1) * old]
     if urgent._names:
         at = dict(zip(names, range(len(names))))
-        matrix[[at[n] for n in urgent._names], -1] = urgent._matrix[:, 1] - urgent._matrix[:, 0]
+        odds = map(sub, urgent._flat[1::urgent._width], urgent._flat[0::urgent._width])
+        for name, value in zip(urgent._names, odds):
+            flat[at[name] * width + old] = value
     return LinearModel([*category.labels, "(urgent)"], [*category.bias, urgent.bias[1] - urgent.bias[0]],
-                       names=names, matrix=matrix)
+                       names=names, matrix=flat)
 
 
 def softmax(logits: list[float]) -> list[float]:
@@ -173,10 +180,10 @@ def load_models(path: Path) -> tuple[LinearModel, ...]:
 
 
 def _compiled(model: LinearModel) -> dict:
-    return {"labels": model.labels, "bias": model.bias, "names": model._names,
-            "shape": list(model._matrix.shape), "matrix": model._matrix.tobytes()}
+    return {"labels": model.labels, "bias": model.bias, "names": model._names, "rows": model._flat.tobytes()}
 
 
 def _from_compiled(part: dict) -> LinearModel:
-    matrix = np.frombuffer(part["matrix"], dtype=np.float64).reshape(part["shape"])
-    return LinearModel(part["labels"], part["bias"], names=part["names"], matrix=matrix)
+    flat = array("d")
+    flat.frombytes(part["rows"])
+    return LinearModel(part["labels"], part["bias"], names=part["names"], matrix=flat)

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import math
-import os
 import re
 import unicodedata
 from pathlib import Path
 from typing import Iterable
+
+from core.cache import cache_dir
 
 _UNSEEN = object()
 
@@ -23,12 +24,6 @@ def normalise(text: str) -> str:
     return _INVISIBLE.sub("", unicodedata.normalize("NFKC", text[:MAX_CHARS]))
 
 
-def cache_dir() -> Path:
-    if os.environ.get("MULIN_CACHE_DIR"):
-        return Path(os.environ["MULIN_CACHE_DIR"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mulin"
-
-
 def user_words() -> dict[str, int | None]:
     """The community dictionary in jieba's format (word [freq] [tag]); freq None means 'use the floor'."""
     words: dict[str, int | None] = {}
@@ -40,24 +35,31 @@ def user_words() -> dict[str, int | None]:
 
 
 def make_tokenizer(extra_words: Iterable[str]):
-    """A private jieba.Tokenizer with the community dictionary plus `extra_words` (rule words, buildings)."""
-    import jieba  # deferred: importing jieba costs ~0.2 s, not needed to read rules
+    """A private jieba.Tokenizer with the community dictionary plus `extra_words` (rule words, buildings). Its FREQ is
+    a PrefixDict (read a first character at a time); the frequencies jieba gives the added words are computed once
+    per word list and dictionary and kept in the cache directory."""
+    import jieba  # deferred: not needed to read rules
 
-    tok = jieba.Tokenizer()
+    from classifier import prefixdict
+
     directory = cache_dir()
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        tok.tmp_dir = str(directory)
-        tok.cache_file = "jieba.cache"
-    except OSError:
-        pass  # unwritable cache dir: jieba falls back to its default temp dir
-    tok.initialize()
-    words = {w: None for w in extra_words if w.strip()} | user_words()
-    for word, freq in sorted(words.items()):
+    grouped_path, grouped = prefixdict.grouped_file(directory)
+    words = sorted(({w: None for w in extra_words if w.strip()} | user_words()).items())
+    kept = prefixdict.added_words_file(directory, grouped_path.name, words, WORD_FREQ)
+    tok = jieba.Tokenizer()
+    tok.initialized = True  # its FREQ and total are set here: jieba must not load its own dictionary
+    found = prefixdict.read_added(kept)
+    if found is not None:
+        tok.total, added = found
+        tok.FREQ = prefixdict.PrefixDict(grouped, added)
+        return tok
+    tok.FREQ, tok.total = prefixdict.PrefixDict(grouped), grouped.total
+    for word, freq in words:
         if freq is None:
             # single characters keep jieba's own frequency: boosting them would split ordinary words
             freq = max(tok.FREQ.get(word) or 0, tok.suggest_freq(word), WORD_FREQ if len(word) > 1 else 0)
         tok.add_word(word, freq)
+    prefixdict.write_added(kept, tok.total, tok.FREQ.added)
     return tok
 
 

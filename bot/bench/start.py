@@ -2,9 +2,10 @@
 
 Both are fresh processes against the same simulator; the clock runs from Popen until the simulator records
 the first message the process sent in answer to a resident's message, pushed as soon as the process opened
-its event stream. The bare client is stock python-wechaty: it connects and answers the first message. mulin
-also loads its config and a new database, and its classifier on a thread meanwhile (one interpreter lock: it
-overlaps the waits, not the work). Rounds are interleaved; the median counts.
+its event stream. The bare client is stock python-wechaty (its Wechaty facade): it connects and answers the first
+message. mulin talks to the same python-wechaty-puppet-service client without the facade, and also loads its config
+and a new database, and its classifier on a thread meanwhile (one interpreter lock: it overlaps the waits, not the
+work). Rounds are interleaved; the median counts.
 """
 from __future__ import annotations
 
@@ -67,7 +68,7 @@ async def _time_to_first_reply(sim: PuppetSimulator, argv: list[str], env: dict[
 
 
 async def _bench(config: Config, config_path: str | None, rounds: int, out: TextIO) -> float:
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]  # the checkout, where `python -m bot.cli` and config.yaml are
     sim = PuppetSimulator()
     sim.add_contact("wxid_r0", "居民0")
     sim.add_room(ROOM, config.groups[0].room, ["wxid_r0"])
@@ -80,7 +81,7 @@ async def _bench(config: Config, config_path: str | None, rounds: int, out: Text
         with tempfile.TemporaryDirectory() as tmp:
             for r in range(rounds):
                 bare.append(await _time_to_first_reply(sim, [sys.executable, "-c", BARE_CLIENT, endpoint], env, root))
-                run = [sys.executable, "-m", "bot.cli", "run", *(["--config", config_path] if config_path else [])]
+                run = [sys.executable, "-m", "bot.cli", "run", *(["--config", str(Path(config_path).resolve())] if config_path else [])]
                 mulin.append(await _time_to_first_reply(
                     sim, run, {**env, "MULIN_DATABASE_URL": f"sqlite:///{tmp}/start-{r}.db"}, root))
                 print(f"start round {r + 1}: bare python-wechaty {bare[-1]:5.2f} s   mulin run {mulin[-1]:5.2f} s   "

@@ -48,8 +48,8 @@ def _classifier(config):  # noqa: ANN001,ANN202
 
 
 def _classifier_in_background(config):  # noqa: ANN001,ANN202
-    """A Future of the classifier, loaded on a thread started now (about a second of jieba and model) while
-    the caller goes on connecting; a daemon thread, so a start that fails at once does not wait for it."""
+    """A Future of the classifier, loaded on a thread started now (about a tenth of a second of rules and model)
+    while the caller goes on connecting; a daemon thread, so a start that fails at once does not wait for it."""
     import threading
     from concurrent.futures import Future
 

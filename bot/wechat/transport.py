@@ -1,9 +1,12 @@
-"""The one module that imports wechaty: it turns wechaty messages into `Incoming` and `Outgoing` into say().
+"""The one module that imports wechaty: it turns the gateway's messages into `Incoming` and `Outgoing` into sends.
 
 Everything else in mulin sees only core.types. Shims for python-wechaty 0.10.7 live here, each with why;
 `GentlePuppetService` is python-wechaty-puppet-service's client as the JS 1.x client behaves: TLS with the
 wechaty root CA, the token in an `authorization` header, the event stream opened before `start`, and never a
-puppet `stop` (on a real gateway that logs the WeChat account out).
+puppet `stop` (on a real gateway that logs the WeChat account out). mulin talks to that client directly, not
+through python-wechaty's `Wechaty` facade: importing the facade costs about half a second of CPU at every start
+(its plugin web server, GitHub client, link previews and scheduler store), and mulin uses none of it; the payload
+calls and the @-mention text are the facade's (Message.ready, Room.say).
 """
 from __future__ import annotations
 
@@ -31,11 +34,10 @@ from grpclib.client import Channel  # noqa: E402
 from grpclib.config import Configuration  # noqa: E402
 from grpclib.const import Status  # noqa: E402
 from grpclib.exceptions import GRPCError, StreamTerminatedError  # noqa: E402
-from wechaty import Contact, Message, Room, Wechaty, WechatyOptions  # noqa: E402
-from wechaty.utils.async_helper import SingleIdContainer  # noqa: E402
 from wechaty_grpc.wechaty import PuppetStub  # noqa: E402
 from wechaty_grpc.wechaty import puppet as pb  # noqa: E402
-from wechaty_puppet import FileBox, PuppetOptions  # noqa: E402
+from wechaty_puppet import ContactPayload, EventErrorPayload, EventLoginPayload, EventMessagePayload, FileBox  # noqa: E402
+from wechaty_puppet import MessagePayload, PuppetOptions, RoomPayload  # noqa: E402
 from wechaty_puppet_service import PuppetService  # noqa: E402
 from wechaty_puppet_service.utils import extract_host_and_port  # noqa: E402
 
@@ -49,6 +51,8 @@ MessageCallback = Callable[[Incoming], Awaitable[None]]
 SEND_TIMEOUT_SECONDS = 20
 STREAM_PEEK_SECONDS = 5  # the JS client waits this long for the stream's first event before calling start
 DEAD_AFTER_DINGS = 3  # no event for this many ding intervals: the link is dead
+SEEN_LIMIT = 100_000  # message ids remembered to drop a gateway's repeated events (python-wechaty's bound)
+AT_SEPARATOR = "\u2005"  # between @-mentions at the start of a group message, as python-wechaty writes them
 
 # wechaty's message types as our neutral kinds (core.types.KINDS); group notes such as "XX加入了群聊"
 # reach python-wechaty as UNSPECIFIED, so anything unknown is a system message.
@@ -197,19 +201,6 @@ class GentlePuppetService(PuppetService):
             self.channel = None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _reset_wechaty_globals() -> None:
-    """wechaty keeps contact/room pools and the seen-message set per process; a new bot starts clean."""
-    Contact._pool.clear()
-    Room._pool.clear()
-    SingleIdContainer._instance = None
-
-
 def check_endpoint(endpoint: str, timeout: float = 3.0) -> None:
     """Fail early with a clear message instead of wechaty's silent retry loop."""
     host, _, port = endpoint.rpartition(":")
@@ -245,7 +236,11 @@ class WechatyTransport:
         self.self_id: str | None = None
         self.reconnects = 0
         self.dead_links = 0  # links the watchdog found silent and closed
-        self._bot: Wechaty | None = None
+        self._puppet: GentlePuppetService | None = None
+        # per connection, as python-wechaty's pools: payloads fetched once, message ids already handled
+        self._contacts: dict[str, ContactPayload] = {}
+        self._rooms: dict[str, RoomPayload] = {}
+        self._seen: set[str] = set()
         self._task: asyncio.Task[None] | None = None
         self._watchdog: asyncio.Task[None] | None = None
         self._logged_in = asyncio.Event()
@@ -255,26 +250,25 @@ class WechatyTransport:
     async def start(self, timeout: float = 20.0) -> None:
         """Connect once; GatewayError when the gateway is unreachable, refuses us or never logs in."""
         check_endpoint(self.endpoint)
-        _reset_wechaty_globals()
         loop = asyncio.get_running_loop()
         self._alive_at = loop.time()
         puppet = GentlePuppetService(
             PuppetOptions(end_point=self.endpoint, token=self.token), tls=self.tls,
             on_event=self._event_seen, on_stream_open=lambda: log.debug("event stream open"))
-        # fresh option objects: wechaty's defaults are shared and mutated; its plugin server wants port 5000
-        bot = Wechaty(WechatyOptions(puppet=puppet, host="127.0.0.1", port=_free_port()))
-        bot.on("login", self._on_login)
-        bot.on("message", self._on_message)
-        self._bot = bot
+        puppet.on("login", self._on_login)
+        puppet.on("message", self._on_message)
+        puppet.on("error", self._on_error)  # an `error` event nobody listens to would raise in the event stream
+        self._puppet = puppet
+        self._contacts, self._rooms, self._seen = {}, {}, set()
         self._dead_reason = None
         self._logged_in.clear()
-        self._task = asyncio.create_task(self._listen(bot), name="wechaty")
+        self._task = asyncio.create_task(puppet.start(), name="wechaty")
         login = asyncio.create_task(self._logged_in.wait())
         await asyncio.wait({login, self._task}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         if not login.done():
             login.cancel()
             reason = self._task.exception() if self._task.done() and not self._task.cancelled() else None
-            await self._drop_bot()
+            await self._drop_puppet()
             raise self._start_error(reason, timeout)
         self._watchdog = asyncio.create_task(self._watch(self._task), name="wechaty-watchdog")
 
@@ -296,18 +290,6 @@ class WechatyTransport:
             return GatewayError(f"{where} 连接失败 (connect failed): {reason!r}")
         return GatewayError(f"{where} 在 {timeout:.0f} 秒内没有登录 (no login event)")
 
-    @staticmethod
-    async def _listen(bot: Wechaty) -> None:
-        """Wechaty.start() without its catch-all: it sleeps 60 s on a lost link and stops the loop on puppet
-        errors; here the event stream returns when the gateway ends it and raises when the link breaks."""
-        await bot.init_puppet()
-        # the per-bot classes inherit one process-wide pool, so a second account in the same process (the
-        # two-account tests) would talk through the first one's contacts and rooms: give each its own
-        for user_class in (bot.Contact, bot.ContactSelf, bot.Room, bot.Tag):
-            user_class._pool = {}
-        await bot.init_puppet_event_bridge(bot.puppet)
-        await bot.puppet.start()
-
     def _event_seen(self) -> None:
         self._alive_at = asyncio.get_running_loop().time()
 
@@ -325,7 +307,7 @@ class WechatyTransport:
                     self.dead_links += 1
                     task.cancel()
                     return
-                stub = self._bot._puppet._puppet_stub if self._bot is not None and self._bot._puppet else None
+                stub = self._puppet._puppet_stub if self._puppet is not None else None
                 if isinstance(stub, _EventStub):
                     ding = asyncio.create_task(self._ding(stub, every))
                     dings.add(ding)
@@ -360,7 +342,7 @@ class WechatyTransport:
                 why = f"{type(reason).__name__}: {reason}" if reason else "ended by the gateway"
             log.warning("gateway %s: event stream closed (%s); reconnecting", self.endpoint, why)
             self._tell_link(False)
-            await self._drop_bot()
+            await self._drop_puppet()
             await self._reconnect(stop, backoff, give_up_seconds)
 
     async def _reconnect(self, stop: asyncio.Event, backoff: Backoff, give_up_seconds: float) -> None:
@@ -399,21 +381,21 @@ class WechatyTransport:
             except Exception:  # noqa: BLE001 - reporting the link must not stop the reconnecting
                 log.exception("on_link(%s) failed", up)
 
-    async def _drop_bot(self) -> None:
+    async def _drop_puppet(self) -> None:
         """Close a connection's stream and channel; the gateway's puppet is never stopped."""
-        bot, self._bot = self._bot, None
+        puppet, self._puppet = self._puppet, None
         for task in (self._watchdog, self._task):
             if task is not None and not task.done():
                 task.cancel()
-        if bot is not None and bot._puppet is not None:
+        if puppet is not None:
             try:
-                await asyncio.wait_for(bot.puppet.stop(), 2)
+                await asyncio.wait_for(puppet.stop(), 2)
             except Exception:  # noqa: BLE001 - the link is already gone; closing it may fail too
                 log.debug("closing a dead gateway connection failed", exc_info=True)
 
     async def stop(self) -> None:
         """Shut down: close the event stream and the channel (the gateway stays logged in for the next start)."""
-        await self._drop_bot()
+        await self._drop_puppet()
         if self._task is not None:
             await asyncio.gather(self._task, return_exceptions=True)
 
@@ -421,53 +403,94 @@ class WechatyTransport:
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
-    async def _on_login(self, contact: Contact) -> None:
-        self.self_id = contact.contact_id
+    async def _on_login(self, payload: EventLoginPayload) -> None:
+        self.self_id = payload.contact_id
         log.info("logged in as %s", self.self_id)
         self._logged_in.set()
 
-    async def _on_message(self, msg: Message) -> None:
+    @staticmethod
+    def _on_error(payload: EventErrorPayload) -> None:
+        log.info("gateway error event: %s", payload.data)
+
+    async def _on_message(self, payload: EventMessagePayload) -> None:
+        if payload.message_id in self._seen:  # some gateways send one message's event two or three times
+            return
+        if len(self._seen) >= SEEN_LIMIT:
+            self._seen.clear()
+        self._seen.add(payload.message_id)
         try:
-            incoming = await self._to_incoming(msg)
+            incoming = await self._to_incoming(payload.message_id)
         except Exception as exc:  # noqa: BLE001 - the link broke mid-message; only a gateway that re-sends brings it back
-            log.warning("message %s not read: %r (lost unless the gateway sends it again)", msg.message_id, exc)
+            log.warning("message %s not read: %r (lost unless the gateway sends it again)", payload.message_id, exc)
             return
         if incoming is not None:
             await self.on_message(incoming)
 
-    async def _to_incoming(self, msg: Message) -> Incoming | None:
-        payload = msg.payload
-        if payload is None or payload.from_id == self.self_id:
+    async def _contact(self, contact_id: str) -> ContactPayload:
+        if contact_id not in self._contacts:
+            self._contacts[contact_id] = await self._puppet.contact_payload(contact_id)
+        return self._contacts[contact_id]
+
+    async def _room(self, room_id: str) -> RoomPayload:
+        if room_id not in self._rooms:
+            self._rooms[room_id] = await self._puppet.room_payload(room_id)
+        return self._rooms[room_id]
+
+    async def _ready(self, message_id: str) -> MessagePayload:
+        """A message read as python-wechaty's Message.ready reads it: its payload, then its talker, room and
+        addressee (each fetched once per connection)."""
+        payload = await self._puppet.message_payload(message_id)
+        if payload.from_id.strip():
+            await self._contact(payload.from_id)
+        if payload.room_id.strip():
+            await self._room(payload.room_id)
+        if payload.to_id.strip():
+            await self._contact(payload.to_id)
+        return payload
+
+    async def _to_incoming(self, message_id: str) -> Incoming | None:
+        payload = await self._ready(message_id)
+        if payload.from_id == self.self_id:
             return None  # our own messages echo back through some gateways
-        talker = msg.talker()
-        room = msg.room()
-        topic = None
-        if room is not None:
-            await room.ready()
-            topic = room.payload.topic if room.payload else None
-        kind = KIND_OF_TYPE.get(msg.type().name.removeprefix("MESSAGE_TYPE_"), "system")
+        talker = self._contacts.get(payload.from_id)
+        room_id = payload.room_id if payload.room_id.strip() else None
+        topic = self._rooms[room_id].topic if room_id else None
+        kind = KIND_OF_TYPE.get(payload.type.name.removeprefix("MESSAGE_TYPE_"), "system")
         at = datetime.fromtimestamp(payload.timestamp / 1000, tz=timezone.utc) if payload.timestamp else datetime.now(timezone.utc)
         return Incoming(
-            id=msg.message_id, sender_id=talker.contact_id, sender_name=talker.name or "",
-            text=payload.text or "", at=at, room_id=room.room_id if room else None, room_topic=topic,
+            id=message_id, sender_id=payload.from_id, sender_name=(talker.name if talker else "") or "",
+            text=payload.text or "", at=at, room_id=room_id, room_topic=topic,
             kind=kind, mentions=tuple(payload.mention_ids or ()),
         )
 
     async def send(self, out: Outgoing) -> str | None:
-        if self._bot is None or not self.running:
+        if self._puppet is None or not self.running:
             raise Disconnected(f"gateway {self.endpoint} is not connected")
         # a gateway that never answers must not stall every later reply; the outbox retries it
         return await asyncio.wait_for(self._say(out), SEND_TIMEOUT_SECONDS)
 
     async def _say(self, out: Outgoing) -> str | None:
-        content = out.text if out.image is None else FileBox.from_base64(
-            base64.b64encode(out.image), name=out.image_name)
-        if out.room_id is not None:
-            room = self._bot.Room.load(out.room_id)
-            await room.ready()
-            sent = await room.say(content, mention_ids=(list(out.mentions) or None) if out.image is None else None)
-        else:
-            contact = self._bot.Contact.load(out.to_id)
-            await contact.ready()
-            sent = await contact.say(content)
-        return sent.message_id if sent is not None else None
+        """What python-wechaty's Room.say and Contact.say do: the room or contact loaded first, a group text led by
+        the @-names of the contacts it mentions (an empty text is not sent), and the sent message read back."""
+        message_id = await self._send(out)
+        if message_id is not None:
+            await self._ready(message_id)
+        return message_id
+
+    async def _send(self, out: Outgoing) -> str | None:
+        puppet = self._puppet
+        if out.image is None and not out.text:
+            return None
+        to = out.room_id if out.room_id is not None else out.to_id
+        await (self._room(to) if out.room_id is not None else self._contact(to))
+        if out.image is not None:
+            box = FileBox.from_base64(base64.b64encode(out.image), name=out.image_name)
+            return await puppet.message_send_file(conversation_id=to, file=box)
+        if out.room_id is None:
+            return await puppet.message_send_text(conversation_id=to, message=out.text)
+        mentions = list(out.mentions) or None
+        text = out.text
+        if mentions:
+            names = [f"@{(await self._contact(m)).name}" for m in mentions]
+            text = f"{AT_SEPARATOR.join(names)} {text}"
+        return await puppet.message_send_text(conversation_id=to, message=text, mention_ids=mentions)

@@ -22,11 +22,54 @@ def test_user_dictionary_and_buildings_segment_whole(clf):
     assert "百意大厦" in clf.tokens("百意大厦门口")
 
 
-def test_prefix_dict_cached_in_cache_dir(tmp_path, monkeypatch):
+def _jieba_with(words: list[str]):
+    """What make_tokenizer built before its dictionary was read in groups: jieba's whole dictionary, words added."""
+    tok = jieba.Tokenizer()
+    tok.initialize()
+    for word, freq in sorted(({w: None for w in words} | tokenize.user_words()).items()):
+        if freq is None:
+            freq = max(tok.FREQ.get(word) or 0, tok.suggest_freq(word), tokenize.WORD_FREQ if len(word) > 1 else 0)
+        tok.add_word(word, freq)
+    return tok
+
+
+def test_grouped_dictionary_and_added_words_cached_in_cache_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("MULIN_CACHE_DIR", str(tmp_path / "cache"))
-    tok = tokenize.make_tokenizer(["测试词语"])
-    assert (tmp_path / "cache" / "jieba.cache").exists()
+    words = ["测试词语", "楼道灯不亮", "百意大厦"]
+    tok = tokenize.make_tokenizer(words)
+    assert len(list((tmp_path / "cache").glob("jieba-grouped-*.bin"))) == 1
+    assert len(list((tmp_path / "cache").glob("jieba-words-*.marshal"))) == 1
     assert "测试词语" in tok.lcut("一个测试词语", HMM=False)
+
+    def no_jieba_needed(*args, **kwargs):
+        raise AssertionError("the added words' frequencies are read from the cache, not computed again")
+
+    monkeypatch.setattr(jieba.Tokenizer, "suggest_freq", no_jieba_needed)
+    again = tokenize.make_tokenizer(words)
+    assert again.total == tok.total and again.FREQ.added == tok.FREQ.added
+    assert again.lcut("一个测试词语", HMM=False) == tok.lcut("一个测试词语", HMM=False)
+
+
+def test_grouped_dictionary_is_jiebas_own(tmp_path, monkeypatch):
+    """Every entry, the total and the added words' frequencies as jieba's whole dictionary has them."""
+    monkeypatch.setenv("MULIN_CACHE_DIR", str(tmp_path / "cache"))
+    words = ["测试词语", "楼道灯不亮", "百意大厦", "电梯口", "飞线充电", "A2栋"]
+    grouped, whole = tokenize.make_tokenizer(words), _jieba_with(words)
+    assert grouped.total == whole.total
+    assert all(grouped.FREQ.get(word) == freq for word, freq in whole.FREQ.items())
+    assert grouped.FREQ.get("不在词典里的片段") is None and "不在词典里的片段" not in grouped.FREQ
+    assert grouped.FREQ.get("") is None
+    from_cache = tokenize.make_tokenizer(words)
+    assert all(from_cache.FREQ.get(word) == freq for word, freq in whole.FREQ.items())
+
+
+def test_unwritable_cache_dir_still_cuts(tmp_path, monkeypatch):
+    blocked = tmp_path / "file"
+    blocked.write_text("not a directory")
+    monkeypatch.setenv("MULIN_CACHE_DIR", str(blocked / "cache"))
+    tok = tokenize.make_tokenizer(["测试词语"])
+    assert "测试词语" in tok.lcut("一个测试词语", HMM=False)
+    assert tok.total == _jieba_with(["测试词语"]).total
 
 
 def test_normalise():

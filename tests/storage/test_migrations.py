@@ -140,3 +140,54 @@ def test_the_upgrade_hint_names_the_config_the_refused_command_used(tmp_path, mo
         main(["tickets", "--config", str(config)])
     assert refused.value.code == EXIT_SCHEMA
     assert f"mulin db upgrade --config {config}" in capsys.readouterr().err
+
+
+def test_the_head_read_from_the_migration_files_is_alembics(tmp_path, monkeypatch):
+    """A start on a database at head reads the head from the files' revision lines, without alembic."""
+    assert schema._head_from_files() == schema.head()
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    monkeypatch.setattr(schema, "MIGRATIONS", tmp_path)
+    write = lambda name, body: (versions / name).write_text(body, encoding="utf-8")  # noqa: E731
+    write("0001_a.py", '"""Revision ID: 0001"""\nrevision = "0001"\ndown_revision = None\n')
+    write("0002_b.py", "revision: str = '0002'\ndown_revision: Union[str, None] = '0001'\n")
+    schema._head_from_files.cache_clear()
+    assert schema._head_from_files() == "0002"
+    write("0003_c.py", "revision = '0003'\ndown_revision = '0001'\n")  # two heads: alembic must decide
+    schema._head_from_files.cache_clear()
+    assert schema._head_from_files() is None
+    write("0003_c.py", "revision = '0003'\ndown_revision = ('0001', '0002')\n")  # a merge: alembic reads it
+    schema._head_from_files.cache_clear()
+    assert schema._head_from_files() is None
+    schema._head_from_files.cache_clear()
+
+
+def test_a_new_sqlite_file_is_a_copy_of_the_migrations_empty_database(tmp_path, monkeypatch):
+    monkeypatch.setenv("MULIN_CACHE_DIR", str(tmp_path / "cache"))
+    engines = [make_engine(f"sqlite:///{tmp_path / name}") for name in ("first.db", "second.db")]
+    for engine in engines:
+        schema.check_or_create(engine)
+        assert schema.current(engine) == schema.head() and differences(engine) == []
+        engine.dispose()
+    assert len(list((tmp_path / "cache").glob("schema-*.db"))) == 1
+    # an existing empty file is not replaced: the migrations run on it
+    (tmp_path / "empty.db").touch()
+    engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    schema.check_or_create(engine)
+    assert schema.current(engine) == schema.head()
+    engine.dispose()
+
+
+def test_a_start_imports_no_alembic_on_a_database_at_head_or_a_new_file(tmp_path):
+    script = ("import sys; from storage.db import make_engine; from storage import schema\n"
+              "for name in sys.argv[1:]:\n"
+              "    engine = make_engine(f'sqlite:///{name}'); schema.check_or_create(engine); engine.dispose()\n"
+              "print('alembic' in sys.modules)")
+    env = {**os.environ, "MULIN_CACHE_DIR": str(tmp_path / "cache")}
+
+    def run(*names: str) -> str:
+        return subprocess.run([sys.executable, "-c", script, *(str(tmp_path / n) for n in names)], cwd=ROOT, env=env,
+                              capture_output=True, text=True, check=True).stdout.strip()
+
+    assert run("a.db") == "True"  # the first new file builds the template with the migrations
+    assert run("b.db", "a.db") == "False"  # a copy of it, and a database already at head
