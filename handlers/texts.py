@@ -64,12 +64,25 @@ def filed_private_dm(ticket: Ticket, worker_name: str | None) -> str:
     return f"您反映的情况已登记为工单#{ticket.id}（{ticket.category_name}），由{who}跟进，我们会私下联系您，不在群里公开。"
 
 
-def worker_new_ticket(ticket: Ticket, note: str | None = None) -> str:
+def worker_more_photos(ticket: Ticket, count: int) -> str:
+    return f"工单#{ticket.id} 补充照片{count}张（{ticket.reporter_name}，{ticket.category_name}，{place(ticket)}）："
+
+
+def after_photos(ticket: Ticket, count: int) -> str:
+    return f"工单#{ticket.id} 整改后照片{'' if count == 1 else f'{count}张'}，请查看："
+
+
+def worker_after_photos(ticket: Ticket, count: int) -> str:
+    return f"已收到工单#{ticket.id}的整改后照片{count}张，已转给反映人。"
+
+
+def worker_new_ticket(ticket: Ticket, note: str | None = None, photos: int = 0) -> str:
     flag = f"【紧急】{ticket.urgent_reason or ''}\n" if ticket.urgent else ""
     source = ticket.room_topic or "私聊"
     lines = [f"【新工单#{ticket.id}】{ticket.category_name}", flag.rstrip("\n") if flag else None,
              f"地点：{place(ticket)}", f"反映人：{ticket.reporter_name}（{source}）", f"内容：{excerpt(ticket.text)}",
              f"备注：{excerpt(note)}" if note else None,
+             f"现场照片{photos}张，见下。" if photos else None,
              f"回复“接 {ticket.id}”接单；处理完回复“办结 {ticket.id} 处理说明”。"]
     return "\n".join(line for line in lines if line)
 
