@@ -132,6 +132,12 @@ def of_tickets(*, session: Session, ticket_ids: list[int]) -> dict[int, list[Att
     return found
 
 
+def first_photos(*, session: Session, ticket_ids: list[int]) -> dict[int, int]:
+    """Each ticket's first before-photo id (its first after-photo when it has none)."""
+    return {ticket_id: min(photos, key=lambda p: (p.role != BEFORE, p.sent_at, p.id)).id
+            for ticket_id, photos in of_tickets(session=session, ticket_ids=ticket_ids).items()}
+
+
 def link(*, session: Session, attachment: Attachment, ticket_id: int, role: str, now: datetime,
          limit: int) -> bool:
     """Join the photo to the ticket; False when the ticket already has this image (a re-sent copy) or `limit`

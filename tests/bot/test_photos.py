@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import json
 import logging
 import random
 from datetime import timedelta
@@ -13,6 +14,8 @@ from pathlib import Path
 from PIL import Image
 from sqlmodel import func, select
 
+from bot.cli.export import export_open311
+from bot.cli.tickets import print_tickets
 from bot.sim.harness import Community
 from storage.attachments import inspect_image, ticket_photos
 from storage.db import new_session
@@ -220,7 +223,7 @@ def test_a_gateway_without_the_stream_rpcs_is_read_through_the_file_box(make, en
     asyncio.run(main())
 
 
-def test_the_photo_scenario_plays_and_its_transcript_names_the_files(make, engine, stored_tickets):
+def test_the_photo_scenario_plays_and_its_transcript_names_the_files(make, engine, config, database_url):
     async def main():
         async with make("photos.yaml") as c:
             await c.play()
@@ -234,3 +237,15 @@ def test_the_photo_scenario_plays_and_its_transcript_names_the_files(make, engin
     with new_session(engine) as session:
         photos = ticket_photos(session=session, ticket_id=1, with_data=False)
     assert [p.role for p in photos] == ["before", "after"] and photos[0].sha256 == hashlib.sha256(before).hexdigest()
+    out = io.StringIO()
+    assert print_tickets(database_url, statuses=None, as_json=True, out=out, tz=config.tz) == 0
+    [row] = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [(a["kind"], a["role"], a["size"], a["sha256"]) for a in row["attachments"]] == [
+        ("photo", "before", len(before), hashlib.sha256(before).hexdigest()),
+        ("photo", "after", photos[1].size, photos[1].sha256)]
+    assert row["attachments"][0]["at"].endswith("+08:00")
+    for public_url, expected in ((None, None), ("https://mulin.example.org/", f"https://mulin.example.org/photos/{photos[0].id}")):
+        configured = config.model_copy(update={"photos": config.photos.model_copy(update={"public_url": public_url})})
+        out = io.StringIO()
+        assert export_open311(config=configured, database_url=database_url, since=None, out_path=None, out=out) == 0
+        assert json.loads(out.getvalue())[0]["media_url"] == expected
