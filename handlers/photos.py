@@ -19,6 +19,7 @@ from storage.models import Attachment, Ticket
 from storage.tickets import get_ticket, last_resolved_by, waiting_for_place
 
 log = logging.getLogger("mulin.photos")
+UNLINKED_KEEP = timedelta(hours=1)  # longer than every rule that can still link a picture (3 and 10 minutes)
 
 
 class PhotoMessage:
@@ -48,6 +49,8 @@ class PhotoMessage:
             if ticket is not None:
                 ctx.ticket_id = ticket.id
                 send_after_photos(ctx, ticket, [match])
+            else:
+                ctx.reply(texts.worker_photo_waits(ctx.config.photos.after_minutes))
             return
         ticket = ticket_near(ctx)
         if ticket is None:
@@ -150,3 +153,11 @@ def send_after_photos(ctx: Ctx, ticket: Ticket, photos: list[Attachment]) -> Non
             ctx.send_photo(photo, room_id=ticket.room_id, text=f"工单#{ticket.id}整改后照片", ticket_id=ticket.id)
     if ctx.msg is not None and ctx.msg.is_private:
         ctx.reply(texts.worker_after_photos(ticket, len(linked)))
+
+
+def drop_unlinked(ctx: Ctx) -> int:
+    """Sweep: pictures that joined no ticket within the hour are group chat; their bytes are not kept."""
+    dropped = attachments.expire_unlinked(session=ctx.session, before=ctx.now - UNLINKED_KEEP)
+    if dropped:
+        log.info("dropped the bytes of %d picture(s) that joined no ticket within %s", dropped, UNLINKED_KEEP)
+    return dropped

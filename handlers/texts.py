@@ -72,6 +72,10 @@ def after_photos(ticket: Ticket, count: int) -> str:
     return f"工单#{ticket.id} 整改后照片{'' if count == 1 else f'{count}张'}，请查看："
 
 
+def worker_photo_waits(minutes: float) -> str:
+    return f"收到照片。如是整改后照片，请在{minutes:g}分钟内回复“办结 工单号 处理说明”，照片会一并发给居民。"
+
+
 def worker_after_photos(ticket: Ticket, count: int) -> str:
     return f"已收到工单#{ticket.id}的整改后照片{count}张，已转给反映人。"
 

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from PIL import Image, UnidentifiedImageError
+from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, func, select
 
 from core.types import FetchedFile
-from storage.models import Attachment, AttachmentBlob, AttachmentState
+from storage.models import Attachment, AttachmentBlob, AttachmentState, OutboxMessage, OutboxState
 
 BEFORE, AFTER = "before", "after"  # a resident's photo of the problem; the worker's 整改后 photo
 MIME_OF_FORMAT = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp",
@@ -148,6 +149,29 @@ def link(*, session: Session, attachment: Attachment, ticket_id: int, role: str,
     attachment.ticket_id, attachment.role, attachment.linked_at = ticket_id, role, now
     session.add(attachment)
     return True
+
+
+def expire_unlinked(*, session: Session, before: datetime) -> int:
+    """Pictures stored before then that joined no ticket are chat, not evidence: their bytes are dropped (a blob
+    another photo still uses stays). Returns how many. Not committed."""
+    rows = list(session.exec(select(Attachment).where(
+        Attachment.state == AttachmentState.STORED, col(Attachment.ticket_id).is_(None),
+        col(Attachment.sent_at) < before)))
+    if not rows:
+        return 0
+    for row in rows:
+        row.state, row.error = AttachmentState.EXPIRED, "joined no ticket"
+        session.add(row)
+    session.flush()
+    hashes = {row.sha256 for row in rows}
+    used = set(session.exec(select(Attachment.sha256).where(
+        col(Attachment.sha256).in_(hashes), Attachment.state == AttachmentState.STORED)))
+    used |= set(session.exec(select(OutboxMessage.attachment_sha256).where(
+        col(OutboxMessage.attachment_sha256).in_(hashes),
+        col(OutboxMessage.state).in_((OutboxState.PENDING, OutboxState.SENDING)))))
+    if hashes - used:
+        session.execute(delete(AttachmentBlob).where(col(AttachmentBlob.sha256).in_(hashes - used)))
+    return len(rows)
 
 
 def blob_data(*, session: Session, sha256: str) -> bytes | None:

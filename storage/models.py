@@ -254,6 +254,7 @@ class AttachmentState(str, Enum):
     NOT_IMAGE = "not_image"  # the bytes are no image (or a corrupt one): recorded, not kept
     FAILED = "failed"        # the gateway could not serve it
     FLOOD = "flood"          # one of too many pictures from one person in a short time: not fetched
+    EXPIRED = "expired"      # was stored, joined no ticket in time: its bytes were dropped
 
 
 class AttachmentBlob(SQLModel, table=True):

@@ -122,8 +122,9 @@ def test_after_photo_before_or_after_resolve_reaches_reporter_and_group(make, en
         async with make() as c:
             await c.post(ROOM, "wxid_zhang", COMPLAINT)
             await c.dm("wxid_wangfang", "接 1")
-            await c.dm("wxid_wangfang", "", kind="image", file=("fixed.jpg", after_1), after=timedelta(minutes=30))
+            await c.photo("wxid_wangfang", "fixed.jpg", after_1, after=timedelta(minutes=30))
             assert files_to(c, room=ROOM) == []  # waits for 办结
+            assert "请在10分钟内回复“办结" in c.sent(to="wxid_wangfang")[-1].text
             await c.dm("wxid_wangfang", "办结 1 已清理", after=timedelta(minutes=8))
             assert files_to(c, room=ROOM) == [after_1]
             assert any("整改后照片" in s.text for s in c.sent(room=ROOM))
@@ -249,3 +250,42 @@ def test_the_photo_scenario_plays_and_its_transcript_names_the_files(make, engin
         out = io.StringIO()
         assert export_open311(config=configured, database_url=database_url, since=None, out_path=None, out=out) == 0
         assert json.loads(out.getvalue())[0]["media_url"] == expected
+
+
+def test_pictures_that_joined_no_ticket_lose_their_bytes_after_an_hour(make, engine, stored_tickets):
+    chat, evidence = jpeg(20), jpeg(21)
+
+    async def main():
+        async with make() as c:
+            await c.photo("wxid_li", "cat.jpg", chat, room=ROOM)  # group chat, no complaint
+            await c.photo("wxid_zhang", "puddle.jpg", evidence, room=ROOM)
+            await c.post(ROOM, "wxid_zhang", COMPLAINT)
+            await c.photo("wxid_li", "cat-again.jpg", evidence, room=ROOM)  # the evidence, forwarded as chat
+            await c.wait(timedelta(minutes=61))
+            await c.app.tick()
+    asyncio.run(main())
+    states = [(p.name, p.state, p.ticket_id) for p in rows(engine, Attachment)]
+    assert states == [("cat.jpg", AttachmentState.EXPIRED, None), ("puddle.jpg", AttachmentState.STORED, 1),
+                      ("cat-again.jpg", AttachmentState.EXPIRED, None)]
+    assert [b.sha256 for b in rows(engine, AttachmentBlob)] == [hashlib.sha256(evidence).hexdigest()]
+
+
+def test_scenario_image_steps_are_checked(tmp_path):
+    from bot.sim.scenario import ScenarioError, load_scenario
+
+    head = ('start: "2026-11-23T08:57:00+08:00"\ncontacts: [{id: a, name: A}]\n'
+            'rooms: [{id: r, topic: T, members: [a]}]\nsteps:\n')
+    (tmp_path / "p.jpg").write_bytes(jpeg(30))
+    for step, error in (("{room: r, from: a, image: missing.jpg}", "not found"),
+                        ("{room: r, from: a, text: hi, image: p.jpg}", "one of `text` or `image`"),
+                        ("{dm: a}", "one of `text` or `image`")):
+        (tmp_path / "s.yaml").write_text(head + f"  - {step}\n", encoding="utf-8")
+        try:
+            load_scenario(tmp_path / "s.yaml")
+        except ScenarioError as exc:
+            assert error in str(exc)
+        else:
+            raise AssertionError(f"{step} was accepted")
+    (tmp_path / "s.yaml").write_text(head + "  - {dm: a, image: p.jpg}\n", encoding="utf-8")
+    [step] = load_scenario(tmp_path / "s.yaml").steps
+    assert step.file == ("p.jpg", jpeg(30))

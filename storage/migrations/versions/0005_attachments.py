@@ -25,7 +25,7 @@ def upgrade() -> None:
     sa.Column('room_id', sa.String(), nullable=True),
     sa.Column('sent_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('state', sa.Enum('STORED', 'TOO_LARGE', 'NOT_IMAGE', 'FAILED', 'FLOOD', name='attachmentstate'), nullable=False),
+    sa.Column('state', sa.Enum('STORED', 'TOO_LARGE', 'NOT_IMAGE', 'FAILED', 'FLOOD', 'EXPIRED', name='attachmentstate'), nullable=False),
     sa.Column('sha256', sa.String(), nullable=True),
     sa.Column('size', sa.Integer(), nullable=True),
     sa.Column('name', sa.String(), nullable=True),
