@@ -122,7 +122,8 @@ def send_to_worker(ctx: Ctx, ticket: Ticket, photos: list[Attachment], *, late: 
     if not worker or not photos:
         return
     if late:
-        ctx.say_private(worker, texts.worker_more_photos(ticket, len(photos)), ticket_id=ticket.id)
+        sender = ctx.msg.sender_name if ctx.msg is not None else ticket.reporter_name
+        ctx.say_private(worker, texts.worker_more_photos(ticket, len(photos), sender), ticket_id=ticket.id)
     for photo in photos:
         ctx.send_photo(photo, to_id=worker, text=f"工单#{ticket.id}照片", ticket_id=ticket.id)
 

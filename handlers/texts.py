@@ -64,8 +64,8 @@ def filed_private_dm(ticket: Ticket, worker_name: str | None) -> str:
     return f"您反映的情况已登记为工单#{ticket.id}（{ticket.category_name}），由{who}跟进，我们会私下联系您，不在群里公开。"
 
 
-def worker_more_photos(ticket: Ticket, count: int) -> str:
-    return f"工单#{ticket.id} 补充照片{count}张（{ticket.reporter_name}，{ticket.category_name}，{place(ticket)}）："
+def worker_more_photos(ticket: Ticket, count: int, sender_name: str) -> str:
+    return f"工单#{ticket.id} 补充照片{count}张（{sender_name}，{ticket.category_name}，{place(ticket)}）："
 
 
 def after_photos(ticket: Ticket, count: int) -> str:

@@ -289,3 +289,17 @@ def test_scenario_image_steps_are_checked(tmp_path):
     (tmp_path / "s.yaml").write_text(head + "  - {dm: a, image: p.jpg}\n", encoding="utf-8")
     [step] = load_scenario(tmp_path / "s.yaml").steps
     assert step.file == ("p.jpg", jpeg(30))
+
+
+def test_a_neighbours_photo_after_joining_the_ticket_follows_under_their_name(make, engine, stored_tickets):
+    photo = jpeg(40)
+
+    async def main():
+        async with make() as c:
+            await c.post(ROOM, "wxid_zhang", COMPLAINT)
+            await c.post(ROOM, "wxid_li", "A2那边积水太深了，老人过不去")
+            await c.photo("wxid_li", "deep.jpg", photo, room=ROOM)
+            assert "工单#1 补充照片1张（李大爷" in c.sent(to="wxid_wangfang")[-2].text
+            assert files_to(c, to="wxid_wangfang") == [photo]
+    asyncio.run(main())
+    assert len(stored_tickets()) == 1 and rows(engine, Attachment)[0].ticket_id == 1
