@@ -138,20 +138,19 @@ def attach_after_photos(ctx: Ctx, ticket: Ticket) -> None:
 
 
 def send_after_photos(ctx: Ctx, ticket: Ticket, photos: list[Attachment]) -> None:
+    """The 整改后 photos go to the reporter privately, and into the group unless the ticket is private."""
     linked = link(ctx, ticket, photos, AFTER)
     if not linked:
         return
-    private = ticket.category in ctx.config.private_categories or ticket.room_id is None
     caption = texts.after_photos(ticket, len(linked))
-    if private:
-        ctx.say_private(ticket.reporter_id, caption, ticket_id=ticket.id)
-    else:
+    in_group = ticket.room_id is not None and ticket.category not in ctx.config.private_categories
+    if in_group:
         ctx.say_room(ticket.room_id, caption, mentions=(ticket.reporter_id,), ticket_id=ticket.id)
-    for photo in linked:
-        if private:
-            ctx.send_photo(photo, to_id=ticket.reporter_id, text=f"工单#{ticket.id}整改后照片", ticket_id=ticket.id)
-        else:
+        for photo in linked:
             ctx.send_photo(photo, room_id=ticket.room_id, text=f"工单#{ticket.id}整改后照片", ticket_id=ticket.id)
+    ctx.say_private(ticket.reporter_id, caption, ticket_id=ticket.id)
+    for photo in linked:
+        ctx.send_photo(photo, to_id=ticket.reporter_id, text=f"工单#{ticket.id}整改后照片", ticket_id=ticket.id)
     if ctx.msg is not None and ctx.msg.is_private:
         ctx.reply(texts.worker_after_photos(ticket, len(linked)))
 

@@ -63,10 +63,10 @@ class Step(_Strict):
                    self.offline is not None]
         if sum(actions) != 1:
             raise ValueError("each step is exactly one of: room message, dm, wait, offline, rename")
-        if self.room is not None and (self.sender is None or (self.text is None) == (self.image is None)):
-            raise ValueError("a room step needs `from` and one of `text` or `image`")
-        if self.dm is not None and (self.text is None) == (self.image is None):
-            raise ValueError("a dm step needs one of `text` or `image`")
+        if self.room is not None and (self.sender is None or (self.text is None and self.image is None)):
+            raise ValueError("a room step needs `from` and `text` or `image`")
+        if self.dm is not None and self.text is None and self.image is None:
+            raise ValueError("a dm step needs `text` or `image`")
         if self.image is not None and not Path(self.image).is_file():
             raise ValueError(f"image file {self.image} not found")
         if self.rename is not None and self.to is None:
@@ -134,5 +134,6 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError(f"{path}: {exc}") from exc
     for step in (data.get("steps") or []) if isinstance(data, dict) else []:
         if isinstance(step, dict) and isinstance(step.get("image"), str):
-            step["image"] = str(path.parent / step["image"])  # image paths are relative to the scenario file
+            beside = path.parent / step["image"]  # relative to the scenario file, else to the working directory
+            step["image"] = str(beside) if beside.is_file() else step["image"]
     return parse_scenario(data, str(path))

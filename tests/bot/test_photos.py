@@ -131,6 +131,9 @@ def test_after_photo_before_or_after_resolve_reaches_reporter_and_group(make, en
             assert "整改后照片1张" in c.sent(to="wxid_wangfang")[-1].text
             await c.photo("wxid_wangfang", "fixed2.jpg", after_2, after=timedelta(minutes=2))  # after 办结
             assert files_to(c, room=ROOM) == [after_1, after_2]
+            assert files_to(c, to="wxid_zhang") == [after_1, after_2]  # and to the reporter, privately
+            private = [s.text for s in c.sent(to="wxid_zhang")]
+            assert "整改后照片" in private[0] and "问题解决了吗" in private[2]  # before the rating question
     asyncio.run(main())
     roles = [(p.ticket_id, p.role) for p in rows(engine, Attachment)]
     assert roles == [(1, "after"), (1, "after")]
@@ -232,7 +235,8 @@ def test_the_photo_scenario_plays_and_its_transcript_names_the_files(make, engin
         async with make("photos.yaml") as c:
             await c.play()
             sends = [r for r in c.records if r["type"] == "send" and "file" in r]
-            assert [(r["to"], r["room"]) for r in sends] == [("wxid_wangfang", None), (None, ROOM)]
+            assert sorted((r["to"] or "", r["room"] or "") for r in sends) == [
+                ("", ROOM), ("wxid_wangfang", ""), ("wxid_zhang", "")]
             received = [r for r in c.records if r["type"] == "receive" and "file" in r]
             assert [r["file"] for r in received] == ["a2_puddle_before.jpg", "a2_puddle_after.jpg"]
     asyncio.run(main())
@@ -280,8 +284,8 @@ def test_scenario_image_steps_are_checked(tmp_path):
             'rooms: [{id: r, topic: T, members: [a]}]\nsteps:\n')
     (tmp_path / "p.jpg").write_bytes(jpeg(30))
     for step, error in (("{room: r, from: a, image: missing.jpg}", "not found"),
-                        ("{room: r, from: a, text: hi, image: p.jpg}", "one of `text` or `image`"),
-                        ("{dm: a}", "one of `text` or `image`")):
+                        ("{room: r, from: a, kind: image}", "`text` or `image`"),
+                        ("{dm: a}", "a dm step needs `text` or `image`")):
         (tmp_path / "s.yaml").write_text(head + f"  - {step}\n", encoding="utf-8")
         try:
             load_scenario(tmp_path / "s.yaml")
