@@ -41,8 +41,10 @@ class PhotoMessage:
         return None
 
     def handle(self, ctx: Ctx, match: Attachment) -> None:
-        if match.sha256 is None:
-            return  # too large, not an image, a flood or unfetched: recorded and logged when it came
+        if match.sha256 is None:  # too large, not an image, a flood or unfetched: recorded and logged when it came
+            if ctx.msg.is_private:  # the worker hears why; a group is not told about a resident's picture
+                ctx.reply(texts.photo_refused(match.state.value, ctx.config.photos.max_mb))
+            return
         if ctx.msg.is_private:
             since = ctx.msg.at - timedelta(minutes=ctx.config.photos.after_minutes)
             ticket = last_resolved_by(session=ctx.session, actor_id=ctx.msg.sender_id, since=since)

@@ -72,6 +72,13 @@ def after_photos(ticket: Ticket, count: int) -> str:
     return f"工单#{ticket.id} 整改后照片{'' if count == 1 else f'{count}张'}，请查看："
 
 
+def photo_refused(state: str, max_mb: float) -> str:
+    why = {"too_large": f"照片超过{max_mb:g}MB，未能保存，请压缩后重发。",
+           "not_image": "这个文件不是图片或已损坏，未能保存，请重新发一张。",
+           "flood": "短时间内照片太多，这张未保存，请挑最能说明情况的几张重发。"}
+    return why.get(state, "照片暂时没能取到，请稍后重新发一张。")
+
+
 def worker_photo_waits(minutes: float) -> str:
     return f"收到照片。如是整改后照片，请在{minutes:g}分钟内回复“办结 工单号 处理说明”，照片会一并发给居民。"
 

@@ -165,8 +165,10 @@ def test_a_photo_older_than_ten_minutes_is_no_after_photo(make, engine):
             await c.dm("wxid_wangfang", "办结 1 已清理", after=timedelta(minutes=11))
             await c.photo("wxid_wangfang", "late.jpg", jpeg(11), after=timedelta(minutes=11))
             assert files_to(c, room=ROOM) == []
+            await c.photo("wxid_wangfang", "broken.jpg", jpeg(12)[:300])
+            assert "不是图片或已损坏" in c.sent(to="wxid_wangfang")[-1].text
     asyncio.run(main())
-    assert [p.ticket_id for p in rows(engine, Attachment)] == [None, None]
+    assert [p.ticket_id for p in rows(engine, Attachment)] == [None, None, None]
 
 
 def test_bad_pictures_are_recorded_refused_and_logged(make, engine, stored_tickets, caplog):
