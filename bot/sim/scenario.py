@@ -42,6 +42,13 @@ def parse_duration(value: str | int | float) -> timedelta:
     return timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
 
 
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, ValueError):  # a name too long for the file system, a NUL byte
+        return False
+
+
 class Step(_Strict):
     room: str | None = None
     dm: str | None = None        # private message from this contact to the bot
@@ -67,7 +74,7 @@ class Step(_Strict):
             raise ValueError("a room step needs `from` and `text` or `image`")
         if self.dm is not None and self.text is None and self.image is None:
             raise ValueError("a dm step needs `text` or `image`")
-        if self.image is not None and not Path(self.image).is_file():
+        if self.image is not None and not _is_file(Path(self.image)):
             raise ValueError(f"image file {self.image} not found")
         if self.rename is not None and self.to is None:
             raise ValueError("a rename step needs `to`")
@@ -132,8 +139,9 @@ def load_scenario(path: str | Path) -> Scenario:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError, ValueError) as exc:  # ValueError: impossible dates such as 0000-00-00
         raise ScenarioError(f"{path}: {exc}") from exc
-    for step in (data.get("steps") or []) if isinstance(data, dict) else []:
+    steps = data.get("steps") if isinstance(data, dict) else None
+    for step in steps if isinstance(steps, list) else []:
         if isinstance(step, dict) and isinstance(step.get("image"), str):
             beside = path.parent / step["image"]  # relative to the scenario file, else to the working directory
-            step["image"] = str(beside) if beside.is_file() else step["image"]
+            step["image"] = str(beside) if _is_file(beside) else step["image"]
     return parse_scenario(data, str(path))
