@@ -20,15 +20,15 @@ from bot.backoff import Backoff
 from core.config import Config
 from bot.pacing import CAP, History, Pacer, Pending, Plan, Send
 from core.workcalendar import WorkCalendar
-from core.types import Disconnected, Incoming, Sender
+from core.types import Disconnected, Fetcher, Incoming, Sender
 from handlers.context import Ctx, Deps
 from handlers.dispatcher import Dispatcher, build_dispatcher
 from handlers.intake import late_summary_due
 from handlers.sweeps import SWEEPS
-from storage import inbox, nodes, outbox, schema
+from storage import attachments, inbox, nodes, outbox, schema
 from storage.db import new_session
 from storage.locks import cluster_lock
-from storage.models import OutboxMessage, Ticket, TicketEvent
+from storage.models import Attachment, AttachmentState, OutboxMessage, Ticket, TicketEvent
 from storage.staff import StaffDirectory, seed_bindings
 from storage.tickets import events_after, next_due
 
@@ -231,6 +231,8 @@ class App:
         while not self._closing:
             msg = await self._queue.get()
             try:
+                if msg.kind == "image":
+                    await self.fetch_photo(msg)
                 self.process(msg)
                 if self._outbox_dirty:
                     await self.flush_outbox()
@@ -239,6 +241,48 @@ class App:
             finally:
                 self._queued.discard(msg.id)
                 self._resolve(msg.id)
+
+    async def fetch_photo(self, msg: Incoming) -> None:
+        """A picture is fetched from the gateway and recorded (storage.attachments) before its message is handled:
+        stored when it is an image within photos.max_mb; else recorded as too large, not an image, failed, or a
+        flood (more than photos.per_ticket from one person within twice the photo window: not fetched)."""
+        policy = self.config.photos
+        with new_session(self.engine) as session:
+            if attachments.of_message(session=session, message_id=msg.id) is not None:
+                return  # fetched before a crash or a retry
+            since = msg.at - timedelta(minutes=2 * policy.window_minutes)
+            flood = attachments.recent_count(session=session, sender_id=msg.sender_id, since=since) >= policy.per_ticket
+        fetched, state, error = None, None, None
+        if flood:
+            state = AttachmentState.FLOOD
+        elif not isinstance(self.sender, Fetcher):
+            state, error = AttachmentState.FAILED, "no gateway to fetch it from"
+        else:
+            try:
+                fetched = await self.sender.fetch_file(msg.id, policy.max_bytes)
+            except Exception as exc:  # noqa: BLE001 - a picture the gateway cannot serve is recorded, not retried
+                state, error = AttachmentState.FAILED, f"{type(exc).__name__}: {exc}"
+        with new_session(self.engine) as session:
+            row = attachments.record(session=session, message_id=msg.id, sender_id=msg.sender_id, room_id=msg.room_id,
+                                     sent_at=msg.at, now=self.clock.now(), fetched=fetched, state=state, error=error)
+            session.commit()
+            self._log_photo(msg, row)
+
+    def _log_photo(self, msg: Incoming, row: Attachment) -> None:
+        who = f"photo {msg.id} from {msg.sender_id} in {msg.room_id or 'a private chat'}"
+        limit = self.config.photos.max_mb
+        if row.state == AttachmentState.STORED:
+            log.info("%s stored: %d bytes, sha256 %s", who, row.size, row.sha256[:12])
+        elif row.state == AttachmentState.TOO_LARGE:
+            log.warning("%s is larger than photos.max_mb (%g MB; at least %d bytes): recorded as too large, "
+                        "not fetched", who, limit, row.size)
+        elif row.state == AttachmentState.NOT_IMAGE:
+            log.warning("%s is not an image (%s): recorded, its bytes not kept", who, row.error)
+        elif row.state == AttachmentState.FLOOD:
+            log.warning("%s: more than %d pictures from this person within %g min, not fetched (a flood)", who,
+                        self.config.photos.per_ticket, 2 * self.config.photos.window_minutes)
+        else:
+            log.warning("%s could not be fetched: %s", who, row.error)
 
     def served(self, msg: Incoming) -> bool:
         if msg.room_id is None:
@@ -264,7 +308,7 @@ class App:
                 staff_id = self.directory.staff_id_of(msg.sender_id)
                 staff = self.config.staff_by_id(staff_id) if staff_id else None
                 ctx = Ctx(deps=self.deps, session=session, msg=msg, now=now, staff=staff, account=self.account_name)
-                taken = self.dispatcher.dispatch(ctx)
+                taken = self.dispatcher.handle(ctx)
                 inbox.mark_processed(session=session, message_id=msg.id, ticket_id=ctx.ticket_id)
                 session.commit()
                 self._outbox_dirty |= ctx.queued > 0
@@ -393,7 +437,7 @@ class App:
         if not outbox.claim(session=session, ids=ids, now=at, by=self.account_name):  # committed first: a crash
             return None                                                                 # now leaves it SENDING
         try:
-            gateway_id = await self.sender.send(outbox.as_outgoing(*rows))
+            gateway_id = await self.sender.send(outbox.outgoing(session=session, rows=rows))
         except Disconnected as exc:  # not an attempt: it waits for the reconnect
             retry_at = at + DISCONNECTED_RETRY
             outbox.release(session=session, ids=ids, retry_at=retry_at)
@@ -460,4 +504,5 @@ class App:
 def _as_pending(row: OutboxMessage) -> Pending:
     return Pending(id=row.id, conversation=row.room_id or row.to_id or "", is_room=row.room_id is not None,
                    created_at=row.created_at, urgent=row.urgent, reply=row.in_reply_to is not None,
-                   next_attempt_at=row.next_attempt_at, alone=row.image_b64 is not None)
+                   next_attempt_at=row.next_attempt_at,
+                   alone=row.image_b64 is not None or row.attachment_sha256 is not None)

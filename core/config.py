@@ -120,6 +120,20 @@ def _span(value: Any) -> Any:
     return Span.parse(value) if isinstance(value, (str, int, float)) else value
 
 
+class Photos(_Strict):
+    """Residents' photos of a problem, and the grid worker's 整改后 photo."""
+
+    max_mb: float = Field(default=5, gt=0, le=100)  # bigger images are recorded as too large and not fetched
+    window_minutes: float = Field(default=3, gt=0)  # a resident's image this close to their own complaint joins it
+    after_minutes: float = Field(default=10, gt=0)  # a worker's private image this close to 办结 N is the after-photo
+    per_ticket: int = Field(default=9, ge=1)        # at most this many photos on one ticket (WeChat's nine-grid)
+    public_url: str | None = None  # the web console's public address; Open311 media_url links under it
+
+    @property
+    def max_bytes(self) -> int:
+        return int(self.max_mb * 1024 * 1024)
+
+
 class Deadlines(_Strict):
     accept: Span
     resolve: Span
@@ -222,6 +236,7 @@ class Config(_Strict):
     staff_groups: tuple[str, ...] = ()  # room topics or ids where staff may also send commands
     private_categories: tuple[str, ...] = ("dispute", "public_safety")
     tickets: TicketPolicy = TicketPolicy()
+    photos: Photos = Photos()
     sla: Sla = Sla()
     calendar: CalendarOverrides = CalendarOverrides()
     digest: Digest = Digest()

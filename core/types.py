@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 # What a message is, whatever the gateway calls it. Only "text" is read; the rest is stored and ignored.
@@ -47,12 +47,34 @@ class Outgoing:
     room_id: str | None = None
     to_id: str | None = None
     mentions: tuple[str, ...] = field(default=())
-    image: bytes | None = None   # a picture (PNG) sent as a file; `text` then only describes it for logs
+    image: bytes | None = None   # a picture (PNG, a JPEG photo) sent as a file; `text` then only describes it for logs
     image_name: str = "image.png"
 
     def __post_init__(self) -> None:
         if (self.room_id is None) == (self.to_id is None):
             raise ValueError("Outgoing needs exactly one of room_id or to_id")
+
+
+@dataclass(frozen=True)
+class FetchedFile:
+    """A message's file as the gateway served it: `data` is None when it was bigger than the limit (then
+    `size` is at least what was seen before the fetch stopped)."""
+
+    name: str
+    size: int
+    data: bytes | None
+
+    @property
+    def too_large(self) -> bool:
+        return self.data is None
+
+
+@runtime_checkable
+class Fetcher(Protocol):
+    """What the app needs from a chat transport to read a received picture or file."""
+
+    async def fetch_file(self, message_id: str, max_bytes: int) -> FetchedFile:
+        """The message's file, or its size alone when bigger than max_bytes; raises when the gateway cannot."""
 
 
 class Disconnected(RuntimeError):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from handlers import texts
 from handlers.context import Ctx
+from handlers.photos import gather_reporters
 from handlers.routing import Route
+from storage import attachments
 from storage.models import Ticket
 
 
@@ -13,8 +15,13 @@ def assign(ctx: Ctx, ticket: Ticket, found: Route, *, actor_id: str, note: str |
     ctx.transition(ticket, action, actor_id=actor_id,
                    note=note, assignee_staff_id=found.worker.id, grid_id=found.grid.id if found.grid else None)
     if found.worker_wechat_id:
-        ctx.say_private(found.worker_wechat_id, texts.worker_new_ticket(ticket, note=note if action != "assigned" else None),
-                        ticket_id=ticket.id)
+        if action == "assigned":
+            gather_reporters(ctx, ticket)
+        photos = attachments.of_ticket(session=ctx.session, ticket_id=ticket.id, role=attachments.BEFORE)
+        ctx.say_private(found.worker_wechat_id, texts.worker_new_ticket(
+            ticket, note=note if action != "assigned" else None, photos=len(photos)), ticket_id=ticket.id)
+        for photo in photos:  # the residents' photos follow the notice, each as a picture
+            ctx.send_photo(photo, to_id=found.worker_wechat_id, text=f"工单#{ticket.id}照片", ticket_id=ticket.id)
     else:
         notify_secretaries(ctx, ticket, f"网格员{found.worker.name}尚未绑定微信，请代为联系")
 

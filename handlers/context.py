@@ -9,7 +9,8 @@ from sqlmodel import Session
 
 from core.types import Incoming, Outgoing
 from handlers import due, texts
-from storage.models import Ticket, TicketEvent
+from storage import attachments
+from storage.models import Attachment, Ticket, TicketEvent
 from storage.outbox import enqueue
 from storage.staff import StaffDirectory
 from storage.tickets import transition
@@ -77,7 +78,15 @@ class Ctx:
         self._queue(Outgoing(text=text, to_id=contact_id, image=image, image_name=image_name), ticket_id=ticket_id, urgent=urgent,
                     reply=self.msg is not None and self.msg.sender_id == contact_id)
 
-    def _queue(self, out: Outgoing, *, ticket_id: int | None, urgent: bool, reply: bool, held: bool = False) -> None:
+    def send_photo(self, photo: "Attachment", *, text: str, room_id: str | None = None, to_id: str | None = None,
+                   ticket_id: int | None = None) -> None:
+        """A stored photo as a picture, read from the store when it is sent; `text` describes it in logs."""
+        out = Outgoing(text=text, room_id=room_id, to_id=to_id)
+        self._queue(out, ticket_id=ticket_id, urgent=False, reply=False,
+                    photo=(photo.sha256, attachments.file_name(photo)))
+
+    def _queue(self, out: Outgoing, *, ticket_id: int | None, urgent: bool, reply: bool, held: bool = False,
+               photo: tuple[str, str] | None = None) -> None:
         """A reply to the message in hand, in its chat or to its sender, is not held by quiet hours;
         anything about an urgent ticket is urgent."""
         if not urgent and ticket_id is not None:
@@ -86,5 +95,5 @@ class Ctx:
         # a private answer comes from the account the person wrote to; anything else any account may send
         pinned = self.account if reply and out.to_id is not None else None
         enqueue(session=self.session, out=out, now=self.now, ticket_id=ticket_id, urgent=urgent,
-                in_reply_to=self.msg.id if reply else None, held=held, account=pinned)
+                in_reply_to=self.msg.id if reply else None, held=held, account=pinned, photo=photo)
         self.queued += not held

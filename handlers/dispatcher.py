@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 from core.types import SILENT_KINDS
 from handlers import texts
 from handlers.context import Ctx
 from handlers.followup import RatingReply
 from handlers.intake import ResidentComplaint
+from handlers.photos import PhotoMessage, attach_earlier
 from handlers.privacy import PrivacyRequest
 from handlers.staff_commands import ChatCommand
 from handlers.threads import ChaseUp, PlaceOnly, PlaceReplyForAll, QuoteReply, Rewrite, SeveralProblems, SplitJoin
@@ -50,8 +51,15 @@ class PrivateFallback:
 
 
 class Dispatcher:
-    def __init__(self, handlers: list[Handler]) -> None:
+    def __init__(self, handlers: list[Handler], after: tuple[Callable[[Ctx], None], ...] = ()) -> None:
         self.handlers = handlers
+        self.after = after  # run once the message was handled, whichever handler took it
+
+    def handle(self, ctx: Ctx) -> str | None:
+        taken = self.dispatch(ctx)
+        for step in self.after:
+            step(ctx)
+        return taken
 
     def dispatch(self, ctx: Ctx, start: int = 0) -> str | None:
         """Run the first matching handler; return its name (None when the message needs nothing).
@@ -78,5 +86,6 @@ class Dispatcher:
 
 def build_dispatcher() -> Dispatcher:
     """Every handler, in order, listed in one place."""
-    return Dispatcher([QuoteReply(), PrivacyRequest(), ChatCommand(), RatingReply(), PlaceReplyForAll(), SplitJoin(),
-                       ChaseUp(), PlaceOnly(), SeveralProblems(), ResidentComplaint(), PrivateFallback()])
+    return Dispatcher([PhotoMessage(), QuoteReply(), PrivacyRequest(), ChatCommand(), RatingReply(), PlaceReplyForAll(),
+                       SplitJoin(), ChaseUp(), PlaceOnly(), SeveralProblems(), ResidentComplaint(), PrivateFallback()],
+                      after=(attach_earlier,))

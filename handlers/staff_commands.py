@@ -14,6 +14,7 @@ from handlers.commands import Command, Malformed, NoSuchTicket, parse_command
 from handlers.context import Ctx
 from handlers.assignment import assign, notify_secretaries
 from handlers.routing import Route
+from handlers.photos import attach_after_photos
 from handlers.status import tell_reporters, worker_name
 from storage.models import Ticket, TicketStatus
 from storage.tickets import (OPEN_STATUSES, IllegalTransition, followers_of, get_ticket, last_assigned_at,
@@ -96,6 +97,8 @@ class ChatCommand:
         ticket.followup_due_at = ctx.now + timedelta(days=ctx.config.tickets.followup_days)
         ctx.reply(texts.worker_resolved(ticket))
         tell_reporters(ctx, ticket, texts.resolved_group(ticket, worker_name(ctx, ticket) or ctx.staff.name))
+        if ctx.msg.is_private:
+            attach_after_photos(ctx, ticket)
         ctx.say_private(ticket.reporter_id, texts.followup_question(ticket), ticket_id=ticket.id)
 
     def _transfer(self, ctx: Ctx, cmd: Command, ticket: Ticket) -> None:

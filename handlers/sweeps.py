@@ -6,6 +6,7 @@ from handlers.deadlines import remind_and_escalate
 from handlers.digest import send_digests
 from handlers.followup import close_unrated
 from handlers.intake import dispatch_ticket, summarise_late
+from handlers.photos import drop_unlinked
 from handlers.privacy import purge_retention
 from storage.tickets import place_wait_over
 
@@ -19,4 +20,5 @@ def route_unplaced(ctx: Ctx) -> int:
     return len(tickets)
 
 
-SWEEPS = (route_unplaced, close_unrated, summarise_late, remind_and_escalate, send_digests, purge_retention)
+SWEEPS = (route_unplaced, close_unrated, summarise_late, remind_and_escalate, send_digests, drop_unlinked,
+          purge_retention)

@@ -64,12 +64,36 @@ def filed_private_dm(ticket: Ticket, worker_name: str | None) -> str:
     return f"您反映的情况已登记为工单#{ticket.id}（{ticket.category_name}），由{who}跟进，我们会私下联系您，不在群里公开。"
 
 
-def worker_new_ticket(ticket: Ticket, note: str | None = None) -> str:
+def worker_more_photos(ticket: Ticket, count: int, sender_name: str) -> str:
+    return f"工单#{ticket.id} 补充照片{count}张（{sender_name}，{ticket.category_name}，{place(ticket)}）："
+
+
+def after_photos(ticket: Ticket, count: int) -> str:
+    return f"工单#{ticket.id} 整改后照片{'' if count == 1 else f'{count}张'}，请查看："
+
+
+def photo_refused(state: str, max_mb: float) -> str:
+    why = {"too_large": f"照片超过{max_mb:g}MB，未能保存，请压缩后重发。",
+           "not_image": "这个文件不是图片或已损坏，未能保存，请重新发一张。",
+           "flood": "短时间内照片太多，这张未保存，请挑最能说明情况的几张重发。"}
+    return why.get(state, "照片暂时没能取到，请稍后重新发一张。")
+
+
+def worker_photo_waits(minutes: float) -> str:
+    return f"收到照片。如是整改后照片，请在{minutes:g}分钟内回复“办结 工单号 处理说明”，照片会一并发给居民。"
+
+
+def worker_after_photos(ticket: Ticket, count: int) -> str:
+    return f"已收到工单#{ticket.id}的整改后照片{count}张，已转给反映人。"
+
+
+def worker_new_ticket(ticket: Ticket, note: str | None = None, photos: int = 0) -> str:
     flag = f"【紧急】{ticket.urgent_reason or ''}\n" if ticket.urgent else ""
     source = ticket.room_topic or "私聊"
     lines = [f"【新工单#{ticket.id}】{ticket.category_name}", flag.rstrip("\n") if flag else None,
              f"地点：{place(ticket)}", f"反映人：{ticket.reporter_name}（{source}）", f"内容：{excerpt(ticket.text)}",
              f"备注：{excerpt(note)}" if note else None,
+             f"现场照片{photos}张，见下。" if photos else None,
              f"回复“接 {ticket.id}”接单；处理完回复“办结 {ticket.id} 处理说明”。"]
     return "\n".join(line for line in lines if line)
 

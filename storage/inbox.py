@@ -145,3 +145,13 @@ def room_id_for(*, session: Session, room: str) -> str | None:
     """A configured group (topic or id) as the room id last seen on a message from it."""
     query = select(IncomingMessage.room_id).where((IncomingMessage.room_topic == room) | (IncomingMessage.room_id == room))
     return session.exec(query.order_by(col(IncomingMessage.id).desc())).first()
+
+
+def recent_ticket_of(*, session: Session, sender_id: str, room_id: str | None, since: datetime,
+                     until: datetime) -> int | None:
+    """The ticket that this person's latest message in this chat between `since` and `until` filed or joined."""
+    room = col(IncomingMessage.room_id).is_(None) if room_id is None else IncomingMessage.room_id == room_id
+    return session.exec(select(IncomingMessage.ticket_id).where(
+        IncomingMessage.sender_id == sender_id, room, col(IncomingMessage.ticket_id).is_not(None),
+        col(IncomingMessage.sent_at) >= since, col(IncomingMessage.sent_at) <= until)
+        .order_by(col(IncomingMessage.sent_at).desc(), col(IncomingMessage.id).desc())).first()

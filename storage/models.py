@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from enum import Enum
 
-from sqlalchemy import Column, DateTime, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import Column, DateTime, LargeBinary, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -161,6 +161,7 @@ class OutboxMessage(SQLModel, table=True):
     ticket_id: int | None = None
     image_b64: str | None = Field(default=None, sa_column=Column(Text))  # a picture instead of text
     image_name: str | None = None
+    attachment_sha256: str | None = None  # a stored photo (attachment_blob) sent as a picture, read at send time
     urgent: bool = False              # goes first, and also in quiet hours and past the daily cap
     in_reply_to: str | None = None    # the message just received that this answers: not held by quiet hours
     created_at: datetime = _time(nullable=False)
@@ -276,3 +277,45 @@ class Setting(SQLModel, table=True):
 
     key: str = Field(primary_key=True)
     value: str
+class AttachmentState(str, Enum):
+    STORED = "stored"        # fetched, an image by its bytes, kept in attachment_blob
+    TOO_LARGE = "too_large"  # bigger than photos.max_mb: recorded, not fetched
+    NOT_IMAGE = "not_image"  # the bytes are no image (or a corrupt one): recorded, not kept
+    FAILED = "failed"        # the gateway could not serve it
+    FLOOD = "flood"          # one of too many pictures from one person in a short time: not fetched
+    EXPIRED = "expired"      # was stored, joined no ticket in time: its bytes were dropped
+
+
+class AttachmentBlob(SQLModel, table=True):
+    """A photo's bytes, once per content (sha256): the same image delivered again is not stored again."""
+
+    __tablename__ = "attachment_blob"
+
+    sha256: str = Field(primary_key=True)
+    mime: str                 # image/jpeg, image/png ... as read from the bytes
+    size: int
+    width: int
+    height: int
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = _time(nullable=False)
+
+
+class Attachment(SQLModel, table=True):
+    """A picture someone sent (one row per WeChat message) and the ticket it joined, if any."""
+
+    __tablename__ = "attachment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: str = Field(unique=True)
+    sender_id: str = Field(index=True)
+    room_id: str | None = None        # None: sent privately to the bot
+    sent_at: datetime = _time(nullable=False, index=True)
+    received_at: datetime = _time(nullable=False)
+    state: AttachmentState = AttachmentState.STORED
+    sha256: str | None = Field(default=None, index=True)  # set when STORED
+    size: int | None = None           # bytes (for TOO_LARGE: at least this many)
+    name: str | None = None           # the file name the gateway gave
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    ticket_id: int | None = Field(default=None, index=True)
+    role: str | None = None           # before (the resident's photo) | after (the worker's 整改后 photo)
+    linked_at: datetime | None = _time()

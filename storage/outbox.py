@@ -14,17 +14,20 @@ from sqlalchemy import bindparam, func, update
 from sqlmodel import Session, col, select
 
 from core.types import Outgoing
+from storage.attachments import blob_data
 from storage.models import OutboxMessage, OutboxState
 
 _SENDS = (OutboxState.SENDING, OutboxState.SENT)
 
 
 def enqueue(*, session: Session, out: Outgoing, now: datetime, ticket_id: int | None = None, urgent: bool = False,
-            in_reply_to: str | None = None, held: bool = False, account: str | None = None) -> OutboxMessage:
-    row = OutboxMessage(account=account, room_id=out.room_id, to_id=out.to_id, mentions=",".join(out.mentions), text=out.text,
+            in_reply_to: str | None = None, held: bool = False, account: str | None = None,
+            photo: tuple[str, str] | None = None) -> OutboxMessage:
+    """photo: (sha256, file name) of a stored photo to send as a picture; its bytes are read when it is sent."""
+    row = OutboxMessage(account=account, attachment_sha256=photo[0] if photo else None, room_id=out.room_id, to_id=out.to_id, mentions=",".join(out.mentions), text=out.text,
                         ticket_id=ticket_id, urgent=urgent, in_reply_to=in_reply_to, created_at=now,
                         image_b64=base64.b64encode(out.image).decode() if out.image is not None else None,
-                        image_name=out.image_name if out.image is not None else None,
+                        image_name=photo[1] if photo else out.image_name if out.image is not None else None,
                         state=OutboxState.HELD if held else OutboxState.PENDING)
     session.add(row)
     return row
@@ -94,6 +97,17 @@ def as_outgoing(*rows: OutboxMessage) -> Outgoing:
                         image=base64.b64decode(rows[0].image_b64), image_name=rows[0].image_name)
     return Outgoing(text="\n".join(row.text for row in rows), room_id=rows[0].room_id, to_id=rows[0].to_id,
                     mentions=tuple(mentions))
+
+
+def outgoing(*, session: Session, rows: Sequence[OutboxMessage]) -> Outgoing:
+    """as_outgoing, with a stored photo's bytes read from the one store every process shares."""
+    head = rows[0]
+    if head.attachment_sha256 is None:
+        return as_outgoing(*rows)
+    data = blob_data(session=session, sha256=head.attachment_sha256)
+    if data is None:
+        raise LookupError(f"photo {head.attachment_sha256} of outbox row {head.id} is not in attachment_blob")
+    return Outgoing(text=head.text, room_id=head.room_id, to_id=head.to_id, image=data, image_name=head.image_name)
 
 
 def recent_sends(*, session: Session, since: datetime) -> list[tuple[str | None, str | None, datetime]]:

@@ -210,3 +210,12 @@ def last_assigned_at(*, session: Session, ticket_id: int) -> datetime | None:
     query = select(TicketEvent.at).where(TicketEvent.ticket_id == ticket_id,
                                          col(TicketEvent.kind).in_(("assigned", "transferred", "reopened")))
     return session.exec(query.order_by(col(TicketEvent.id).desc())).first()
+
+
+def last_resolved_by(*, session: Session, actor_id: str, since: datetime) -> Ticket | None:
+    """The ticket this person (WeChat id) last resolved since then, if it is still resolved."""
+    ticket_id = session.exec(select(TicketEvent.ticket_id).where(
+        TicketEvent.kind == "resolved", TicketEvent.actor_id == actor_id, col(TicketEvent.at) >= since)
+        .order_by(col(TicketEvent.at).desc(), col(TicketEvent.id).desc())).first()
+    ticket = session.get(Ticket, ticket_id) if ticket_id is not None else None
+    return ticket if ticket is not None and ticket.status == TicketStatus.RESOLVED else None

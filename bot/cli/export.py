@@ -15,6 +15,7 @@ from handlers.export.ledger import ledger
 from handlers.export.open311 import service_requests
 from storage import schema
 from storage.db import DatabaseError, make_engine, new_session
+from storage.attachments import first_photos
 from storage.export import latest_notes, tickets_since
 
 
@@ -63,8 +64,10 @@ def export_open311(*, config: Config, database_url: str, since: str | None, out_
     start = _since(since, tz)
     engine = _engine(database_url)
     with new_session(engine) as session:
-        requests = service_requests(tickets_since(session=session, since=start), config=config, tz=tz,
-                                    notes=latest_notes(session=session, since=start))
+        tickets = tickets_since(session=session, since=start)
+        photos = first_photos(session=session, ticket_ids=[t.id for t in tickets]) if config.photos.public_url else {}
+        requests = service_requests(tickets, config=config, tz=tz, notes=latest_notes(session=session, since=start),
+                                    photos=photos)
     engine.dispose()
     # one request a line: readable, and the C encoder (indent= would fall back to the pure-Python one)
     text = "[\n" + ",\n".join(json.dumps(r, ensure_ascii=False) for r in requests) + "\n]\n" if requests else "[]\n"

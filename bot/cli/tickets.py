@@ -8,8 +8,9 @@ from typing import TextIO
 
 from handlers.texts import mask, place
 from bot.cli.db import open_database
+from storage import attachments
 from storage.db import new_session
-from storage.models import TicketStatus
+from storage.models import Attachment, TicketStatus
 from storage.tickets import STATUS_NAMES, list_tickets
 
 # C0 and C1 controls (ESC, CR, BEL, ...) and the bidi overrides that reorder what a terminal shows
@@ -21,6 +22,12 @@ def visible(text: str) -> str:
     return _UNPRINTABLE_RE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
+def attachment_record(photo: Attachment, tz: tzinfo) -> dict:
+    """One photo of a ticket for operators: what it is, not whose it is or its bytes."""
+    return {"id": photo.id, "kind": "photo", "role": photo.role, "state": photo.state.value, "size": photo.size,
+            "sha256": photo.sha256, "at": photo.sent_at.astimezone(tz).isoformat()}
+
+
 def print_tickets(url: str, *, statuses: list[str] | None, as_json: bool, out: TextIO, tz: tzinfo) -> int:
     try:
         wanted = tuple(TicketStatus(s) for s in statuses) if statuses else None
@@ -30,11 +37,13 @@ def print_tickets(url: str, *, statuses: list[str] | None, as_json: bool, out: T
     engine = open_database(url)
     with new_session(engine) as session:
         tickets = list_tickets(session=session, statuses=wanted)
+        photos = attachments.of_tickets(session=session, ticket_ids=[t.id for t in tickets]) if as_json else {}
     engine.dispose()
     for t in tickets:
         if as_json:
             row = t.model_dump(mode="json")
             row["text"] = mask(row["text"])
+            row["attachments"] = [attachment_record(p, tz) for p in photos.get(t.id, [])]
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
         else:
             created = t.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")

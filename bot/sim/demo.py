@@ -31,7 +31,8 @@ class Printer:
         at = datetime.fromisoformat(record["at"]).astimezone(self.tz).strftime("%m-%d %H:%M:%S")
         if record["type"] == "receive":
             where = f"[{self.topics.get(record['room'], record['room'])}]" if record["room"] else f"[私聊 → {self.bot_name}]"
-            line = f"{at} {where} {self.names.get(record['from'], record['from'])}：{record['text']}"
+            text = f"[图片] {record['file']}" if record.get("file") else record["text"]
+            line = f"{at} {where} {self.names.get(record['from'], record['from'])}：{text}"
         elif record["type"] == "send":
             if record["room"]:
                 where = f"[{self.topics.get(record['room'], record['room'])}]"

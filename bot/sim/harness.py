@@ -146,15 +146,21 @@ class Community:
 
     # ---- what people do ----------------------------------------------------------------
     async def post(self, room: str, sender: str, text: str, *, message_id: str | None = None, kind: str = "text",
-                   after: timedelta = STEP, settle: bool = True) -> str:
+                   after: timedelta = STEP, settle: bool = True, file: tuple[str, bytes] | None = None) -> str:
         """A group message `after` the previous moment; with `settle`, paced replies go out before the next step."""
         return await self._deliver(sender=sender, text=text, room=room, message_id=message_id, kind=kind,
-                                   after=after, settle=settle)
+                                   after=after, settle=settle, file=file)
 
     async def dm(self, sender: str, text: str, *, message_id: str | None = None, kind: str = "text",
-                 after: timedelta = STEP, settle: bool = True) -> str:
+                 after: timedelta = STEP, settle: bool = True, file: tuple[str, bytes] | None = None) -> str:
         return await self._deliver(sender=sender, text=text, room=None, message_id=message_id, kind=kind,
-                                   after=after, settle=settle)
+                                   after=after, settle=settle, file=file)
+
+    async def photo(self, sender: str, name: str, data: bytes, *, room: str | None = None,
+                    message_id: str | None = None, after: timedelta = STEP, settle: bool = True) -> str:
+        """A picture posted in a room (or privately without one), served through the gateway's file RPCs."""
+        return await self._deliver(sender=sender, text=name, room=room, message_id=message_id, kind="image",
+                                   after=after, settle=settle, file=(name, data))
 
     async def _deliver(self, *, after: timedelta, settle: bool, **kwargs: Any) -> str:
         await self.advance_to(self.clock.now() + after)
@@ -168,8 +174,11 @@ class Community:
         self._delivered.add(message_id)
         done = [] if redelivered else [bot.app.wait_processed(copies[bot.sim.self_id]) for bot in self._alive()
                                        if bot.sim.self_id in copies]
-        self._record({"type": "receive", "at": self.clock.now().isoformat(), "room": kwargs["room"],
-                      "from": kwargs["sender"], "text": kwargs["text"], "kind": kwargs["kind"]})
+        record = {"type": "receive", "at": self.clock.now().isoformat(), "room": kwargs["room"],
+                  "from": kwargs["sender"], "text": kwargs["text"], "kind": kwargs["kind"]}
+        if kwargs.get("file") is not None:
+            record["file"] = kwargs["file"][0]
+        self._record(record)
         await self.world.push_message(**kwargs, to=to)
         await asyncio.wait_for(asyncio.gather(*done), 30)
         if settle:
@@ -239,7 +248,10 @@ class Community:
 
     async def play(self, steps: tuple[Step, ...] | None = None) -> None:
         for step in self.scenario.steps if steps is None else steps:
-            if step.room is not None:
+            if step.image is not None:
+                name, data = step.file
+                await self.photo(step.sender or step.dm, name, data, room=step.room, message_id=step.id)
+            elif step.room is not None:
                 await self.post(step.room, step.sender, step.text, message_id=step.id, kind=step.kind)
             elif step.dm is not None:
                 await self.dm(step.dm, step.text, message_id=step.id, kind=step.kind)

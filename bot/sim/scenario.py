@@ -42,6 +42,13 @@ def parse_duration(value: str | int | float) -> timedelta:
     return timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
 
 
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, ValueError):  # a name too long for the file system, a NUL byte
+        return False
+
+
 class Step(_Strict):
     room: str | None = None
     dm: str | None = None        # private message from this contact to the bot
@@ -49,6 +56,7 @@ class Step(_Strict):
     text: str | None = None
     id: str | None = None        # WeChat message id; default: a fresh unique one
     kind: str = "text"
+    image: str | None = None     # a picture file to post (room or dm step); relative to the scenario file
     wait: str | int | None = None
     offline: str | int | None = None  # the bot is stopped this long, then starts again on the same database
     rename: str | None = None    # contact id ...
@@ -62,16 +70,23 @@ class Step(_Strict):
                    self.offline is not None]
         if sum(actions) != 1:
             raise ValueError("each step is exactly one of: room message, dm, wait, offline, rename")
-        if self.room is not None and (self.sender is None or self.text is None):
-            raise ValueError("a room step needs `from` and `text`")
-        if self.dm is not None and self.text is None:
-            raise ValueError("a dm step needs `text`")
+        if self.room is not None and (self.sender is None or (self.text is None and self.image is None)):
+            raise ValueError("a room step needs `from` and `text` or `image`")
+        if self.dm is not None and self.text is None and self.image is None:
+            raise ValueError("a dm step needs `text` or `image`")
+        if self.image is not None and not _is_file(Path(self.image)):
+            raise ValueError(f"image file {self.image} not found")
         if self.rename is not None and self.to is None:
             raise ValueError("a rename step needs `to`")
         for duration in (self.wait, self.offline):
             if duration is not None:
                 parse_duration(duration)
         return self
+
+    @property
+    def file(self) -> tuple[str, bytes] | None:
+        """An image step's (file name, bytes)."""
+        return (Path(self.image).name, Path(self.image).read_bytes()) if self.image is not None else None
 
     @property
     def delay(self) -> timedelta:
@@ -124,4 +139,9 @@ def load_scenario(path: str | Path) -> Scenario:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError, ValueError) as exc:  # ValueError: impossible dates such as 0000-00-00
         raise ScenarioError(f"{path}: {exc}") from exc
+    steps = data.get("steps") if isinstance(data, dict) else None
+    for step in steps if isinstance(steps, list) else []:
+        if isinstance(step, dict) and isinstance(step.get("image"), str):
+            beside = path.parent / step["image"]  # relative to the scenario file, else to the working directory
+            step["image"] = str(beside) if _is_file(beside) else step["image"]
     return parse_scenario(data, str(path))

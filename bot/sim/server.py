@@ -94,12 +94,15 @@ async def serve_simulator(*, port: int, scenario_path: str | None, step_pause: f
             elif step.wait is not None:
                 await asyncio.sleep(step.delay.total_seconds())
             else:
-                sender = step.sender or step.dm
+                sender, file = step.sender or step.dm, step.file
+                text = file[0] if file else step.text
                 if not quiet:
-                    print(f"{names.get(sender, sender)} → {step.room or 'bot'}: {step.text}", flush=True)
-                await world.push_message(sender=sender, text=step.text, room=step.room,
+                    print(f"{names.get(sender, sender)} → {step.room or 'bot'}: {'[图片] ' if file else ''}{text}",
+                          flush=True)
+                await world.push_message(sender=sender, text=text, room=step.room,
                                          message_id=step.id or world.new_id(f"msg-in-{run}-"),
-                                         kind=step.kind, to=None if step.room else sim.self_id)
+                                         kind="image" if file else step.kind, to=None if step.room else sim.self_id,
+                                         file=file)
             await asyncio.sleep(step_pause)
         print("场景播放完毕；Ctrl+C 退出。", flush=True)
     await stop.wait()

@@ -42,6 +42,7 @@ TS_MESSAGE_TYPES = {
     # our neutral kinds (core.types.KINDS) for scenario files; a system line travels as a group note
     "voice": 2, "sticker": 5, "file": 1, "link": 14, "contact_card": 3, "money": 12, "system": 10,
 }
+FILE_CHUNK = 64 * 1024
 
 
 @dataclass
@@ -72,8 +73,11 @@ class Sent:
     file_data: bytes | None = None
 
     def as_record(self) -> dict[str, Any]:
-        return {"type": "send", "at": self.at, "room": self.room, "to": self.to,
-                "mentions": self.mentions, "text": self.text}
+        record = {"type": "send", "at": self.at, "room": self.room, "to": self.to,
+                  "mentions": self.mentions, "text": self.text}
+        if self.file_name is not None:
+            record["file"] = self.file_name
+        return record
 
 
 class SimWorld:
@@ -87,6 +91,7 @@ class SimWorld:
         self.contacts: dict[str, SimContact] = {}
         self.rooms: dict[str, SimRoom] = {}
         self.messages: dict[str, pb.MessagePayloadResponse] = {}
+        self.files: dict[str, tuple[str, bytes]] = {}  # a picture or file message's (name, bytes), by message id
         self.sent: list[Sent] = []
         self.on_sent: list[Callable[[Sent], None]] = []
         self.gateways: dict[str, PuppetSimulator] = {}
@@ -103,13 +108,15 @@ class SimWorld:
         self.rooms[room_id] = SimRoom(room_id, topic, list(dict.fromkeys(members)))
 
     async def push_message(self, *, sender: str, text: str, room: str | None = None, to: str | None = None,
-                           message_id: str | None = None, kind: str = "text") -> dict[str, str]:
-        """A contact posts in a room (or privately `to` one account): {account self id: its copy's message id}."""
+                           message_id: str | None = None, kind: str = "text",
+                           file: tuple[str, bytes] | None = None) -> dict[str, str]:
+        """A contact posts in a room (or privately `to` one account): {account self id: its copy's message id}.
+        `file` (name, bytes): a picture or file the gateways serve through their file RPCs."""
         ids = self.copy_ids(message_id or self.new_id("msg-in-"), room=room, to=to)
         sent_at = int(self.clock.now().timestamp() * 1000)  # WeChat stamps a message once, on its server
         for self_id, copy_id in ids.items():
             await self.gateways[self_id].push_message(sender=sender, text=text, room=room, kind=kind, message_id=copy_id,
-                                                      timestamp=sent_at)
+                                                      timestamp=sent_at, file=file)
         return ids
 
     def copy_ids(self, message_id: str, *, room: str | None, to: str | None) -> dict[str, str]:
@@ -131,6 +138,9 @@ class PuppetSimulator:
         self.world.gateways[self_id] = self
         self.world.add_contact(self_id, self_name)
         self.fail_next_sends = 0  # fault injection: the next N MessageSendText calls fail
+        self.file_streams = True  # serve MessageImageStream/MessageFileStream (False: only the unary file RPCs)
+        self.file_fetches = 0  # file RPC calls answered, and the bytes sent by them
+        self.file_bytes_served = 0
         self.delay = 0.0  # fault injection: seconds before each event and each send answer
         self.buffer = False  # keep events pushed while no bot is connected (the real gateway drops them)
         self.replay_seconds = 0.0  # message events a stream carried this recently are re-sent to the next one
@@ -189,8 +199,10 @@ class PuppetSimulator:
 
     async def push_message(self, *, sender: str, text: str, room: str | None = None,
                            message_id: str | None = None, kind: str = "text",
-                           mentions: list[str] | None = None, timestamp: int | None = None) -> str:
-        """A contact posts a message (in a room, or privately to the bot); emit it as an event."""
+                           mentions: list[str] | None = None, timestamp: int | None = None,
+                           file: tuple[str, bytes] | None = None) -> str:
+        """A contact posts a message (in a room, or privately to the bot); emit it as an event. `file`: the
+        (name, bytes) of a picture or file, served by the file RPCs as the gateway serves WeChat's media."""
         if sender not in self.contacts:
             raise KeyError(f"unknown contact {sender!r}")
         if room is not None and room not in self.rooms:
@@ -199,8 +211,10 @@ class PuppetSimulator:
         self.messages[message_id] = pb.MessagePayloadResponse(
             id=message_id, text=text, timestamp=timestamp or self._timestamp(), type=TS_MESSAGE_TYPES[kind],
             from_id=sender, room_id=room or "", to_id="" if room else self.self_id,
-            mention_ids=list(mentions or []),
+            mention_ids=list(mentions or []), filename=file[0] if file else "",
         )
+        if file is not None:
+            self.world.files[message_id] = file
         await self.emit(pb.EventType.EVENT_TYPE_MESSAGE, {"messageId": message_id})
         return message_id
 
@@ -275,6 +289,12 @@ class PuppetSimulator:
             "/wechaty.Puppet/ContactPayload": Handler(self.contact_payload, unary, pb.ContactPayloadRequest, pb.ContactPayloadResponse),
             "/wechaty.Puppet/ContactList": Handler(self.contact_list, unary, pb.ContactListRequest, pb.ContactListResponse),
             "/wechaty.Puppet/MessagePayload": Handler(self.message_payload, unary, pb.MessagePayloadRequest, pb.MessagePayloadResponse),
+            "/wechaty.Puppet/MessageImage": Handler(self.message_image, unary, pb.MessageImageRequest, pb.MessageImageResponse),
+            "/wechaty.Puppet/MessageFile": Handler(self.message_image, unary, pb.MessageFileRequest, pb.MessageFileResponse),
+            "/wechaty.Puppet/MessageImageStream": Handler(self.message_file_stream, Cardinality.UNARY_STREAM,
+                                                          pb.MessageImageStreamRequest, pb.MessageImageStreamResponse),
+            "/wechaty.Puppet/MessageFileStream": Handler(self.message_file_stream, Cardinality.UNARY_STREAM,
+                                                         pb.MessageFileStreamRequest, pb.MessageFileStreamResponse),
             "/wechaty.Puppet/MessageSendText": Handler(self.message_send_text, unary, pb.MessageSendTextRequest, pb.MessageSendTextResponse),
             "/wechaty.Puppet/MessageSendFile": Handler(self.message_send_file, unary, pb.MessageSendFileRequest, pb.MessageSendFileResponse),
             "/wechaty.Puppet/RoomPayload": Handler(self.room_payload, unary, pb.RoomPayloadRequest, pb.RoomPayloadResponse),
@@ -379,6 +399,35 @@ class PuppetSimulator:
         request = await stream.recv_message()
         payload = self._require(self.messages, request.id, "message")
         await stream.send_message(payload)
+
+    def _file_of(self, message_id: str) -> tuple[str, bytes]:
+        return self._require(self.world.files, message_id, "file of message")
+
+    async def message_image(self, stream: Stream) -> None:
+        """MessageImage / MessageFile: the whole file as a Base64 FileBox in JSON, as the npm gateway answers."""
+        request = await stream.recv_message()
+        name, data = self._file_of(request.id)
+        box = {"name": name, "metadata": {}, "size": len(data), "type": 1, "boxType": 1,
+               "base64": base64.b64encode(data).decode()}
+        self.file_fetches += 1
+        self.file_bytes_served += len(data)
+        response = pb.MessageImageResponse if isinstance(request, pb.MessageImageRequest) else pb.MessageFileResponse
+        await stream.send_message(response(filebox=json.dumps(box)))
+
+    async def message_file_stream(self, stream: Stream) -> None:
+        """MessageImageStream / MessageFileStream: a chunk with the name, then the data in 64 KiB chunks (the npm
+        gateway's packFileBoxToPb). A client that stops reading cancels the call and the rest is not sent."""
+        request = await stream.recv_message()
+        if not self.file_streams:
+            raise GRPCError(Status.UNIMPLEMENTED, "Method not found!")
+        name, data = self._file_of(request.id)
+        response = (pb.MessageImageStreamResponse if isinstance(request, pb.MessageImageStreamRequest)
+                    else pb.MessageFileStreamResponse)
+        self.file_fetches += 1
+        await stream.send_message(response(file_box_chunk=pb.FileBoxChunk(name=name)))
+        for start in range(0, len(data), FILE_CHUNK):
+            await stream.send_message(response(file_box_chunk=pb.FileBoxChunk(data=data[start:start + FILE_CHUNK])))
+            self.file_bytes_served += len(data[start:start + FILE_CHUNK])
 
     async def message_send_text(self, stream: Stream) -> None:
         request = await stream.recv_message()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
 import os
@@ -30,6 +31,7 @@ _puppet_schema.PuppetOptions.__hash__ = object.__hash__  # type: ignore[assignme
 
 os.environ.setdefault("WECHATY_LOG", "error")  # wechaty logs several INFO lines per message otherwise
 
+import betterproto  # noqa: E402
 from grpclib.client import Channel  # noqa: E402
 from grpclib.config import Configuration  # noqa: E402
 from grpclib.const import Status  # noqa: E402
@@ -42,13 +44,14 @@ from wechaty_puppet_service import PuppetService  # noqa: E402
 from wechaty_puppet_service.utils import extract_host_and_port  # noqa: E402
 
 from bot.backoff import Backoff  # noqa: E402
-from core.types import Disconnected, Incoming, Outgoing  # noqa: E402
+from core.types import Disconnected, FetchedFile, Incoming, Outgoing  # noqa: E402
 from bot.wechat.ca import TLS_CA_CERT  # noqa: E402
 
 log = logging.getLogger("mulin.wechaty")
 
 MessageCallback = Callable[[Incoming], Awaitable[None]]
 SEND_TIMEOUT_SECONDS = 20
+FETCH_TIMEOUT_SECONDS = 60  # one picture through the gateway; a hung fetch must not stall the worker loop
 STREAM_PEEK_SECONDS = 5  # the JS client waits this long for the stream's first event before calling start
 DEAD_AFTER_DINGS = 3  # no event for this many ding intervals: the link is dead
 SEEN_LIMIT = 100_000  # message ids remembered to drop a gateway's repeated events (python-wechaty's bound)
@@ -462,6 +465,48 @@ class WechatyTransport:
             text=payload.text or "", at=at, room_id=room_id, room_topic=topic,
             kind=kind, mentions=tuple(payload.mention_ids or ()),
         )
+
+    async def fetch_file(self, message_id: str, max_bytes: int) -> FetchedFile:
+        """A received picture or file through the gateway's file RPCs: streamed (MessageImageStream /
+        MessageFileStream) and cut off past max_bytes, so a big file is never fetched whole; a gateway without
+        the stream RPCs is read through the message's FileBox (MessageImage / MessageFile) and checked after."""
+        if self._puppet is None or not self.running:
+            raise Disconnected(f"gateway {self.endpoint} is not connected")
+        return await asyncio.wait_for(self._fetch(message_id, max_bytes), FETCH_TIMEOUT_SECONDS)
+
+    async def _fetch(self, message_id: str, max_bytes: int) -> FetchedFile:
+        puppet = self._puppet
+        image = (await self._ready(message_id)).type.name == "MESSAGE_TYPE_IMAGE"
+        try:
+            return await self._fetch_stream(puppet._puppet_stub, message_id, image, max_bytes)
+        except GRPCError as exc:
+            if exc.status != Status.UNIMPLEMENTED:
+                raise
+        log.info("gateway %s has no file stream RPC; reading message %s's file box whole", self.endpoint, message_id)
+        # as python-wechaty's Message.to_file_box: MessageImage for a picture, MessageFile for anything else
+        box = await (puppet.message_image(message_id) if image else puppet.message_file(message_id))
+        if box.type().name != "Base64":
+            raise ValueError(f"the gateway gave a {box.type().name} file box for message {message_id}, not its bytes")
+        data = base64.b64decode(box.base64)
+        return FetchedFile(name=box.name or "", size=len(data), data=data if len(data) <= max_bytes else None)
+
+    @staticmethod
+    async def _fetch_stream(stub: PuppetStub, message_id: str, image: bool, max_bytes: int) -> FetchedFile:
+        """The chunks as the npm gateway packs them: the name first, then the data; stops past max_bytes."""
+        chunks = (stub.message_image_stream(id=message_id, type=pb.ImageType.IMAGE_TYPE_ARTWORK) if image
+                  else stub.message_file_stream(id=message_id))
+        name, size, parts = "", 0, []
+        async with contextlib.aclosing(chunks):  # leaving early cancels the call: the rest is never sent
+            async for response in chunks:
+                field, value = betterproto.which_one_of(response.file_box_chunk, "payload")
+                if field == "name":
+                    name = value
+                elif field == "data":
+                    size += len(value)
+                    if size > max_bytes:
+                        return FetchedFile(name=name, size=size, data=None)
+                    parts.append(value)
+        return FetchedFile(name=name, size=size, data=b"".join(parts))
 
     async def send(self, out: Outgoing) -> str | None:
         if self._puppet is None or not self.running:

@@ -14,7 +14,16 @@ def _iso(at: datetime | None, tz: tzinfo) -> str | None:
     return at.astimezone(tz).isoformat(timespec="seconds") if at else None
 
 
-def service_request(ticket: Ticket, *, config: Config, tz: tzinfo, latest_note: str | None) -> dict[str, Any]:
+def media_url(ticket: Ticket, photo_id: int | None, config: Config) -> str | None:
+    """The ticket's first photo under the web console's public address; never for a private ticket."""
+    base = config.photos.public_url
+    if not base or photo_id is None or ticket.category in config.private_categories:
+        return None
+    return f"{base.rstrip('/')}/photos/{photo_id}"
+
+
+def service_request(ticket: Ticket, *, config: Config, tz: tzinfo, latest_note: str | None,
+                    photo_id: int | None = None) -> dict[str, Any]:
     worker = worker_name(config, ticket)
     agency = " ".join(p for p in (grid_name(config, ticket), f"网格员{worker}" if worker else "") if p)
     # an open ticket may be a reopened one whose old resolution note no longer holds
@@ -35,8 +44,12 @@ def service_request(ticket: Ticket, *, config: Config, tz: tzinfo, latest_note: 
         "urgent": ticket.urgent,
         "rating": ticket.rating,
         "reopen_count": ticket.reopen_count,
+        "media_url": media_url(ticket, photo_id, config),
     }
 
 
-def service_requests(tickets: list[Ticket], *, config: Config, tz: tzinfo, notes: dict[int, str]) -> list[dict]:
-    return [service_request(t, config=config, tz=tz, latest_note=notes.get(t.id)) for t in tickets]
+def service_requests(tickets: list[Ticket], *, config: Config, tz: tzinfo, notes: dict[int, str],
+                     photos: dict[int, int] | None = None) -> list[dict]:
+    """photos: each ticket's first photo id (for media_url)."""
+    return [service_request(t, config=config, tz=tz, latest_note=notes.get(t.id), photo_id=(photos or {}).get(t.id))
+            for t in tickets]

@@ -4,10 +4,14 @@
 //   node gateway.mjs PORT TOKEN
 //
 // stdin, one JSON object a line: {"from": contact id, "room": room id, "text": ...} posts in a group,
-// without "room" privately to the bot. stdout, one JSON object a line: {"event": "ready", "port"},
-// {"event": "sent", "to", "text", "mentions"} for each message the bot sends, {"event": "start"|"stop"|"ding"}
-// for each puppet call a client makes. Everything else goes to stderr.
+// without "room" privately to the bot; {"from", "room", "image": base64, "name": "x.jpg"} posts a picture.
+// stdout, one JSON object a line: {"event": "ready", "port"}, {"event": "sent", "to", "text", "mentions"} for
+// each text the bot sends, {"event": "sent_file", "to", "name", "size", "md5"} for each file or picture,
+// {"event": "start"|"stop"|"ding"} for each puppet call a client makes, {"event": "image_fetched", "id"} for
+// each picture a client reads. Everything else goes to stderr.
+import crypto from 'crypto'
 import readline from 'readline'
+import { FileBox } from 'file-box'
 import { PuppetMock, mock } from 'wechaty-puppet-mock'
 import { PuppetServer } from 'wechaty-puppet-service'
 
@@ -41,6 +45,19 @@ puppet.messageSendText = async (to, text, mentions) => {
   say({ event: 'sent', to, text, mentions: mentions || [] })
   return sendText(to, text, mentions)
 }
+const sendFile = puppet.messageSendFile.bind(puppet)
+puppet.messageSendFile = async (to, fileBox) => {
+  const data = await fileBox.toBuffer()
+  say({ event: 'sent_file', to, name: fileBox.name, size: data.length,
+    md5: crypto.createHash('md5').update(data).digest('hex') })
+  return sendFile(to, FileBox.fromBuffer(data, fileBox.name))
+}
+// the mock answers every MessageImage with a placeholder QR code; a real puppet serves the picture itself,
+// so here the picture a contact posted is served, as the mock already does for MessageFile
+puppet.messageImage = async (id) => {
+  say({ event: 'image_fetched', id })
+  return puppet.messageFile(id)
+}
 const server = new PuppetServer({ endpoint: `127.0.0.1:${port}`, puppet, token })
 await server.start()
 say({ event: 'ready', port: Number(port) })
@@ -48,9 +65,10 @@ say({ event: 'ready', port: Number(port) })
 const lines = readline.createInterface({ input: process.stdin })
 lines.on('line', (line) => {
   if (!line.trim()) return
-  const { from, room, text } = JSON.parse(line)
+  const { from, room, text, image, name } = JSON.parse(line)
   const talker = mocker.ContactMock.load(from)
-  talker.say(text).to(room ? mocker.RoomMock.load(room) : mocker.ContactMock.load(BOT))
+  const content = image ? FileBox.fromBase64(image, name) : text
+  talker.say(content).to(room ? mocker.RoomMock.load(room) : mocker.ContactMock.load(BOT))
 })
 lines.on('close', async () => { await server.stop(); process.exit(0) })
 process.on('SIGTERM', async () => { await server.stop(); process.exit(0) })

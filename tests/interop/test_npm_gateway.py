@@ -3,8 +3,11 @@ wrapping wechaty-puppet-mock (gateway.mjs). Installed here with `npm ci --ignore
 skipped only when node or npm is missing."""
 from __future__ import annotations
 
+import base64
 import hashlib
+import io
 import json
+import sqlite3
 import os
 import shutil
 import signal
@@ -17,6 +20,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from PIL import Image
 
 from bot.sim.chaos import _Process, paced_config
 
@@ -70,7 +74,13 @@ class Gateway:
                 self.events.append(json.loads(line))
 
     def post(self, sender: str, text: str, room: str | None = None) -> None:
-        self.proc.stdin.write(json.dumps({"from": sender, "room": room, "text": text}, ensure_ascii=False) + "\n")
+        self._write({"from": sender, "room": room, "text": text})
+
+    def post_image(self, sender: str, name: str, data: bytes, room: str | None = None) -> None:
+        self._write({"from": sender, "room": room, "image": base64.b64encode(data).decode(), "name": name})
+
+    def _write(self, line: dict) -> None:
+        self.proc.stdin.write(json.dumps(line, ensure_ascii=False) + "\n")
         self.proc.stdin.flush()
 
     def wait(self, predicate, timeout: float, what: str, since: int = 0) -> dict:
@@ -178,3 +188,35 @@ def test_a_wrong_token_stops_mulin_run_within_seconds_with_a_clear_error(npm_gat
         assert elapsed < 15, f"took {elapsed:.1f} s"
     finally:
         gateway.stop()
+
+
+@pytest.mark.slow
+def test_a_photo_sent_through_the_npm_gateway_joins_the_ticket_and_reaches_the_worker(npm_gateway, tmp_path):
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 48), (90, 110, 140)).save(picture, "JPEG")
+    photo = picture.getvalue()
+    port = _free_port()
+    gateway = Gateway(npm_gateway, port, tmp_path / "gateway.log")
+    bot = _Process(["-v", "run", "--config", str(_config(tmp_path))], tmp_path / "mulin.log", _env(tmp_path, port), ROOT)
+    try:
+        bot.wait_for("睦邻已连接", 90)
+        gateway.post_image("wxid_zhang", "puddle.jpg", photo, ROOM)
+        gateway.wait(lambda e: e["event"] == "image_fetched", 30, "mulin to fetch the picture")
+        time.sleep(1)  # stored before the words come
+        gateway.post("wxid_zhang", "A2和百意中间路面存在积水", ROOM)
+        notice = gateway.sent("wxid_wangfang", "新工单#1", 30)
+        assert "现场照片1张" in notice["text"]
+        sent = gateway.wait(lambda e: e["event"] == "sent_file" and e["to"] == "wxid_wangfang", 30,
+                            "the photo to the worker")
+        assert sent["size"] == len(photo) and sent["md5"] == hashlib.md5(photo).hexdigest()
+        bot.signal(signal.SIGTERM)
+        assert bot.proc.wait(20) == 0
+        log = bot.log.read_text(encoding="utf-8")
+        assert "from wxid_zhang in 20001@chatroom stored" in log and "Traceback" not in log
+        assert "no file stream RPC" not in log  # read through MessageImageStream, cut off past photos.max_mb
+    finally:
+        bot.finish()
+        gateway.stop()
+    with sqlite3.connect(tmp_path / "mulin.db") as db:
+        rows = db.execute("SELECT ticket_id, role, state, size, sha256 FROM attachment").fetchall()
+    assert rows == [(1, "before", "STORED", len(photo), hashlib.sha256(photo).hexdigest())]

@@ -11,7 +11,7 @@ from core.config import ConfigError, parse_config
 from bot.sim.scenario import Scenario, ScenarioError, load_scenario, parse_scenario
 
 KEYS = ["start", "self", "contacts", "rooms", "steps", "id", "name", "topic", "members", "room", "from", "dm",
-        "text", "kind", "wait", "rename", "to"]
+        "text", "kind", "wait", "rename", "to", "image"]
 # scalars YAML turns into dates, times, floats and booleans, some of them invalid ("2026-13-45")
 TRICKY = ["2026-11-23T08:57:00+08:00", "2026-11-23", "2026-13-45", "2026-02-30T25:61:00", "30s", "1.5h", "-3m",
           "1e309", ".nan", "yes", "~", "0x1F", "12:30:00"]
