@@ -74,7 +74,8 @@ def dev_models(rules, buildings) -> list[tuple[object, list[dict]]]:
 def real_fold_models(rules, buildings, k: int = 5) -> list[tuple[object, list[dict]]]:
     """(classifier, lines) pairs: each fold of the real training split with a request model trained on the other folds
     plus the written and weak lines (category and urgent models as committed), and the dev split with the committed
-    models. Folds go by source row (classifier.corpus.row_key), so a headline and its body stay together."""
+    models. Folds go by source row (classifier.corpus.row_key), so a headline and its body stay together. Only the
+    request model is out of fold: category and urgent numbers on the training lines are in-sample."""
     import hashlib
 
     from classifier.corpus import row_key
