@@ -1,7 +1,11 @@
 """k-fold cross-validation of the whole classifier (rules + a model trained on the other folds):
 `python -m classifier.crossval [--folds 5] FILE...` prints the pooled metrics;
 `python -m classifier.crossval --dev [--grid ...]` trains once on the training data (as `python -m classifier.train`
-does) and scores the real dev split, per source: the way the engine's constants are chosen."""
+does) and scores the real dev split, per source;
+`python -m classifier.crossval --real-folds [--grid ...]` also scores the real training lines, each with a request model
+trained without its fold (folds by source row, with the written and weak lines), next to the dev split: 5x the real
+lines the dev split alone has, and the way the engine's constants are chosen (the dev split holds 16 colloquial
+requests, the training split 90)."""
 from __future__ import annotations
 
 import argparse
@@ -67,27 +71,55 @@ def dev_models(rules, buildings) -> list[tuple[object, list[dict]]]:
              read_records([DEV_SET]))]
 
 
+def real_fold_models(rules, buildings, k: int = 5) -> list[tuple[object, list[dict]]]:
+    """(classifier, lines) pairs: each fold of the real training split with a request model trained on the other folds
+    plus the written and weak lines (category and urgent models as committed), and the dev split with the committed
+    models. Folds go by source row (classifier.corpus.row_key), so a headline and its body stay together. Only the
+    request model is out of fold: category and urgent numbers on the training lines are in-sample."""
+    import hashlib
+
+    from classifier.corpus import row_key
+    from classifier.engine import Classifier
+    from classifier.linear import load_models
+    from classifier.train import C_REQUEST, MODEL_PATH, PRUNE, REAL_TRAIN, features_of, fit
+
+    committed = load_models(MODEL_PATH)
+    real = read_records(REAL_TRAIN)
+    others = [r for r in training_records() + weak_records() if "group" not in r or r.get("_weak")]
+    fold_of = [int(hashlib.sha1(row_key(r["source"]).encode("utf-8")).hexdigest(), 16) % k for r in real]
+    pairs = []
+    for i in range(k):
+        train_on = [r for r, f in zip(real, fold_of) if f != i] + others
+        request = fit([(features_of(r["text"]), int(bool(r.get("expect_request")))) for r in train_on], ["no", "yes"],
+                      C_REQUEST, [r.get("_weight", 1.0) for r in train_on], PRUNE["request"])
+        pairs.append((Classifier(rules, (request, *committed[1:]), buildings),
+                      [r for r, f in zip(real, fold_of) if f == i]))
+    return pairs + [(Classifier(rules, committed, buildings), read_records([DEV_SET]))]
+
+
 def cross_validate(records: list[dict], k: int, rules, buildings, out: TextIO) -> dict[str, float]:
     return score(fold_models(records, k, rules, buildings), out)
 
 
 # The grid `--grid` searches: how far rule evidence and blockers move the request model (see classifier.engine).
-GRID = {"VOTE_MAX": (0.5, 1.0, 1.5), "REQUEST_THRESHOLD": (0.5, 0.6, 0.65), "SOFT_BLOCK_VOTE": (-1.0, -2.0),
+GRID = {"VOTE_MAX": (2.5, 4.0, 6.0), "VOTE_PER_POINT": (0.4, 0.6, 0.8, 1.0), "REQUEST_THRESHOLD": (0.5, 0.6),
         "RULES_MAX_CHARS": (60, 100, 200)}
 # `--grid urgent`: how sure the urgent model must be to call a request urgent on its own (2.0: never), and how sure
 # that there is no danger to overrule an urgent rule (0.0: never)
 URGENT_GRID = {"URGENT_MODEL_SAYS": (0.5, 0.6, 0.7, 2.0), "URGENT_MODEL_DOUBTS": (0.0, 0.01, 0.02, 0.05)}
 
 
-def grid_search(records: list[dict] | None, k: int, rules, buildings, out: TextIO, grid: dict | None = None) -> None:
+def grid_search(records: list[dict] | str | None, k: int, rules, buildings, out: TextIO, grid: dict | None = None) -> None:
     """Scores every combination of `grid` (engine constant -> values; GRID when None) on the same fold models, one
-    line each (the models are trained once); records None: on the real dev split (dev_models)."""
+    line each (the models are trained once); records None: on the real dev split (dev_models); "real-folds": on the
+    real training lines out of fold and the dev split (real_fold_models)."""
     import itertools
 
     from classifier import engine
 
     grid_values = GRID if grid is None else grid
-    pairs = dev_models(rules, buildings) if records is None else fold_models(records, k, rules, buildings)
+    pairs = (real_fold_models(rules, buildings, k) if records == "real-folds" else dev_models(rules, buildings)
+             if records is None else fold_models(records, k, rules, buildings))
     saved = {name: getattr(engine, name) for name in grid_values}
     try:
         for values in itertools.product(*grid_values.values()):
@@ -112,20 +144,25 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m classifier.crossval")
     parser.add_argument("files", nargs="*", type=Path)
     parser.add_argument("--dev", action="store_true", help="train once on the training data, score the real dev split")
+    parser.add_argument("--real-folds", action="store_true",
+                        help="score the real training lines out of fold and the dev split (see the module's doc)")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--grid", nargs="?", const="combiner", choices=("combiner", "urgent"),
                         help="score the constants of a grid instead: combiner (GRID, the default) or urgent "
                              "(URGENT_GRID)")
     parser.add_argument("--config", default=str(Path(__file__).resolve().parent.parent / "config.yaml"))
     args = parser.parse_args(argv)
-    if not args.dev and not args.files:
-        parser.error("give labelled FILEs to cross-validate, or --dev")
+    if not args.dev and not args.real_folds and not args.files:
+        parser.error("give labelled FILEs to cross-validate, or --dev, or --real-folds")
     buildings = BuildingIndex(ConfigBuildings(args.config).building_aliases())
-    records, rules = (None if args.dev else read_records(args.files)), load_rules()
+    rules = load_rules()
+    records = "real-folds" if args.real_folds else None if args.dev else read_records(args.files)
     if args.grid:
         grid_search(records, args.folds, rules, buildings, sys.stdout, URGENT_GRID if args.grid == "urgent" else GRID)
     elif records is None:
         score(dev_models(rules, buildings), sys.stdout)
+    elif records == "real-folds":
+        score(real_fold_models(rules, buildings, args.folds), sys.stdout)
     else:
         cross_validate(records, args.folds, rules, buildings, sys.stdout)
     return 0

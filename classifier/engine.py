@@ -19,8 +19,8 @@ from classifier.tokenize import KNOWN_LIMIT, Segmenter, make_tokenizer, normalis
 # capped), what a blocker does, and how much a rule point weighs against the category model's log-probability.
 # Chosen on the real dev split (`python -m classifier.crossval --dev --grid`, numbers in tests/data/classifier/real/
 # README.md), with the written behaviour cases in tests/classifier as the check that group chat still works.
-VOTE_PER_POINT = 0.4
-VOTE_MAX = 2.5
+VOTE_PER_POINT = 0.6
+VOTE_MAX = 4.0
 VOTE_AGAINST = 0.0
 SOFT_BLOCK_VOTE = -2.0
 # A firm blocker (elsewhere, a story, a hypothetical, how-to and general questions) and problem words seen only negated
