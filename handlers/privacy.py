@@ -63,7 +63,8 @@ def notice(config: "Config") -> str:
     p, bot = config.privacy, config.community.bot_name
     return (f"【{bot}个人信息说明】\n"
             f"{config.community.name}用“{bot}”受理本群居民反映的问题。\n"
-            f"一、读取：{bot}读取本群的文字消息，用来识别报修、求助等诉求并登记为工单；图片、语音等不读取。\n"
+            f"一、读取：{bot}读取本群的文字消息，用来识别报修、求助等诉求并登记为工单；居民反映问题前后"
+            f"{_number(config.photos.window_minutes)}分钟内发的照片随工单保存，其他图片一小时内删除；语音等不读取。\n"
             f"二、保存：登记为工单的诉求（内容、地点、反映人微信号和昵称）随工单保存，用于派单、办理、回访和统计；"
             f"其他聊天的文字保存{_number(p.chatter_days)}天后删除，只留时间等记录；{bot}发出的消息保存"
             f"{_number(p.sent_days)}天。\n"

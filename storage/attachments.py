@@ -151,12 +151,13 @@ def link(*, session: Session, attachment: Attachment, ticket_id: int, role: str,
     return True
 
 
-def expire_unlinked(*, session: Session, before: datetime) -> int:
-    """Pictures stored before then that joined no ticket are chat, not evidence: their bytes are dropped (a blob
-    another photo still uses stays). Returns how many. Not committed."""
-    rows = list(session.exec(select(Attachment).where(
-        Attachment.state == AttachmentState.STORED, col(Attachment.ticket_id).is_(None),
-        col(Attachment.sent_at) < before)))
+def expire_unlinked(*, session: Session, before: datetime | None, sender_id: str | None = None) -> int:
+    """Pictures stored before then (any time: None; of one sender, when given) that joined no ticket are chat, not
+    evidence: their bytes are dropped (a blob another photo still uses stays). Returns how many. Not committed."""
+    query = select(Attachment).where(Attachment.state == AttachmentState.STORED, col(Attachment.ticket_id).is_(None))
+    if before is not None:
+        query = query.where(col(Attachment.sent_at) < before)
+    rows = list(session.exec(query if sender_id is None else query.where(Attachment.sender_id == sender_id)))
     if not rows:
         return 0
     for row in rows:

@@ -17,8 +17,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from storage.models import (BindAttempt, BindCode, EraseRequest, IncomingMessage, MessageState, OutboxMessage,
-                            OutboxState, Setting, StaffBinding, Ticket, TicketEvent, TicketFollower, TicketStatus)
+from storage.attachments import expire_unlinked
+from storage.models import (Attachment, BindAttempt, BindCode, EraseRequest, IncomingMessage, MessageState,
+                            OutboxMessage, OutboxState, Setting, StaffBinding, Ticket, TicketEvent, TicketFollower,
+                            TicketStatus)
 
 Mask = Callable[[str], str]
 PSEUDONYM_PREFIX = "anon_"
@@ -206,8 +208,13 @@ def export_contact(*, session: Session, contact_id: str, now: datetime) -> dict[
                                            .order_by(BindAttempt.id))]}
     requests = [{"requested_at": _iso(r.requested_at), "confirmed_at": _iso(r.confirmed_at)}
                 for r in session.exec(select(EraseRequest).where(EraseRequest.contact_id == contact_id))]
+    photos = [{"message_id": a.message_id, "room_id": a.room_id, "sent_at": _iso(a.sent_at), "state": a.state.value,
+               "size": a.size, "sha256": a.sha256, "ticket_id": a.ticket_id, "role": a.role}
+              for a in session.exec(select(Attachment).where(Attachment.sender_id == contact_id)
+                                    .order_by(Attachment.id))]
     return {"contact": contact_id, "exported_at": _iso(now), "messages": messages, "messages_to_you": sent,
-            "tickets": tickets, "ratings": ratings, "bindings": bindings, "erase_requests": requests}
+            "photos": photos, "tickets": tickets, "ratings": ratings, "bindings": bindings,
+            "erase_requests": requests}
 
 
 class ErasureRefused(Exception):
@@ -253,6 +260,9 @@ def erase_contact(*, session: Session, contact_id: str, actor_id: str, now: date
         to_them = row.to_id == contact_id
         _rewrite_sent(session, row, contacts, now, clear=to_them)
         sent += to_them
+    # photos that joined a ticket stay with it (the case's evidence) under the pseudonym; the rest lose their bytes
+    expire_unlinked(session=session, before=None, sender_id=contact_id)
+    session.execute(update(Attachment).where(Attachment.sender_id == contact_id).values(sender_id=alias))
     session.execute(delete(BindAttempt).where(BindAttempt.contact_id == contact_id))
     session.execute(update(BindCode).where(BindCode.used_by == contact_id).values(used_by=alias))
     session.execute(update(EraseRequest).where(EraseRequest.contact_id == contact_id).values(contact_id=alias))

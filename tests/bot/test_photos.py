@@ -312,3 +312,35 @@ def test_a_neighbours_photo_after_joining_the_ticket_follows_under_their_name(ma
             assert files_to(c, to="wxid_wangfang") == [photo]
     asyncio.run(main())
     assert len(stored_tickets()) == 1 and rows(engine, Attachment)[0].ticket_id == 1
+
+
+def test_a_residents_photos_in_export_and_erase(make, engine, stored_tickets):
+    """Photos are personal data too: export lists them; erase keeps a ticket's photo (evidence) under the
+    pseudonym and drops the bytes of a picture that joined no ticket."""
+    from storage.privacy import erase_contact, export_contact
+
+    evidence, chat = jpeg(40), jpeg(41)
+
+    async def main():
+        async with make() as c:
+            await c.photo("wxid_zhang", "puddle.jpg", evidence, room=ROOM)
+            await c.post(ROOM, "wxid_zhang", COMPLAINT, after=timedelta(minutes=1))
+            await c.photo("wxid_zhang", "cat.jpg", chat, room=ROOM, after=timedelta(minutes=20))
+            return c.clock.now()
+    now = asyncio.run(main())
+    [ticket] = stored_tickets()
+    with new_session(engine) as session:
+        photos = export_contact(session=session, contact_id="wxid_zhang", now=now)["photos"]
+        assert [(p["ticket_id"], p["state"]) for p in photos] == [(ticket.id, "stored"), (None, "stored")]
+        assert photos[1]["sha256"] == hashlib.sha256(chat).hexdigest()
+        erased = erase_contact(session=session, contact_id="wxid_zhang", actor_id="operator", now=now,
+                               mask=lambda text: text)
+        session.commit()
+    kept, dropped = rows(engine, Attachment)
+    assert kept.sender_id == dropped.sender_id == erased.pseudonym
+    assert (kept.state, dropped.state) == (AttachmentState.STORED, AttachmentState.EXPIRED)
+    assert [b.sha256 for b in rows(engine, AttachmentBlob)] == [hashlib.sha256(evidence).hexdigest()]
+    with new_session(engine) as session:
+        assert export_contact(session=session, contact_id="wxid_zhang", now=now)["photos"] == []
+        [shown] = ticket_photos(session=session, ticket_id=ticket.id)
+    assert shown.data == evidence
