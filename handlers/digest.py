@@ -111,6 +111,8 @@ def render_daily(*, session: Session, config: Config, calendar: WorkCalendar, pe
     since = period.end - timedelta(days=config.digest.kpi_days)
     numbers = kpi.kpis(session=session, since=since, until=period.end, now=now, scope=scope)
     lines.append(f"近{config.digest.kpi_days}天指标（{numbers.tickets}件）：{format_rates(numbers)}")
+    if config.web.public_url:
+        lines.append(f"详情请登录工作台：{config.web.public_url.rstrip('/')}/dashboard")
     return "\n".join(lines)
 
 

@@ -164,3 +164,26 @@ def console(engine, web_config) -> Iterator[Console]:
     seed_tickets(engine, web_config, clock.now())
     with serving(build_app(config=web_config, engine=engine, clock=clock)) as base:
         yield Console(base, clock, engine, web_config)
+
+
+@dataclass
+class Parts:
+    """The pieces for a test that runs its own clock (the simulator's): seed tickets, make login links, serve."""
+
+    engine: Engine
+    config: Config
+
+    def seed(self, now: datetime) -> list[int]:
+        return seed_tickets(self.engine, self.config, now)
+
+    def link(self, staff_id: str, now: datetime) -> str:
+        with new_session(self.engine) as session:
+            return new_link_token(session=session, staff_id=staff_id, now=now)
+
+    def serving(self, clock) -> "contextmanager":  # noqa: ANN001
+        return serving(build_app(config=self.config, engine=self.engine, clock=clock))
+
+
+@pytest.fixture
+def parts(engine, web_config) -> Parts:
+    return Parts(engine, web_config)
