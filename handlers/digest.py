@@ -153,7 +153,8 @@ def weekly_chart(*, session: Session, week: Period, tz, scope: kpi.Scope = None)
     """The week's filed and resolved tickets per day, as a PNG."""
     days = kpi.daily_counts(session=session, since=week.start, until=week.end, tz=tz, scope=scope)
     first = week.start.astimezone(tz).date()
-    return weekly_png(first_day=first, days=days, title=f"{first} .. {first + timedelta(days=6)}")
+    last = first + timedelta(days=6)
+    return weekly_png(first_day=first, days=days, title=f"周会审 {first.month}月{first.day}日—{last.month}月{last.day}日 新增与办结")
 
 
 def chart_name(week: Period, tz) -> str:  # noqa: ANN001
