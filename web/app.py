@@ -306,7 +306,16 @@ def dashboard_page(request: Request, who: auth.Who, form: FormData) -> Response:
     return render(request, "dashboard.html", who, d=numbers)
 
 
-def _attachment(body: bytes, media_type: str, filename: str) -> Response:
+def _download(request: Request, who: auth.Who, make: Callable, media_type: str, name: str, suffix: str) -> Response:
+    """The tickets of the current filter within the user's scope, made into a file by make(session, tickets, seen,
+    now), sent as the attachment <name>-<local date><suffix>."""
+    state = request.app.state
+    now = state.clock.now()
+    filters, _, seen = _filtered(request, who)
+    with new_session(state.engine) as session:
+        found = query.all_of(session=session, filters=filters, scope=seen, now=now, tz=state.config.tz)
+        body = make(session, found, seen, now)
+    filename = f"{name}-{now.astimezone(state.config.tz).date().isoformat()}{suffix}"
     return Response(body, media_type=media_type,
                     headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
 
@@ -314,30 +323,26 @@ def _attachment(body: bytes, media_type: str, filename: str) -> Response:
 @page()
 def tickets_xlsx(request: Request, who: auth.Who, form: FormData) -> Response:
     """The 12345 ledger of the current filter; its KPI sheet over the digest's window, within the user's scope."""
-    state = request.app.state
-    config, now = state.config, state.clock.now()
-    filters, _, seen = _filtered(request, who)
-    with new_session(state.engine) as session:
-        found = query.all_of(session=session, filters=filters, scope=seen, now=now, tz=config.tz)
+    config = request.app.state.config
+
+    def make(session, found, seen, now) -> bytes:  # noqa: ANN001
         book = ledger(session=session, config=config, tz=config.tz, since=None, now=now, tickets=found, scope=seen,
                       period=Period(start=now - timedelta(days=config.digest.kpi_days), end=now),
                       grids=scope.grids_in(config, who.staff))
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return _attachment(buffer.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       f"工单台账-{now.astimezone(config.tz).date().isoformat()}.xlsx")
+        buffer = io.BytesIO()
+        book.save(buffer)
+        return buffer.getvalue()
+    return _download(request, who, make, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                     "工单台账", ".xlsx")
 
 
 @page()
 def tickets_open311(request: Request, who: auth.Who, form: FormData) -> Response:
-    state = request.app.state
-    config, now = state.config, state.clock.now()
-    filters, _, seen = _filtered(request, who)
-    with new_session(state.engine) as session:
-        found = query.all_of(session=session, filters=filters, scope=seen, now=now, tz=config.tz)
-        body = open311.as_json(found, config=config, notes=latest_notes(session=session, since=None))
-    return _attachment(body.encode(), "application/json",
-                       f"open311-{now.astimezone(config.tz).date().isoformat()}.json")
+    config = request.app.state.config
+
+    def make(session, found, seen, now) -> bytes:  # noqa: ANN001
+        return open311.as_json(found, config=config, notes=latest_notes(session=session, since=None)).encode()
+    return _download(request, who, make, "application/json", "open311", ".json")
 
 
 def serve(*, config: Config, engine: Engine, clock, host: str, port: int) -> None:  # noqa: ANN001
