@@ -108,7 +108,8 @@ def page(*, login: bool = True) -> Callable:
 
 
 def _safe_next(target: str | None) -> str:
-    return target if target and target.startswith("/") and not target.startswith("//") else "/tickets"
+    # only a path on this site: "//host" and "/\\host" would lead the browser to another one
+    return target if target and target.startswith("/") and target[1:2] not in ("/", "\\") else "/tickets"
 
 
 def _login_response(request: Request, staff_id: str, target: str | None) -> Response:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hmac
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 import yaml
@@ -26,8 +26,7 @@ from storage.models import Ticket
 from storage.tickets import OPEN_STATUSES
 from web import scope
 
-DEFAULT_DAYS = 90      # GeoReport v2: without dates, the last 90 days
-MAX_REQUESTS = 1000    # and at most 1000 requests a call
+MAX_REQUESTS = 1000    # at most this many requests a call, newest first (GeoReport v2 lets a server limit them)
 
 
 def services() -> list[dict]:
@@ -73,8 +72,7 @@ def _listed(raw: str | None) -> list[str]:
 
 
 def _find(session: Session, request: Request, key: ApiKey, one: str | None) -> list[Ticket]:
-    state = request.app.state
-    config, params = state.config, request.query_params
+    config, params = request.app.state.config, request.query_params
     where = [] if (seen := scope.of_api_key(config, key)) is None else [seen]
     ids = [one] if one is not None else _listed(params.get("service_request_id"))
     if ids:
@@ -84,8 +82,6 @@ def _find(session: Session, request: Request, key: ApiKey, one: str | None) -> l
     else:
         start = _moment(params.get("start_date"), "start_date", config)
         end = _moment(params.get("end_date"), "end_date", config)
-        if start is None and end is None:
-            start = state.clock.now() - timedelta(days=DEFAULT_DAYS)
         if start is not None:
             where.append(Ticket.created_at >= start)
         if end is not None:

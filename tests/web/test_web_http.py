@@ -262,3 +262,19 @@ def test_open311_needs_a_key_and_gives_the_export_fields(console):
     limited = "?api_key=dongyuan-key-0123456789abcdef"
     assert sorted(r["service_request_id"] for r in anonymous.get("/open311/v2/requests.json" + limited).json()) == ["2", "3"]
     assert anonymous.get("/open311/v2/requests/1.json" + limited).status_code == 404
+
+
+def test_login_goes_back_only_to_a_page_of_this_site(console):
+    for target, landing in (("/tickets/4", "/tickets/4"), ("//evil.example", "/tickets"), ("/\\evil.example", "/tickets"),
+                            ("https://evil.example", "/tickets")):
+        console.advance(timedelta(minutes=2))  # a new code may be asked for after a minute
+        client, token = _ask_code(console, "lishuji")
+        done = client.post("/login/code", data={"staff": "lishuji", "code": _code_of(console, "wxid_lishuji"),
+                                                "csrf": token, "next": target})
+        assert done.status_code == 303 and done.headers["location"] == landing, target
+
+
+def test_open311_without_dates_gives_every_ticket_however_old(console):
+    console.advance(timedelta(days=200))
+    found = console.browser().get("/open311/v2/requests.json?api_key=street-key-0123456789abcdef").json()
+    assert [r["service_request_id"] for r in found] == ["4", "3", "2", "1"]  # newest first (same time: by number)
