@@ -284,7 +284,7 @@ def ticket_action(request: Request, who: auth.Who, form: FormData) -> Response:
             else:
                 days = form.get("days") or ""
                 if not days.isdigit():
-                    return ticket_page.__wrapped__(request, who, form, error="延期天数应为1到10之间的整数。")
+                    return ticket_page.__wrapped__(request, who, form, error=f"延期天数应为1到{state.config.tickets.max_extension_days}之间的整数。")
                 answer = extend(ctx, ticket, int(days), note, actor_id=actor)
         except IllegalTransition as exc:
             session.rollback()
