@@ -225,6 +225,22 @@ class Health(_Strict):
     outbox_late_hours: float = Field(default=24, gt=0)    # a reply waiting this long (past quiet hours and caps)
 
 
+class ApiKey(_Strict):
+    """A key for the read-only Open311 API; `community`: the key sees only that community's tickets."""
+
+    name: str
+    key: str = Field(min_length=16)
+    community: str | None = None
+
+
+class Web(_Strict):
+    """`mulin web serve`: the console for secretaries and the street office, and the Open311 API."""
+
+    public_url: str = ""   # e.g. https://mulin.example.org: the daily digest ends with a link to the console
+    api_keys: tuple[ApiKey, ...] = ()
+    session_hours: float = Field(default=8, gt=0)
+
+
 class Config(_Strict):
     community: Community
     communities: tuple[CommunityRef, ...] = ()  # a street's communities; empty: everything belongs to `community`
@@ -244,6 +260,7 @@ class Config(_Strict):
     accounts: tuple[Account, ...] = ()  # several bot accounts on one database; empty: the one `wechat:` account
     privacy: Privacy = Privacy()
     health: Health = Health()
+    web: Web = Web()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -285,6 +302,11 @@ class Config(_Strict):
                 if self.staff_by_id(member) is None:
                     raise _RefError(("sla", "escalation", i, "staff"), f"督办层级 {level.name} 的人员 {member!r} 不在 staff 中")
         _unique([a.name for a in self.accounts], "accounts", "name")
+        _unique([k.name for k in self.web.api_keys], "web.api_keys", "name")
+        _unique([k.key for k in self.web.api_keys], "web.api_keys", "key")
+        for i, key in enumerate(self.web.api_keys):
+            if key.community is not None and self.community_by_id(key.community) is None:
+                raise _RefError(("web", "api_keys", i, "community"), f"接口密钥 {key.name} 的社区 {key.community!r} 不存在")
         known = {g.room for g in self.groups} | set(self.staff_groups)
         for i, account in enumerate(self.accounts):
             for room in account.groups:

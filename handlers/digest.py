@@ -111,6 +111,8 @@ def render_daily(*, session: Session, config: Config, calendar: WorkCalendar, pe
     since = period.end - timedelta(days=config.digest.kpi_days)
     numbers = kpi.kpis(session=session, since=since, until=period.end, now=now, scope=scope)
     lines.append(f"近{config.digest.kpi_days}天指标（{numbers.tickets}件）：{format_rates(numbers)}")
+    if config.web.public_url:
+        lines.append(f"详情请登录工作台：{config.web.public_url.rstrip('/')}/dashboard")
     return "\n".join(lines)
 
 
@@ -151,7 +153,8 @@ def weekly_chart(*, session: Session, week: Period, tz, scope: kpi.Scope = None)
     """The week's filed and resolved tickets per day, as a PNG."""
     days = kpi.daily_counts(session=session, since=week.start, until=week.end, tz=tz, scope=scope)
     first = week.start.astimezone(tz).date()
-    return weekly_png(first_day=first, days=days, title=f"{first} .. {first + timedelta(days=6)}")
+    last = first + timedelta(days=6)
+    return weekly_png(first_day=first, days=days, title=f"周会审 {first.month}月{first.day}日—{last.month}月{last.day}日 新增与办结")
 
 
 def chart_name(week: Period, tz) -> str:  # noqa: ANN001

@@ -127,43 +127,17 @@ class ChatCommand:
 
     def _extend(self, ctx: Ctx, cmd: Command, ticket: Ticket) -> None:
         match = re.match(r"(\d{1,3})\s*天?\s*(.*)", cmd.argument)
-        limit = ctx.config.tickets.max_extension_days
         if match is None or int(match.group(1)) < 1:
             ctx.reply(texts.malformed("天数", EXAMPLES["extend"]))
             return
-        days, reason = int(match.group(1)), match.group(2).strip()
-        if ticket.extension_days + days > limit:
-            ctx.reply(f"延期合计不能超过{limit}个工作日（已延期{ticket.extension_days}天）。")
-            return
-        if not reason:
-            ctx.reply(texts.malformed("延期原因", EXAMPLES["extend"]))
-            return
-        ctx.transition(ticket, "extended", actor_id=ctx.msg.sender_id,
-                       note=f"{days}天：{reason}")
-        ticket.extension_days += days
-        due.extend(ticket, days, config=ctx.config, calendar=ctx.deps.calendar, now=ctx.now)
-        ctx.reply(texts.worker_done(f"延期{days}天", ticket))
-        if ctx.staff.role != "secretary":
-            notify_secretaries(ctx, ticket, f"{ctx.staff.name}申请延期{days}天：{reason}")
+        ctx.reply(extend(ctx, ticket, int(match.group(1)), match.group(2).strip(), actor_id=ctx.msg.sender_id))
 
     # ---- secretaries ----------------------------------------------------------------------
     def _assign(self, ctx: Ctx, cmd: Command, ticket: Ticket) -> None:
-        target = cmd.argument.split(" ", 1)[0]
-        found = target_route(ctx, target, ticket)
-        if found is None:
-            ctx.reply(texts.TRANSFER_TARGET_UNKNOWN)
-            return
-        assign(ctx, ticket, found, actor_id=ctx.msg.sender_id, note=f"{ctx.staff.name}指派")
-        ctx.reply(texts.worker_done(f"指派给{found.worker.name}", ticket))
+        ctx.reply(assign_to(ctx, ticket, cmd.argument.split(" ", 1)[0], actor_id=ctx.msg.sender_id))
 
     def _supervise(self, ctx: Ctx, cmd: Command, ticket: Ticket) -> None:
-        ctx.transition(ticket, "supervised", actor_id=ctx.msg.sender_id,
-                       note=cmd.argument)
-        worker = ctx.deps.directory.wechat_id_of(ticket.assignee_staff_id) if ticket.assignee_staff_id else None
-        if worker:
-            ctx.say_private(worker, f"【督办】工单#{ticket.id}（{ticket.category_name}）：{texts.excerpt(cmd.argument)}——{ctx.staff.name}",
-                            ticket_id=ticket.id)
-        ctx.reply(texts.worker_done("督办", ticket))
+        ctx.reply(supervise(ctx, ticket, cmd.argument, actor_id=ctx.msg.sender_id))
 
     def _todo(self, ctx: Ctx, cmd: Command, ticket: None) -> None:
         tickets = [t for t in list_tickets(session=ctx.session, statuses=OPEN_STATUSES) if supervises(ctx, t)]
@@ -174,6 +148,44 @@ class ChatCommand:
         lines = [f"#{t.id} {'【紧急】' if t.urgent else ''}{t.category_name} {texts.place(t)} "
                  f"{texts.STATUS_NAMES[t.status]} {worker_name(ctx, t) or '未指派'}" for t in tickets]
         ctx.reply(f"未办结工单{len(tickets)}张：\n" + "\n".join(lines))
+
+
+# ---- the actions themselves: chat commands and the web console both call these, as ctx.staff --------------
+def extend(ctx: Ctx, ticket: Ticket, days: int, reason: str, *, actor_id: str) -> str:
+    """延期: move the resolve deadline by `days` working days; a worker's extension is reported to the secretaries.
+    Returns the answer for the person who asked; raises IllegalTransition."""
+    limit = ctx.config.tickets.max_extension_days
+    if days < 1:
+        return texts.malformed("天数", EXAMPLES["extend"])
+    if ticket.extension_days + days > limit:
+        return f"延期合计不能超过{limit}个工作日（已延期{ticket.extension_days}天）。"
+    if not reason:
+        return texts.malformed("延期原因", EXAMPLES["extend"])
+    ctx.transition(ticket, "extended", actor_id=actor_id, note=f"{days}天：{reason}")
+    ticket.extension_days += days
+    due.extend(ticket, days, config=ctx.config, calendar=ctx.deps.calendar, now=ctx.now)
+    if ctx.staff.role != "secretary":
+        notify_secretaries(ctx, ticket, f"{ctx.staff.name}申请延期{days}天：{reason}")
+    return texts.worker_done(f"延期{days}天", ticket)
+
+
+def assign_to(ctx: Ctx, ticket: Ticket, target: str, *, actor_id: str) -> str:
+    """指派: hand the ticket to a grid worker (or a grid's worker), who is told privately."""
+    found = target_route(ctx, target, ticket)
+    if found is None:
+        return texts.TRANSFER_TARGET_UNKNOWN
+    assign(ctx, ticket, found, actor_id=actor_id, note=f"{ctx.staff.name}指派")
+    return texts.worker_done(f"指派给{found.worker.name}", ticket)
+
+
+def supervise(ctx: Ctx, ticket: Ticket, note: str, *, actor_id: str) -> str:
+    """督办: recorded on the ticket, and the assignee gets it privately."""
+    ctx.transition(ticket, "supervised", actor_id=actor_id, note=note)
+    worker = ctx.deps.directory.wechat_id_of(ticket.assignee_staff_id) if ticket.assignee_staff_id else None
+    if worker:
+        ctx.say_private(worker, f"【督办】工单#{ticket.id}（{ticket.category_name}）：{texts.excerpt(note)}——{ctx.staff.name}",
+                        ticket_id=ticket.id)
+    return texts.worker_done("督办", ticket)
 
 
 def target_route(ctx: Ctx, target: str, ticket: Ticket) -> Route | None:

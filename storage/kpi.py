@@ -109,10 +109,11 @@ def kpis_by_worker(*, session: Session, since: datetime, until: datetime, now: d
     return {row[0]: Kpis(*(int(v) for v in row[1:])) for row in session.exec(query)}
 
 
-def kpis_by_grid(*, session: Session, since: datetime, until: datetime, now: datetime) -> dict[str | None, Kpis]:
+def kpis_by_grid(*, session: Session, since: datetime, until: datetime, now: datetime,
+                 scope: Scope = None) -> dict[str | None, Kpis]:
     """Per grid; tickets not yet routed to a grid are under None."""
     query = (select(Ticket.grid_id, *kpi_columns(now))
-             .where(Ticket.created_at >= since, Ticket.created_at < until).group_by(Ticket.grid_id))
+             .where(Ticket.created_at >= since, Ticket.created_at < until, *_within(scope)).group_by(Ticket.grid_id))
     return {row[0]: Kpis(*(int(v) for v in row[1:])) for row in session.exec(query)}
 
 

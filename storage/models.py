@@ -319,3 +319,42 @@ class Attachment(SQLModel, table=True):
     ticket_id: int | None = Field(default=None, index=True)
     role: str | None = None           # before (the resident's photo) | after (the worker's 整改后 photo)
     linked_at: datetime | None = _time()
+
+
+class WebLogin(SQLModel, table=True):
+    """A one-time way into the web console: a 6-digit code sent by WeChat, or a link printed by `mulin web link`.
+    Only a hash of the secret is kept."""
+
+    __tablename__ = "web_login"
+
+    id: int | None = Field(default=None, primary_key=True)
+    staff_id: str = Field(index=True)
+    kind: str                          # code | link
+    secret_hash: str = Field(index=True)
+    created_at: datetime = _time(nullable=False)
+    expires_at: datetime = _time(nullable=False)
+    used_at: datetime | None = _time()
+
+
+class WebLoginAttempt(SQLModel, table=True):
+    """Every code entered, so 5 wrong codes lock the staff id for a while, across restarts and processes."""
+
+    __tablename__ = "web_login_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    staff_id: str = Field(index=True)
+    at: datetime = _time(nullable=False, index=True)
+    ok: bool = False
+
+
+class WebSession(SQLModel, table=True):
+    """A logged-in browser: the cookie holds a random token, the table its hash and the form (CSRF) token."""
+
+    __tablename__ = "web_session"
+
+    token_hash: str = Field(primary_key=True)
+    staff_id: str = Field(index=True)
+    csrf: str
+    created_at: datetime = _time(nullable=False)
+    expires_at: datetime = _time(nullable=False)
+    ended_at: datetime | None = _time()

@@ -52,3 +52,30 @@ def classifier(config):
     import classifier as clf
 
     return clf.load(config)
+
+
+@pytest.fixture(scope="session")
+def street_config_text() -> str:
+    """config.yaml split into two communities: g1 (the A1A2 group) is 奎星楼 with 李书记, g2 and g3 are 东苑
+    with 陈书记; a street officer 王主任 of 奎星楼街道 gets the digest over both (scenario street.yaml)."""
+    text = (ROOT / "config.yaml").read_text(encoding="utf-8")
+    for old, new in (
+            ("  name: 奎星楼社区\n", "  name: 奎星楼街道\n"),
+            ("community:\n", "communities: [{id: kxl, name: 奎星楼社区}, {id: dy, name: 东苑社区}]\ncommunity:\n"),
+            ("role: secretary, wechat_id: wxid_lishuji}", "role: secretary, community: kxl, wechat_id: wxid_lishuji}\n"
+             "  - {id: chenshuji, name: 陈书记, role: secretary, community: dy, wechat_id: wxid_chenshuji}\n"
+             "  - {id: jiedao, name: 街道王主任, role: street, wechat_id: wxid_jiedao}"),
+            ("    worker: wangfang\n", "    worker: wangfang\n    community: kxl\n"),
+            ("    worker: zhaoqiang\n", "    worker: zhaoqiang\n    community: dy\n"),
+            ("    worker: liuyang\n", "    worker: liuyang\n    community: dy\n"),
+            ("  to_staff_groups: false", "  street: true\n  to_staff_groups: false")):
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    return text
+
+
+@pytest.fixture(scope="session")
+def street_config(street_config_text):
+    from core.config import parse_config
+
+    return parse_config(street_config_text, "street config")

@@ -249,6 +249,15 @@ def cmd_status(args: argparse.Namespace) -> int:
                   as_json=args.json, ack=args.ack, out=sys.stdout)
 
 
+def cmd_web(args: argparse.Namespace) -> int:
+    from bot.cli.web import web_link, web_serve
+
+    config = _config(args.config)
+    if args.web_command == "link":
+        return web_link(config=config, staff_id=args.staff, base=args.url, out=sys.stdout)
+    return web_serve(config=config, host=args.host, port=args.port, out=sys.stderr)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     if args.what == "classify":
         import jieba
@@ -418,6 +427,19 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--ack", action="store_true",
                         help="mark parked messages and failed sends as looked at (they stop counting as degraded)")
     status.set_defaults(func=cmd_status)
+
+    web = sub.add_parser("web", help="网页工作台（台账、工单详情、统计、下载）和 Open311 接口")
+    web_sub = web.add_subparsers(dest="web_command", required=True)
+    serve = web_sub.add_parser("serve", help="启动网页工作台")
+    serve.add_argument("--config")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.set_defaults(func=cmd_web)
+    link = web_sub.add_parser("link", help="打印一次性登录链接（10 分钟有效），用于首次设置和测试")
+    link.add_argument("--staff", required=True, help="staff id in config.yaml")
+    link.add_argument("--config")
+    link.add_argument("--url", help="the console's address (default: web.public_url, else http://127.0.0.1:8080)")
+    link.set_defaults(func=cmd_web)
 
     bench = sub.add_parser("bench", help="基准测试，结果并排打印比值")
     bench.add_argument("what", choices=["e2e", "classify", "digest", "chaos", "scale", "schema", "privacy"])

@@ -1,0 +1,130 @@
+"""The console in a real browser: Debian's Chromium driven by Playwright, at phone width (390 px, as WeChat's browser)
+and on a desktop, against the real server, database, bot and simulator (the login code and the 督办 arrive in WeChat).
+
+`make test` installs Chromium with apt when it is missing and it can (root); elsewhere these tests skip and say why.
+MULIN_SCREENSHOTS=DIR keeps the pages' screenshots there (the README's come from this test).
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.sim.harness import Community
+from bot.sim.scenario import load_scenario
+
+CHROMIUM = os.environ.get("MULIN_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+SCENARIO = Path(__file__).resolve().parents[1] / "data" / "scenarios" / "basic.yaml"
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "locale": "zh-CN"}
+DESKTOP = {"viewport": {"width": 1280, "height": 900}, "locale": "zh-CN"}
+
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(),
+    reason=f"no Chromium at {CHROMIUM}: `make test` installs Debian's chromium with apt when run as root "
+           "(apt-get install chromium fonts-wqy-microhei); set MULIN_CHROMIUM to use another")
+
+
+async def _no_sideways_scroll(page) -> None:  # noqa: ANN001
+    width = await page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"{page.url}: the page is {width[0]} px wide in a {width[1]} px window"
+
+
+async def _shown_numbers(page) -> list[int]:  # noqa: ANN001
+    links = await page.locator("table.ledger a[href^='/tickets/']").all_inner_texts()
+    return sorted(int(text.lstrip("#")) for text in links)
+
+
+def test_the_console_in_chromium_at_phone_and_desktop_width(engine, web_config, classifier, tmp_path, parts):
+    from playwright.async_api import async_playwright
+
+    shots = Path(os.environ.get("MULIN_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+
+    async def story() -> None:
+        async with Community(config=web_config, scenario=load_scenario(SCENARIO), engine=engine,
+                             classifier=classifier) as community, async_playwright() as playwright:
+            parts.seed(community.clock.now())
+            await community.app.flush_outbox()
+            await community.settle()  # the new-ticket messages go out first
+            with parts.serving(community.clock) as base:
+                browser = await playwright.chromium.launch(executable_path=CHROMIUM)
+                try:
+                    await phone_secretary(community, browser, base, shots)
+                    await desktop_worker(browser, base, shots, lambda staff: parts.link(staff, community.clock.now()))
+                finally:
+                    await browser.close()
+
+    async def phone_secretary(community, browser, base, shots) -> None:  # noqa: ANN001
+        page = await (await browser.new_context(base_url=base, **PHONE)).new_page()
+        await page.goto("/tickets")
+        assert page.url.endswith("/login?next=/tickets")
+        await _no_sideways_scroll(page)
+        await page.fill("input[name=staff_id]", "lishuji")
+        await page.click("text=获取验证码")
+        await page.wait_for_url(re.compile(r"/login/code"))
+        await community.app.flush_outbox()  # what `mulin run` does every 10 s
+        await community.settle()
+        code = re.search(r"验证码：(\d{6})", community.sent(to="wxid_lishuji")[-1].text).group(1)
+        await page.fill("input[name=code]", code)
+        await page.click("button:has-text('登录')")
+        await page.wait_for_url(re.compile(r"/tickets$"))
+        assert await _shown_numbers(page) == [1, 4]  # 李书记 supervises 奎星楼 (grid g1) only
+        await _no_sideways_scroll(page)
+        await page.screenshot(path=str(shots / "tickets-390.png"), full_page=True)
+
+        await page.select_option("select[name=category]", "drainage")
+        await page.click("button:has-text('筛选')")
+        await page.wait_for_url(re.compile(r"category=drainage"))
+        assert await _shown_numbers(page) == [4]
+
+        await page.goto("/tickets/1")
+        timeline = await page.locator("ol.timeline").inner_text()
+        assert "登记" in timeline and "指派" in timeline and "按楼栋派单" in timeline
+        assert "138****5678" in await page.locator(".text").inner_text()
+        await page.fill("form[action$='/supervise'] input[name=note]", "请今天下班前处理，并回复居民")
+        await page.click("button:has-text('督办')")
+        await page.wait_for_url(re.compile(r"/tickets/1\?done="))
+        assert "已督办" in await page.locator(".notice").inner_text()
+        assert "督办" in await page.locator("ol.timeline").inner_text()
+        await _no_sideways_scroll(page)
+        await page.screenshot(path=str(shots / "ticket-390.png"), full_page=True)
+        await community.app.flush_outbox()
+        await community.settle()
+        assert any("【督办】工单#1" in s.text and "请今天下班前处理" in s.text for s in community.sent(to="wxid_wangfang"))
+
+        await page.goto("/dashboard")
+        assert "响应率" in await page.content()
+        await _no_sideways_scroll(page)
+        await page.screenshot(path=str(shots / "dashboard-390.png"), full_page=True)
+
+        await page.click("button:has-text('退出')")
+        await page.wait_for_url(re.compile(r"/login$"))
+        await page.goto("/tickets/1")
+        assert "/login" in page.url and "楼道灯" not in await page.content()
+
+    async def desktop_worker(browser, base, shots, link) -> None:  # noqa: ANN001
+        page = await (await browser.new_context(base_url=base, **DESKTOP)).new_page()
+        await page.goto(f"/login/link/{link('wangfang')}")
+        await page.wait_for_url(re.compile(r"/tickets$"))
+        assert await _shown_numbers(page) == [1, 4]  # 王芳's grid g1
+        await page.screenshot(path=str(shots / "tickets-desktop.png"), full_page=True)
+        response = await page.goto("/tickets/2")  # grid g2's lift
+        assert response.status == 404 and "电梯" not in await page.content()
+        await page.goto("/tickets/1")
+        assert await page.locator("text=书记操作").count() == 0
+        await page.screenshot(path=str(shots / "ticket-desktop.png"), full_page=True)
+        await page.goto("/dashboard")
+        await _no_sideways_scroll(page)
+        await page.screenshot(path=str(shots / "dashboard-desktop.png"), full_page=True)
+        # a form whose token was tampered with is refused, and the session stays
+        await page.evaluate("document.querySelector('form.logout input[name=csrf]').value = 'forged'")
+        await page.click("button:has-text('退出')")
+        assert "请求无效" in await page.content()
+        await page.goto("/tickets")
+        assert await _shown_numbers(page) == [1, 4]
+
+    asyncio.run(story())
