@@ -221,6 +221,11 @@ def ticket_photos(*, session: Session, ticket_id: int, with_data: bool = True) -
     return photos
 
 
+def photo_ticket(*, session: Session, attachment_id: int) -> int | None:
+    attachment = session.get(Attachment, attachment_id)
+    return attachment.ticket_id if attachment is not None else None
+
+
 def photo(*, session: Session, attachment_id: int) -> TicketPhoto | None:
     """One photo by its id (a page's full-size link), with its bytes; None when unknown or joined to no ticket."""
     attachment = session.get(Attachment, attachment_id)

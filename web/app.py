@@ -31,8 +31,8 @@ from handlers.context import Ctx, Deps
 from handlers.digest import Period
 from handlers.export.ledger import ledger
 from handlers.staff_commands import assign_to, extend, supervise, supervises
+from storage.attachments import photo, photo_ticket, ticket_photos
 from storage.db import new_session
-from storage.export import latest_notes
 from storage.outbox import enqueue
 from storage.staff import StaffDirectory
 from storage.tickets import IllegalTransition, events_of
@@ -52,6 +52,7 @@ def build_app(*, config: Config, engine: Engine, clock) -> Starlette:  # noqa: A
         Route("/tickets", tickets), Route("/tickets.xlsx", tickets_xlsx), Route("/tickets.open311.json", tickets_open311),
         Route("/tickets/{number:int}", ticket_page),
         Route("/tickets/{number:int}/{action:str}", ticket_action, methods=["POST"]),
+        Route("/photos/{photo_id:int}", photo_file),
         Route("/dashboard", dashboard_page),
         Mount("/open311/v2", routes=open311.routes()),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
@@ -247,10 +248,27 @@ def ticket_page(request: Request, who: auth.Who, form: FormData, notice: str = "
         shown = present.case(session, ticket, config=state.config, calendar=state.calendar,
                              directory=ctx.deps.directory, now=ctx.now)
         actions = _may_act(ctx, ticket)
+        photos = ticket_photos(session=session, ticket_id=ticket.id, with_data=False)
     workers = [s for s in state.config.staff if s.role == "grid_worker"]
     return render(request, "ticket.html", who, status_code=400 if error else 200, t=shown, actions=actions,
+                  photos=photos, tz=state.config.tz,
                   workers=workers, notice=notice or request.query_params.get("done", "")[:200], error=error,
                   max_extension=state.config.tickets.max_extension_days)
+
+
+@page()
+def photo_file(request: Request, who: auth.Who, form: FormData) -> Response:
+    """A ticket's photo, full size, to those who may see the ticket (anyone else: 404, as for the ticket)."""
+    state = request.app.state
+    with new_session(state.engine) as session:
+        shown = photo(session=session, attachment_id=request.path_params["photo_id"])
+        ticket_id = photo_ticket(session=session, attachment_id=request.path_params["photo_id"])
+        if shown is None or query.visible(session=session, ticket_id=ticket_id,
+                                          scope=scope.of_staff(state.config, who.staff)) is None:
+            raise HTTPException(404)
+    return Response(shown.data, media_type=shown.mime,
+                    headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff",
+                             "Content-Disposition": f"inline; filename*=UTF-8''{quote(shown.name)}"})
 
 
 ACTIONS = ("supervise", "assign", "extend")
@@ -342,7 +360,7 @@ def tickets_open311(request: Request, who: auth.Who, form: FormData) -> Response
     config = request.app.state.config
 
     def make(session, found, seen, now) -> bytes:  # noqa: ANN001
-        return open311.as_json(found, config=config, notes=latest_notes(session=session, since=None)).encode()
+        return open311.as_json(found, config=config, session=session).encode()
     return _download(request, who, make, "application/json", "open311", ".json")
 
 

@@ -20,6 +20,7 @@ from starlette.routing import Route
 from classifier import DEFAULT_RULES
 from core.config import ApiKey, Config
 from handlers.export.open311 import service_requests
+from storage.attachments import first_photos
 from storage.db import new_session
 from storage.export import latest_notes
 from storage.models import Ticket
@@ -36,8 +37,14 @@ def services() -> list[dict]:
              "type": "realtime", "keywords": "", "group": "社区诉求"} for c in rules["categories"]]
 
 
-def as_json(tickets: list[Ticket], *, config: Config, notes: dict[int, str]) -> str:
-    return json.dumps(service_requests(tickets, config=config, tz=config.tz, notes=notes), ensure_ascii=False)
+def as_json(tickets: list[Ticket], *, config: Config, session: Session) -> str:
+    """The tickets as GeoReport requests, each with its latest note and (under web.public_url or photos.public_url)
+    its first photo's media_url."""
+    notes = latest_notes(session=session, since=None) if tickets else {}
+    photos = (first_photos(session=session, ticket_ids=[t.id for t in tickets])
+              if tickets and (config.photos.public_url or config.web.public_url) else {})
+    return json.dumps(service_requests(tickets, config=config, tz=config.tz, notes=notes, photos=photos),
+                      ensure_ascii=False)
 
 
 def _error(code: int, description: str) -> JSONResponse:
@@ -105,12 +112,12 @@ def _requests(request: Request, key: ApiKey, one: str | None) -> Response:
     try:
         with new_session(state.engine) as session:
             found = _find(session, request, key, one)
-            notes = latest_notes(session=session, since=None) if found else {}
+            if one is not None and not found:
+                return _error(404, f"service request {one[:12]} not found (没有这张工单)")
+            body = as_json(found, config=state.config, session=session)
     except BadParameter as exc:
         return _error(400, str(exc))
-    if one is not None and not found:
-        return _error(404, f"service request {one[:12]} not found (没有这张工单)")
-    return Response(as_json(found, config=state.config, notes=notes), media_type="application/json")
+    return Response(body, media_type="application/json")
 
 
 def _keyed(handler):  # noqa: ANN001,ANN202

@@ -65,7 +65,7 @@ def export_open311(*, config: Config, database_url: str, since: str | None, out_
     engine = _engine(database_url)
     with new_session(engine) as session:
         tickets = tickets_since(session=session, since=start)
-        photos = first_photos(session=session, ticket_ids=[t.id for t in tickets]) if config.photos.public_url else {}
+        photos = first_photos(session=session, ticket_ids=[t.id for t in tickets]) if (config.photos.public_url or config.web.public_url) else {}
         requests = service_requests(tickets, config=config, tz=tz, notes=latest_notes(session=session, since=start),
                                     photos=photos)
     engine.dispose()

@@ -16,7 +16,7 @@ def _iso(at: datetime | None, tz: tzinfo) -> str | None:
 
 def media_url(ticket: Ticket, photo_id: int | None, config: Config) -> str | None:
     """The ticket's first photo under the web console's public address; never for a private ticket."""
-    base = config.photos.public_url
+    base = config.photos.public_url or config.web.public_url
     if not base or photo_id is None or ticket.category in config.private_categories:
         return None
     return f"{base.rstrip('/')}/photos/{photo_id}"
