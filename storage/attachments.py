@@ -12,13 +12,11 @@ import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from PIL import Image, UnidentifiedImageError
 from sqlalchemy import delete
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, func, select
 
 from core.types import FetchedFile
+from storage.db import dialect_insert
 from storage.models import Attachment, AttachmentBlob, AttachmentState, OutboxMessage, OutboxState
 
 BEFORE, AFTER = "before", "after"  # a resident's photo of the problem; the worker's 整改后 photo
@@ -41,7 +39,10 @@ class ImageInfo:
 
 
 def inspect_image(data: bytes) -> ImageInfo:
-    """What the bytes are, decoded in full (a truncated or corrupt file fails here, whatever its name says)."""
+    """What the bytes are, decoded in full (a truncated or corrupt file fails here, whatever its name says).
+    Pillow is imported here, on the first picture: most starts see none."""
+    from PIL import Image, UnidentifiedImageError
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -93,8 +94,7 @@ def record(*, session: Session, message_id: str, sender_id: str, room_id: str | 
 
 def _store_blob(session: Session, data: bytes, info: ImageInfo, now: datetime) -> str:
     sha256 = hashlib.sha256(data).hexdigest()
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
-    session.execute(insert(AttachmentBlob).values(
+    session.execute(dialect_insert(session.get_bind().dialect.name)(AttachmentBlob).values(
         sha256=sha256, mime=info.mime, size=len(data), width=info.width, height=info.height, data=data,
         created_at=now).on_conflict_do_nothing())
     return sha256

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib
 import re
 from datetime import datetime
 
@@ -10,6 +9,7 @@ from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, func, select
 
 from core.types import Incoming
+from storage.db import dialect_insert
 from storage.models import IncomingMessage, MessageState
 
 MAX_ATTEMPTS = 3
@@ -32,15 +32,9 @@ _PROCESSED = update(IncomingMessage).where(IncomingMessage.message_id == bindpar
 _PROCESSED_TICKET = _PROCESSED.values(ticket_id=bindparam("b_ticket_id"))
 
 
-def _dialect_insert(dialect: str):
-    """sqlite's or postgresql's insert (with ON CONFLICT), imported on first use: a SQLite start need not import
-    the PostgreSQL dialect (~0.03 s)."""
-    return importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert
-
-
 def _insert(dialect: str):
     if dialect not in _INSERT:
-        _INSERT[dialect] = _dialect_insert(dialect)(IncomingMessage).on_conflict_do_nothing().returning(
+        _INSERT[dialect] = dialect_insert(dialect)(IncomingMessage).on_conflict_do_nothing().returning(
             IncomingMessage.id)
     return _INSERT[dialect]
 
@@ -71,7 +65,7 @@ def record_parked(*, session: Session, msg: Incoming, now: datetime, error: str,
                   room_topic=_escaped(msg.room_topic) if msg.room_topic else msg.room_topic, sender_id=msg.sender_id,
                   sender_name=_escaped(msg.sender_name), kind=msg.kind, text=_escaped(msg.text), sent_at=msg.at,
                   received_at=now, state=MessageState.PARKED, attempts=1, error=error[:2000])
-    statement = _dialect_insert(session.get_bind().dialect.name)(IncomingMessage).values(**values).on_conflict_do_nothing()
+    statement = dialect_insert(session.get_bind().dialect.name)(IncomingMessage).values(**values).on_conflict_do_nothing()
     inserted = session.execute(statement.returning(IncomingMessage.id)).first() is not None
     session.commit()
     return inserted

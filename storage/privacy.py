@@ -13,11 +13,10 @@ from datetime import datetime
 from typing import Any, Callable
 
 from sqlalchemy import and_, delete, or_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from storage.attachments import expire_unlinked
+from storage.db import dialect_insert
 from storage.models import (Attachment, BindAttempt, BindCode, EraseRequest, IncomingMessage, MessageState,
                             OutboxMessage, OutboxState, Setting, StaffBinding, Ticket, TicketEvent, TicketFollower,
                             TicketStatus)
@@ -35,7 +34,7 @@ def _salt(session: Session) -> str:
     """A random salt made once per database, so a pseudonym cannot be recomputed from a WeChat id elsewhere."""
     row = session.get(Setting, SALT_KEY)
     if row is None:
-        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        insert = dialect_insert(session.get_bind().dialect.name)
         session.execute(insert(Setting).values(key=SALT_KEY, value=secrets.token_hex(16)).on_conflict_do_nothing())
         row = session.get(Setting, SALT_KEY)
     return row.value
