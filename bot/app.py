@@ -151,11 +151,14 @@ class App:
         self._recover_in_flight(session, dead)
         return taken
 
-    async def start(self) -> None:
+    async def start(self, *, catch_up: bool = True) -> None:
+        """catch_up: run the sweeps now (after downtime: what fell due meanwhile, and the latest missed digest,
+        once); `mulin run` runs them a moment later instead, so a restart answers waiting residents first."""
         self._worker = asyncio.create_task(self._work(), name="mulin-dispatch")
         self._sender = asyncio.create_task(self._send_loop(), name="mulin-send")
         await self.retry_unfinished()
-        await self.tick()  # after downtime: what fell due meanwhile, and the latest missed digest, once
+        if catch_up:
+            await self.tick()
 
     async def stop(self) -> None:
         self._closing = True

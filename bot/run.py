@@ -24,6 +24,10 @@ from storage.schema import SchemaError
 
 log = logging.getLogger("mulin.run")
 OUTBOX_RETRY_SECONDS = 10
+# the sweeps after a restart (what fell due while down, a missed digest) wait this long: the messages that arrived
+# during the restart are handled first (measured 2026-12-06: the start-up sweep was ~0.08 s of the 0.9 s to the
+# first reply)
+CATCH_UP_SECONDS = 3.0
 
 
 async def serve(*, config: Config, endpoint: str, token: str, database_url: str, classifier,
@@ -66,7 +70,7 @@ async def serve(*, config: Config, endpoint: str, token: str, database_url: str,
     gateway = asyncio.create_task(transport.keep_connected(
         stop, backoff=Backoff(cap=config.wechat.reconnect_max_seconds),
         give_up_seconds=config.wechat.give_up_minutes * 60), name="gateway")
-    scheduler = None
+    scheduler = catch_up = None
     stopping = asyncio.ensure_future(stop.wait())
     try:
         if loading is not None:
@@ -75,7 +79,8 @@ async def serve(*, config: Config, endpoint: str, token: str, database_url: str,
             except Exception as exc:  # noqa: BLE001 - e.g. a broken rules file: nothing can be handled
                 print(f"分类器加载失败 (classifier failed to load): {exc!r}", file=sys.stderr)
                 return EXIT_CONFIG
-        await app.start()
+        await app.start(catch_up=False)
+        catch_up = asyncio.create_task(_after(CATCH_UP_SECONDS, app.tick), name="mulin-catch-up")
         scheduler = start_scheduler(config, config.tz, app.tick)  # due-scan each minute, digest at its time
         while not stop.is_set() and not gateway.done():
             await asyncio.wait({gateway, stopping}, timeout=OUTBOX_RETRY_SECONDS, return_when=asyncio.FIRST_COMPLETED)
@@ -91,6 +96,8 @@ async def serve(*, config: Config, endpoint: str, token: str, database_url: str,
         stop.set()
         await asyncio.wait({gateway}, timeout=1)
         gateway.cancel()  # a reconnect in progress is abandoned
+        if catch_up is not None:
+            catch_up.cancel()
         if scheduler is not None:
             scheduler.shutdown(wait=False)
         await app.stop()
@@ -103,6 +110,11 @@ async def serve(*, config: Config, endpoint: str, token: str, database_url: str,
         print(f"微信网关错误 (gateway error): {error}", file=sys.stderr)
         return EXIT_GATEWAY
     return 0
+
+
+async def _after(seconds: float, work) -> None:  # noqa: ANN001
+    await asyncio.sleep(seconds)
+    await work()
 
 
 def _serve_metrics(config: Config, app: App):  # noqa: ANN202

@@ -83,3 +83,26 @@ def test_a_classifier_that_fails_to_load_stops_mulin_run_with_the_config_exit_co
     code = asyncio.run(_with_gateway(config, database_url, loading, story))
     assert code == EXIT_CONFIG
     assert "分类器加载失败 (classifier failed to load): ValueError('rules.yaml:3: broken')" in capsys.readouterr().err
+
+
+def test_the_sweeps_after_a_restart_wait_until_the_waiting_message_is_answered(
+        config, engine, database_url, classifier, monkeypatch):
+    """`mulin run` answers first and catches up (what fell due while it was down, a missed digest) a moment later."""
+    from bot import run
+    from storage.models import Node
+
+    monkeypatch.setattr(run, "CATCH_UP_SECONDS", 1.0)
+    loading: Future = Future()
+    loading.set_result(classifier)
+
+    def scanned() -> bool:
+        with new_session(engine) as session:
+            return any(n.scan_at is not None for n in session.exec(select(Node)))
+
+    async def story(sim: PuppetSimulator, serving: asyncio.Task) -> None:
+        await sim.push_message(sender="wxid_r0", text="3号楼2单元楼道灯不亮了", room=ROOM)
+        await _until(lambda: bool(sim.sent))
+        assert not scanned()  # answered before the catch-up sweep
+        await _until(scanned, timeout=15)
+
+    assert asyncio.run(_with_gateway(config, database_url, loading, _then_stop(story))) is None
