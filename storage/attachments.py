@@ -190,6 +190,7 @@ class TicketPhoto:
     """One photo of a ticket as a page or an export shows it."""
 
     id: int
+    ticket_id: int
     role: str
     mime: str
     size: int
@@ -202,34 +203,31 @@ class TicketPhoto:
     data: bytes | None  # None when asked for metadata only
 
 
-def ticket_photos(*, session: Session, ticket_id: int, with_data: bool = True) -> list[TicketPhoto]:
-    """A ticket's photos, metadata and (with_data) bytes, before-photos first: what a ticket page shows.
-    Who may see the ticket is the caller's check."""
+def _photos(session: Session, where, with_data: bool) -> list[TicketPhoto]:  # noqa: ANN001
     columns = [Attachment, AttachmentBlob.mime, AttachmentBlob.size, AttachmentBlob.width, AttachmentBlob.height]
     if with_data:
         columns.append(AttachmentBlob.data)
     rows = session.exec(select(*columns).join(AttachmentBlob, AttachmentBlob.sha256 == Attachment.sha256)
-                        .where(Attachment.ticket_id == ticket_id)
+                        .where(where, col(Attachment.ticket_id).is_not(None))
                         .order_by(Attachment.role.desc(), Attachment.sent_at, Attachment.id))
     photos = []
     for row in rows:
         attachment, mime, size, width, height = row[:5]
-        photos.append(TicketPhoto(id=attachment.id, role=attachment.role or BEFORE, mime=mime, size=size, width=width,
-                                  height=height, sha256=attachment.sha256, sent_at=attachment.sent_at,
-                                  sender_id=attachment.sender_id, name=file_name(attachment, mime),
-                                  data=row[5] if with_data else None))
+        photos.append(TicketPhoto(id=attachment.id, ticket_id=attachment.ticket_id, role=attachment.role or BEFORE,
+                                  mime=mime, size=size, width=width, height=height, sha256=attachment.sha256,
+                                  sent_at=attachment.sent_at, sender_id=attachment.sender_id,
+                                  name=file_name(attachment, mime), data=row[5] if with_data else None))
     return photos
 
 
-def photo_ticket(*, session: Session, attachment_id: int) -> int | None:
-    attachment = session.get(Attachment, attachment_id)
-    return attachment.ticket_id if attachment is not None else None
+def ticket_photos(*, session: Session, ticket_id: int, with_data: bool = True) -> list[TicketPhoto]:
+    """A ticket's photos, metadata and (with_data) bytes, before-photos first: what a ticket page shows.
+    Who may see the ticket is the caller's check."""
+    return _photos(session, Attachment.ticket_id == ticket_id, with_data)
 
 
 def photo(*, session: Session, attachment_id: int) -> TicketPhoto | None:
-    """One photo by its id (a page's full-size link), with its bytes; None when unknown or joined to no ticket."""
-    attachment = session.get(Attachment, attachment_id)
-    if attachment is None or attachment.ticket_id is None:
-        return None
-    return next((p for p in ticket_photos(session=session, ticket_id=attachment.ticket_id) if p.id == attachment_id),
-                None)
+    """One photo by its id (a page's full-size link), with its bytes only; None when unknown or joined to no
+    ticket. Who may see its ticket (`ticket_id`) is the caller's check."""
+    found = _photos(session, Attachment.id == attachment_id, with_data=True)
+    return found[0] if found else None

@@ -31,7 +31,7 @@ from handlers.context import Ctx, Deps
 from handlers.digest import Period
 from handlers.export.ledger import ledger
 from handlers.staff_commands import assign_to, extend, supervise, supervises
-from storage.attachments import photo, photo_ticket, ticket_photos
+from storage.attachments import photo, ticket_photos
 from storage.db import new_session
 from storage.outbox import enqueue
 from storage.staff import StaffDirectory
@@ -262,8 +262,7 @@ def photo_file(request: Request, who: auth.Who, form: FormData) -> Response:
     state = request.app.state
     with new_session(state.engine) as session:
         shown = photo(session=session, attachment_id=request.path_params["photo_id"])
-        ticket_id = photo_ticket(session=session, attachment_id=request.path_params["photo_id"])
-        if shown is None or query.visible(session=session, ticket_id=ticket_id,
+        if shown is None or query.visible(session=session, ticket_id=shown.ticket_id,
                                           scope=scope.of_staff(state.config, who.staff)) is None:
             raise HTTPException(404)
     return Response(shown.data, media_type=shown.mime,
