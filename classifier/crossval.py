@@ -72,16 +72,16 @@ def dev_models(rules, buildings) -> list[tuple[object, list[dict]]]:
 
 
 def real_fold_models(rules, buildings, k: int = 5) -> list[tuple[object, list[dict]]]:
-    """(classifier, lines) pairs: each fold of the real training split with a request model trained on the other folds
-    plus the written and weak lines (category and urgent models as committed), and the dev split with the committed
-    models. Folds go by source row (classifier.corpus.row_key), so a headline and its body stay together. Only the
-    request model is out of fold: category and urgent numbers on the training lines are in-sample."""
+    """(classifier, lines) pairs: each fold of the real training split with a request model and an urgent model trained
+    on the other folds plus the written and weak lines (category model as committed), and the dev split with the
+    committed models. Folds go by source row (classifier.corpus.row_key), so a headline and its body stay together.
+    Category numbers on the training lines are in-sample."""
     import hashlib
 
     from classifier.corpus import row_key
     from classifier.engine import Classifier
     from classifier.linear import load_models
-    from classifier.train import C_REQUEST, MODEL_PATH, PRUNE, REAL_TRAIN, features_of, fit
+    from classifier.train import C_REQUEST, C_URGENT, MODEL_PATH, PRUNE, REAL_TRAIN, features_of, fit
 
     committed = load_models(MODEL_PATH)
     real = read_records(REAL_TRAIN)
@@ -92,7 +92,10 @@ def real_fold_models(rules, buildings, k: int = 5) -> list[tuple[object, list[di
         train_on = [r for r, f in zip(real, fold_of) if f != i] + others
         request = fit([(features_of(r["text"]), int(bool(r.get("expect_request")))) for r in train_on], ["no", "yes"],
                       C_REQUEST, [r.get("_weight", 1.0) for r in train_on], PRUNE["request"])
-        pairs.append((Classifier(rules, (request, *committed[1:]), buildings),
+        asked = [r for r in train_on if r.get("expect_request") and not r.get("_weak")]
+        urgent = fit([(features_of(r["text"]), int(bool(r.get("expect_urgent")))) for r in asked], ["no", "yes"],
+                     C_URGENT, [r.get("_weight", 1.0) for r in asked], PRUNE["urgent"])
+        pairs.append((Classifier(rules, (request, committed[1], urgent), buildings),
                       [r for r, f in zip(real, fold_of) if f == i]))
     return pairs + [(Classifier(rules, committed, buildings), read_records([DEV_SET]))]
 

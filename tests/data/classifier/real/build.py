@@ -1,6 +1,10 @@
 """Builds train.jsonl, dev.jsonl and test.jsonl here from labels of real corpus lines.
 
     python tests/data/classifier/real/build.py LABELS_DIR [CORPUS_DIR]
+    python tests/data/classifier/real/build.py --append LABELS_DIR [CORPUS_DIR]
+
+--append keeps the lines already in the three files and adds the labelled lines of LABELS_DIR (a later batch, such
+as labels/ here) whose source is not in them yet; the near-copy drop then runs over old and new lines alike.
 
 LABELS_DIR holds in/NAME.jsonl (n, source, text: the lines handed out for labelling) and out/NAME.jsonl
 (n, request, category, urgent: the labels written for them, see classifier/LABELS.md). CORPUS_DIR is
@@ -23,6 +27,8 @@ HERE = Path(__file__).resolve().parent
 
 
 def main(argv: list[str]) -> int:
+    append = argv[:1] == ["--append"]
+    argv = argv[1:] if append else argv
     labels = Path(argv[0])
     corpus = Path(argv[1]) if len(argv) > 1 else HERE.parents[4] / "shared" / "corpus"
     datasets = {}
@@ -31,7 +37,11 @@ def main(argv: list[str]) -> int:
             r = json.loads(line)
             datasets[r["source"]] = r["dataset"]
     records: dict[str, list[dict]] = {"train": [], "dev": [], "test": []}
-    seen: set[str] = set()
+    if append:
+        for split, rows in records.items():
+            rows += [json.loads(line) for line in (HERE / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()]
+    seen: set[str] = {r["source"] for rows in records.values() for r in rows}
+    kept = {split: len(rows) for split, rows in records.items()}
     for out in sorted((labels / "out").glob("*.jsonl")):
         given = {}
         for line in (labels / "in" / out.name).read_text(encoding="utf-8").splitlines():
@@ -65,7 +75,9 @@ def main(argv: list[str]) -> int:
             for r in rows:
                 f.write(json.dumps(r, ensure_ascii=False) + "\n")
         requests = sum(r["expect_request"] for r in rows)
-        print(f"{split}: {len(rows)} lines, {requests} requests, {dropped.get(split, 0)} near-copies dropped")
+        urgent = sum(r["expect_urgent"] for r in rows)
+        print(f"{split}: {len(rows)} lines ({kept[split]} before), {requests} requests, {urgent} urgent, "
+              f"{dropped.get(split, 0)} near-copies dropped")
     return 0
 
 
