@@ -1,0 +1,51 @@
+"""Writes in/cat_a.jsonl, in/cat_b.jsonl and in/cat_c.jsonl here: board appeals of ../shared/corpus not yet labelled,
+250 rows each (headline and body), from a seeded shuffle, to be labelled by reading under classifier/LABELS.md.
+
+    python tests/data/classifier/real/labels/select_random.py [CORPUS_DIR]
+
+"Not yet labelled": no line of the row is in the three split files nor in another batch here (in/*.jsonl other
+than cat_*). The batches were selected with the split files as at commit 82dd892 (before any batch here was
+appended); run against those files, this writes the same three files again. With later splits it selects other rows.
+"""
+from __future__ import annotations
+
+import json
+import random
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+from classifier.corpus import row_key
+
+HERE = Path(__file__).resolve().parent
+BATCHES = ("cat_a", "cat_b", "cat_c")
+ROWS = 250
+SEED = 20261207
+
+
+def main(argv: list[str]) -> int:
+    corpus = Path(argv[0]) if argv else HERE.parents[5] / "shared" / "corpus"
+    files = [HERE.parent / f"{split}.jsonl" for split in ("train", "dev", "test")]
+    files += [p for p in sorted((HERE / "in").glob("*.jsonl")) if not p.stem.startswith("cat_")]
+    labelled = {json.loads(line)["source"] for path in files
+                for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
+    rows: dict[str, dict[str, dict]] = defaultdict(dict)
+    for line in (corpus / "appeals.jsonl").read_text(encoding="utf-8").splitlines():
+        r = json.loads(line)
+        rows[row_key(r["source"])][r["source"].rsplit(".", 1)[1]] = r
+    candidates = [key for key, parts in sorted(rows.items())
+                  if not any(p["source"] in labelled for p in parts.values())]
+    random.Random(SEED).shuffle(candidates)
+    (HERE / "in").mkdir(exist_ok=True)
+    for b, name in enumerate(BATCHES):
+        lines = [rows[key][part] for key in candidates[b * ROWS:(b + 1) * ROWS]
+                 for part in ("留言主题", "留言详情") if part in rows[key]]
+        with open(HERE / "in" / f"{name}.jsonl", "w", encoding="utf-8") as f:
+            for n, r in enumerate(lines, 1):
+                f.write(json.dumps({"n": n, "source": r["source"], "text": r["text"]}, ensure_ascii=False) + "\n")
+        print(f"{name}: {len(lines)} lines")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
