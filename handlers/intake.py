@@ -143,9 +143,9 @@ def find_duplicate(ctx: Ctx, c: "Classification") -> Ticket | None:
         their_words = set(filter(None, ticket.keywords.split(",")))
         if words and their_words:
             if words & their_words:  # 楼道灯 and 路灯 in one building are two problems
-                return ctx.session.get(Ticket, ticket.id)
+                return ticket
         elif fuzz.WRatio(ticket.text, ctx.msg.text) >= policy.duplicate_similarity:
-            return ctx.session.get(Ticket, ticket.id)
+            return ticket
     return None
 
 

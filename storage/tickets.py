@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
 
 from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, select
@@ -144,7 +143,7 @@ def add_follower(*, session: Session, ticket: Ticket, contact_id: str, room_id: 
 _LAST_REPEAT = select(func.max(TicketEvent.at)).where(
     TicketEvent.ticket_id == bindparam("ticket_id"), TicketEvent.kind == "merged",
     TicketEvent.actor_id == bindparam("actor_id"))
-_OPEN_CANDIDATES = select(Ticket.id, Ticket.building, Ticket.room_id, Ticket.keywords, Ticket.text).where(
+_OPEN_CANDIDATES = select(Ticket).where(
     Ticket.category == bindparam("category"), col(Ticket.status).in_(OPEN_STATUSES),
     Ticket.created_at >= bindparam("since", type_=Ticket.__table__.c.created_at.type)).order_by(Ticket.id)
 _WAITING_FOR_PLACE = select(Ticket.id).where(
@@ -164,18 +163,9 @@ def followers_of(*, session: Session, ticket_id: int) -> list[TicketFollower]:
     return list(session.exec(select(TicketFollower).where(TicketFollower.ticket_id == ticket_id)))
 
 
-class Candidate(NamedTuple):
-    """What tells a repeat report: an open ticket's place and words (read as columns: a busy category has many)."""
-    id: int
-    building: str | None
-    room_id: str | None
-    keywords: str
-    text: str
-
-
-def open_candidates(*, session: Session, category: str, since: datetime) -> list[Candidate]:
-    """Open tickets of this category filed since `since`, oldest first: the ones a repeat report may join."""
-    return [Candidate(*row) for row in run(session, _OPEN_CANDIDATES, {"category": category, "since": since})]
+def open_candidates(*, session: Session, category: str, since: datetime) -> list[Ticket]:
+    """Open tickets of this category filed since `since`: the ones a repeat report may join."""
+    return list(session.exec(_OPEN_CANDIDATES, params={"category": category, "since": since}))
 
 
 def waiting_for_place(*, session: Session, reporter_id: str, room_id: str | None, now: datetime) -> Ticket | None:
