@@ -305,12 +305,14 @@ class App:
         """Dispatch one stored message and commit its replies with it; returns the handler that took it."""
         now = self.clock.now()
         with new_session(self.engine) as session:
-            if not inbox.is_unfinished(session=session, message_id=msg.id):
+            stored = inbox.unfinished_entry(session=session, message_id=msg.id)
+            if stored is None:
                 return None  # handled before a crash, or parked
             try:
                 staff_id = self.directory.staff_id_of(msg.sender_id)
                 staff = self.config.staff_by_id(staff_id) if staff_id else None
-                ctx = Ctx(deps=self.deps, session=session, msg=msg, now=now, staff=staff, account=self.account_name)
+                ctx = Ctx(deps=self.deps, session=session, msg=msg, now=now, staff=staff, account=self.account_name,
+                          stored=stored)
                 taken = self.dispatcher.handle(ctx)
                 inbox.mark_processed(session=session, message_id=msg.id, ticket_id=ctx.ticket_id)
                 session.commit()

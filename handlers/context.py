@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from sqlmodel import Session
@@ -18,7 +19,29 @@ from storage.tickets import transition
 if TYPE_CHECKING:
     from core.config import Config, Staff
     from core.workcalendar import WorkCalendar
+    from storage.inbox import Stored
     from classifier import Classifier
+    from classifier.model import Classification
+
+
+class Classifications:
+    """The classifier, remembering each text's classification while one message is handled: the rules ask about
+    the same text four or five times (measured 2026-12-06, `mulin bench e2e`). Kept per message, not longer."""
+
+    def __init__(self, classifier: "Classifier") -> None:
+        self._classifier = classifier
+        self._seen: dict[str, Classification] = {}
+
+    def classify(self, text: str, explain: bool = False) -> "Classification":
+        if explain:
+            return self._classifier.classify(text, explain=True)
+        found = self._seen.get(text)
+        if found is None:
+            found = self._seen[text] = self._classifier.classify(text)
+        return found
+
+    def __getattr__(self, name: str):  # noqa: ANN204 - buildings, tokens, category names: as the classifier's
+        return getattr(self._classifier, name)
 
 
 @dataclass(frozen=True)
@@ -39,10 +62,16 @@ class Ctx:
     ticket_id: int | None = None  # the ticket this message created or joined, for the inbox record
     queued: int = 0  # replies written to the outbox
     account: str | None = None  # the bot account that received the message, when there are several
+    stored: "Stored | None" = None  # the message's inbox row, when the app read it before handling
 
     @property
     def config(self) -> "Config":
         return self.deps.config
+
+    @cached_property
+    def classifier(self) -> Classifications:
+        """The classifier for this message's handling (a text asked about twice is classified once)."""
+        return Classifications(self.deps.classifier)
 
     def community_of(self, ticket: Ticket) -> str | None:
         """The ticket's community id (None only when neither its grid nor its group is configured)."""

@@ -55,8 +55,8 @@ class PlaceReply:
                                    now=ctx.now)
         if ticket is None:
             return None
-        location = parse_location(ctx.msg.text, ctx.deps.classifier.buildings)
-        if location is None and (len(ctx.msg.text) > 30 or ctx.deps.classifier.classify(ctx.msg.text).is_request):
+        location = parse_location(ctx.msg.text, ctx.classifier.buildings)
+        if location is None and (len(ctx.msg.text) > 30 or ctx.classifier.classify(ctx.msg.text).is_request):
             return None  # a new complaint without a place, not an answer to our question
         return PlaceAnswer(ticket, location)
 
@@ -85,7 +85,7 @@ class ResidentComplaint:
             return None  # staff messages are never filed as complaints
         if ctx.msg.room_id is not None and ctx.config.is_staff_group(ctx.msg.room_id, ctx.msg.room_topic):
             return None
-        result = ctx.deps.classifier.classify(ctx.msg.text)
+        result = ctx.classifier.classify(ctx.msg.text)
         return Complaint(result) if result.is_request else None
 
     def permit(self, ctx: Ctx, match: Complaint) -> str | None:
@@ -93,7 +93,7 @@ class ResidentComplaint:
 
     def handle(self, ctx: Ctx, match: Complaint) -> None:
         c = as_dispute(match.classification, ctx.msg.text, private=ctx.config.private_categories,
-                       classifier=ctx.deps.classifier)
+                       classifier=ctx.classifier)
         loc = c.location
         existing = find_duplicate(ctx, c)
         if existing is not None:

@@ -123,7 +123,7 @@ class QuoteReply:
         done = not ticket.status.is_open
         verdict = judge_reply(reply)
         if verdict is None:
-            c = ctx.deps.classifier.classify(reply)
+            c = ctx.classifier.classify(reply)
             if c.is_request and keywords(c):
                 if c.category != ticket.category:
                     return None  # another problem: filed on its own
@@ -206,7 +206,7 @@ class ChaseUp:
     def check(self, ctx: Ctx) -> tuple[Ticket, bool] | None:
         if ctx.staff is not None or ctx.msg.kind != "text" or not is_chase(ctx.msg.text):
             return None
-        c = ctx.deps.classifier.classify(ctx.msg.text)
+        c = ctx.classifier.classify(ctx.msg.text)
         named = bool(keywords(c)) and c.is_request
         building = c.location.building if c.location else None
 
@@ -269,12 +269,13 @@ class SplitJoin:
         window = timedelta(seconds=ctx.config.tickets.split_seconds)
         if ctx.staff is not None or ctx.msg.kind != "text" or not window:
             return None
-        fragments = store.earlier_fragments(session=ctx.session, message_id=ctx.msg.id, window=window)
+        fragments = store.earlier_fragments(session=ctx.session, message_id=ctx.msg.id, window=window,
+                                              stored=ctx.stored)
         while any(parse_quote(f.text) for f in fragments):  # a quote reply was judged on its own
             fragments = fragments[1:]
         if not fragments:
             return None
-        clf = ctx.deps.classifier
+        clf = ctx.classifier
         alone = clf.classify(ctx.msg.text)
         if alone.is_request and alone.location is not None and not is_place_only(ctx.msg.text, alone, clf):
             return None  # a whole complaint by itself
@@ -333,8 +334,8 @@ class PlaceOnly:
     def check(self, ctx: Ctx) -> bool | None:
         if ctx.staff is not None or ctx.msg.kind != "text" or not ctx.msg.text.strip():
             return None
-        c = ctx.deps.classifier.classify(ctx.msg.text)
-        return True if c.is_request and is_place_only(ctx.msg.text, c, ctx.deps.classifier) else None
+        c = ctx.classifier.classify(ctx.msg.text)
+        return True if c.is_request and is_place_only(ctx.msg.text, c, ctx.classifier) else None
 
     def permit(self, ctx: Ctx, match: bool) -> str | None:
         return None
@@ -385,7 +386,7 @@ class SeveralProblems:
             return None
         if ctx.msg.room_id is not None and ctx.config.is_staff_group(ctx.msg.room_id, ctx.msg.room_topic):
             return None
-        clf = ctx.deps.classifier
+        clf = ctx.classifier
         if not clf.classify(ctx.msg.text).is_request:
             return None
         problems = split_problems(ctx.msg.text, clf)
@@ -398,7 +399,7 @@ class SeveralProblems:
         private = ctx.config.private_categories
         new: list[Ticket] = []
         for n, problem in enumerate(match):
-            c = as_dispute(problem.classification, problem.text, private=private, classifier=ctx.deps.classifier)
+            c = as_dispute(problem.classification, problem.text, private=private, classifier=ctx.classifier)
             existing = find_duplicate(ctx, c)
             if existing is not None:
                 join(ctx, existing)

@@ -12,11 +12,11 @@ import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlmodel import Session, col, func, select
 
 from core.types import FetchedFile
-from storage.db import dialect_insert
+from storage.db import dialect_insert, run
 from storage.models import Attachment, AttachmentBlob, AttachmentState, OutboxMessage, OutboxState
 
 BEFORE, AFTER = "before", "after"  # a resident's photo of the problem; the worker's 整改后 photo
@@ -106,14 +106,29 @@ def recent_count(*, session: Session, sender_id: str, since: datetime) -> int:
         Attachment.sender_id == sender_id, col(Attachment.sent_at) >= since)).one()
 
 
+# Built once: asked after every resident's text that filed or joined a ticket, and mostly finds nothing
+_UNLINKED_NEAR = select(Attachment.id).where(
+    Attachment.sender_id == bindparam("sender_id"), Attachment.state == AttachmentState.STORED,
+    col(Attachment.ticket_id).is_(None),
+    col(Attachment.sent_at) >= bindparam("since", type_=Attachment.__table__.c.sent_at.type),
+    col(Attachment.sent_at) <= bindparam("until", type_=Attachment.__table__.c.sent_at.type))
+_UNLINKED_NEAR_IN_ROOM = _UNLINKED_NEAR.where(Attachment.room_id == bindparam("room_id"))
+_UNLINKED_NEAR_IN_PRIVATE = _UNLINKED_NEAR.where(col(Attachment.room_id).is_(None))
+
+
 def unlinked_near(*, session: Session, sender_id: str, room_id: str | None, at: datetime,
                   window: timedelta) -> list[Attachment]:
-    """This person's stored pictures in this chat within `window` of `at` that joined no ticket yet, oldest first."""
-    room = col(Attachment.room_id).is_(None) if room_id is None else Attachment.room_id == room_id
-    return list(session.exec(select(Attachment).where(
-        Attachment.sender_id == sender_id, room, Attachment.state == AttachmentState.STORED,
-        col(Attachment.ticket_id).is_(None), col(Attachment.sent_at) >= at - window,
-        col(Attachment.sent_at) <= at + window).order_by(Attachment.sent_at, Attachment.id)))
+    """This person's stored pictures in this chat within `window` of `at` that joined no ticket yet, oldest first
+    (their ids are looked up first; the rows are loaded only when there are some)."""
+    params = {"sender_id": sender_id, "since": at - window, "until": at + window}
+    if room_id is None:
+        ids = run(session, _UNLINKED_NEAR_IN_PRIVATE, params).scalars().all()
+    else:
+        ids = run(session, _UNLINKED_NEAR_IN_ROOM, {**params, "room_id": room_id}).scalars().all()
+    if not ids:
+        return []
+    return list(session.exec(select(Attachment).where(col(Attachment.id).in_(ids))
+                             .order_by(Attachment.sent_at, Attachment.id)))
 
 
 def of_ticket(*, session: Session, ticket_id: int, role: str | None = None) -> list[Attachment]:

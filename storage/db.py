@@ -50,6 +50,13 @@ def new_session(engine: Engine) -> Session:
     return Session(engine, expire_on_commit=False)
 
 
+def run(session: Session, statement, params: dict):  # noqa: ANN001,ANN201
+    """A statement built once (of columns, not entities) run with `params` on the session's connection: a fraction
+    of an ORM query's cost. The session's pending changes are flushed first, as before an ORM query."""
+    session.flush()
+    return session.connection().execute(statement, params)
+
+
 def make_engine_in_schema(url: str, schema: str) -> Engine:
     """An engine whose tables live in `schema` of a PostgreSQL database (benchmarks use throwaway schemas)."""
     return create_engine(url, connect_args={"options": f"-csearch_path={schema}"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, func, select
@@ -26,7 +27,8 @@ def fingerprint(msg: Incoming) -> str | None:
 # Built once: the statements of every message's path, run through the session's connection with their
 # values as parameters (building and caching a statement per message cost more than the database did).
 _INSERT: dict = {}  # dialect -> the insert that skips a message seen before (by id or fingerprint)
-_STATE = select(IncomingMessage.state).where(IncomingMessage.message_id == bindparam("b_message_id")).with_for_update()
+_STATE = select(IncomingMessage.state, IncomingMessage.id, IncomingMessage.received_at, IncomingMessage.sender_id,
+                IncomingMessage.room_id).where(IncomingMessage.message_id == bindparam("b_message_id")).with_for_update()
 _PROCESSED = update(IncomingMessage).where(IncomingMessage.message_id == bindparam("b_message_id")).values(
     state=MessageState.PROCESSED)
 _PROCESSED_TICKET = _PROCESSED.values(ticket_id=bindparam("b_ticket_id"))
@@ -71,11 +73,22 @@ def record_parked(*, session: Session, msg: Incoming, now: datetime, error: str,
     return inserted
 
 
-def is_unfinished(*, session: Session, message_id: str) -> bool:
-    """Stored and still to be handled (not processed, not parked). The row stays locked until the handling
-    commits, so a second process that took the message over waits and then finds it processed."""
-    state = session.connection().execute(_STATE, {"b_message_id": message_id}).scalar()
-    return state in (MessageState.RECEIVED, MessageState.FAILED)
+class Stored(NamedTuple):
+    """Where a message sits in the inbox: what its handling reads again (its earlier fragments follow from it)."""
+    id: int
+    received_at: datetime
+    sender_id: str
+    room_id: str | None
+
+
+def unfinished_entry(*, session: Session, message_id: str) -> Stored | None:
+    """The message's inbox row when it is stored and still to be handled (not processed, not parked), else None.
+    The row stays locked until the handling commits, so a second process that took the message over waits and
+    then finds it processed."""
+    row = session.connection().execute(_STATE, {"b_message_id": message_id}).first()
+    if row is None or row.state not in (MessageState.RECEIVED, MessageState.FAILED):
+        return None
+    return Stored(row.id, row.received_at, row.sender_id, row.room_id)
 
 
 def mark_processed(*, session: Session, message_id: str, ticket_id: int | None = None) -> None:

@@ -3,10 +3,12 @@ split message, the message a quote reply quotes, and residents' chase-ups (å‚¬åŠ
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, func, select
 
+from storage.inbox import Stored
 from storage.kpi import Scope
 from storage.models import IncomingMessage, MessageState, Ticket, TicketEvent, TicketFollower
 from storage.tickets import OPEN_STATUSES
@@ -14,25 +16,46 @@ from storage.tickets import OPEN_STATUSES
 CHASED = "chased"
 
 
-def earlier_fragments(*, session: Session, message_id: str, window: timedelta, limit: int = 4) -> list[IncomingMessage]:
+class Fragment(NamedTuple):
+    message_id: str
+    text: str
+    received_at: datetime
+
+
+# Built once, run with parameters: every resident's text asks (building the statement cost more than running it)
+_RECENT = select(IncomingMessage.message_id, IncomingMessage.text, IncomingMessage.received_at,
+                 IncomingMessage.ticket_id, IncomingMessage.state, IncomingMessage.kind).where(
+    IncomingMessage.sender_id == bindparam("sender_id"), IncomingMessage.id < bindparam("before_id"),
+    IncomingMessage.received_at >= bindparam("since", type_=IncomingMessage.__table__.c.received_at.type))
+_RECENT_IN_ROOM = _RECENT.where(IncomingMessage.room_id == bindparam("room_id")).order_by(
+    col(IncomingMessage.id).desc()).limit(bindparam("limit"))
+_RECENT_IN_PRIVATE = _RECENT.where(col(IncomingMessage.room_id).is_(None)).order_by(
+    col(IncomingMessage.id).desc()).limit(bindparam("limit"))
+
+
+def earlier_fragments(*, session: Session, message_id: str, window: timedelta, limit: int = 4,
+                      stored: Stored | None = None) -> list[Fragment]:
     """The same person's messages in the same chat just before this one that filed nothing, each at most `window`
     before the next (times as received, on the app's clock), oldest first. A message that filed or joined a
-    ticket ends the chain: it was a whole utterance."""
-    current = session.exec(select(IncomingMessage).where(IncomingMessage.message_id == message_id)).first()
+    ticket ends the chain: it was a whole utterance. `stored`: the message's inbox row, when already read."""
+    current = stored or session.exec(select(IncomingMessage.id, IncomingMessage.received_at, IncomingMessage.sender_id,
+                                            IncomingMessage.room_id).where(
+        IncomingMessage.message_id == message_id)).first()
     if current is None:
         return []
-    query = select(IncomingMessage).where(
-        IncomingMessage.sender_id == current.sender_id, IncomingMessage.id < current.id,
-        IncomingMessage.received_at >= current.received_at - window * limit)
-    query = query.where(IncomingMessage.room_id == current.room_id) if current.room_id is not None \
-        else query.where(col(IncomingMessage.room_id).is_(None))
-    chain: list[IncomingMessage] = []
+    params = {"sender_id": current.sender_id, "before_id": current.id,
+              "since": current.received_at - window * limit, "limit": limit}
+    if current.room_id is not None:
+        rows = session.connection().execute(_RECENT_IN_ROOM, {**params, "room_id": current.room_id})
+    else:
+        rows = session.connection().execute(_RECENT_IN_PRIVATE, params)
+    chain: list[Fragment] = []
     after = current.received_at
-    for row in session.exec(query.order_by(col(IncomingMessage.id).desc()).limit(limit)):
+    for row in rows:
         if row.ticket_id is not None or row.state != MessageState.PROCESSED or row.kind != "text" \
                 or after - row.received_at > window:
             break
-        chain.append(row)
+        chain.append(Fragment(row.message_id, row.text, row.received_at))
         after = row.received_at
     return chain[::-1]
 

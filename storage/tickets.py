@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, select
 
+from storage.db import run
 from storage.models import Ticket, TicketEvent, TicketFollower, TicketStatus
 
 S = TicketStatus
@@ -145,7 +146,7 @@ _LAST_REPEAT = select(func.max(TicketEvent.at)).where(
 _OPEN_CANDIDATES = select(Ticket).where(
     Ticket.category == bindparam("category"), col(Ticket.status).in_(OPEN_STATUSES),
     Ticket.created_at >= bindparam("since", type_=Ticket.__table__.c.created_at.type)).order_by(Ticket.id)
-_WAITING_FOR_PLACE = select(Ticket).where(
+_WAITING_FOR_PLACE = select(Ticket.id).where(
     Ticket.reporter_id == bindparam("reporter_id"), Ticket.status == S.NEW,
     Ticket.place_asked_until > bindparam("now", type_=Ticket.__table__.c.place_asked_until.type),
 ).order_by(col(Ticket.id).desc()).limit(1)
@@ -155,7 +156,7 @@ _WAITING_IN_PRIVATE = _WAITING_FOR_PLACE.where(col(Ticket.room_id).is_(None))
 
 def last_repeat_at(*, session: Session, ticket_id: int, actor_id: str) -> datetime | None:
     """When this person last repeated the ticket's problem and was answered (its `merged` event)."""
-    return session.exec(_LAST_REPEAT, params={"ticket_id": ticket_id, "actor_id": actor_id}).one()
+    return run(session, _LAST_REPEAT, {"ticket_id": ticket_id, "actor_id": actor_id}).scalar()
 
 
 def followers_of(*, session: Session, ticket_id: int) -> list[TicketFollower]:
@@ -168,9 +169,13 @@ def open_candidates(*, session: Session, category: str, since: datetime) -> list
 
 
 def waiting_for_place(*, session: Session, reporter_id: str, room_id: str | None, now: datetime) -> Ticket | None:
+    """The reporter's newest ticket that waits for them to name the place (asked for every resident's text: its id
+    is looked up first, the ticket loaded only when there is one)."""
     if room_id is None:
-        return session.exec(_WAITING_IN_PRIVATE, params={"reporter_id": reporter_id, "now": now}).first()
-    return session.exec(_WAITING_IN_ROOM, params={"reporter_id": reporter_id, "room_id": room_id, "now": now}).first()
+        ticket_id = run(session, _WAITING_IN_PRIVATE, {"reporter_id": reporter_id, "now": now}).scalar()
+    else:
+        ticket_id = run(session, _WAITING_IN_ROOM, {"reporter_id": reporter_id, "room_id": room_id, "now": now}).scalar()
+    return session.get(Ticket, ticket_id) if ticket_id is not None else None
 
 
 def place_wait_over(*, session: Session, now: datetime) -> list[Ticket]:

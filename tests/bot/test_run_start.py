@@ -106,3 +106,19 @@ def test_the_sweeps_after_a_restart_wait_until_the_waiting_message_is_answered(
         await _until(scanned, timeout=15)
 
     assert asyncio.run(_with_gateway(config, database_url, loading, _then_stop(story))) is None
+
+
+def test_once_ready_the_start_is_frozen_out_of_garbage_collection_and_collection_is_on_again():
+    """`mulin run` starts with the collector off (bot.cli); a fresh interpreter, as that process is."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import gc, json; gc.disable()\n"
+            "from bot.run import _start_done\n"
+            "frozen = _start_done()\n"
+            "print(json.dumps([frozen, gc.isenabled(), gc.get_freeze_count() > 1000, _start_done()]))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], capture_output=True,
+                          text=True, timeout=120, check=True)
+    assert json.loads(done.stdout) == [True, True, True, False]  # with collection on (tests), nothing is frozen
