@@ -154,7 +154,8 @@ class Classifier:
         p_request = self.request_model.yes_probability(features)
         # Skip tokenising when no rule vote could lift the model to a request: even the strongest vote cannot lift
         # a probability below _hopeless, and below the threshold only rules that say "request" or name a danger can.
-        if p_request < self._hopeless or (p_request < REQUEST_THRESHOLD and not self._may_lift(norm, p_request)):
+        if p_request < self._hopeless or (p_request < REQUEST_THRESHOLD and not self._may_lift(norm, p_request)
+                                          and not self._urgent_heard(features, p_request)):
             return self._not_request(round(1.0 - p_request, 2), f"model:request {p_request:.2f}")
         return _Message(self, norm, features, p_request, explain).decide()
 
@@ -176,6 +177,13 @@ class Classifier:
 
     def _not_request(self, confidence: float, reason: str) -> Classification:
         return Classification(False, "other", self._names["other"], confidence, matched=[reason])
+
+    def _urgent_heard(self, features: list[str], p_request: float) -> bool:
+        """Does the urgent model hear a danger in a message the request model leaves between the urgent floor and the
+        threshold? A danger is filed from the floor up, whether a rule names it or the model hears it."""
+        if self.urgent_model is None or p_request < URGENT_FLOOR:
+            return False
+        return _sigmoid(self._scorer.logits(features, self._scorer.known(features))[-1]) >= URGENT_MODEL_SAYS
 
     def _may_lift(self, norm: str, p_request: float) -> bool:
         """Could the rules lift this message (model probability below the threshold) to a request? A vote for
@@ -349,8 +357,7 @@ class _Message:
             if reason is None:  # only its danger lifted it, and the danger is not here and now: the model decides
                 p_request = self.p_request
         model_says = False
-        if clf.urgent_model is not None and not self.not_now and p_request >= (
-                URGENT_FLOOR if reason else REQUEST_THRESHOLD):
+        if clf.urgent_model is not None and not self.not_now and p_request >= URGENT_FLOOR:
             p_urgent = _sigmoid(self.scored()[1][-1])
             self.matched.append(f"model:urgent {p_urgent:.2f}")
             if reason and p_urgent < URGENT_MODEL_DOUBTS:
@@ -358,7 +365,7 @@ class _Message:
                 reason = None
             model_says = reason is None and p_urgent >= URGENT_MODEL_SAYS
         # present danger is filed even when the wording leans towards chatter, but not when it clearly is chatter
-        if p_request < (URGENT_FLOOR if reason else REQUEST_THRESHOLD):
+        if p_request < (URGENT_FLOOR if reason or model_says else REQUEST_THRESHOLD):
             return Classification(False, "other", clf.category_name("other"), round(1.0 - p_request, 2),
                                   matched=self.matched)
         code, p_category = self.category(scores)
@@ -388,6 +395,7 @@ class _Message:
         if doubt is None or any(p in present and self.hit(p, False) for p in r.doubts_unless):
             return reason
         self.matched.append(f"doubt:{doubt}")
+        self.not_now = True  # nor may the urgent model hear a danger in it
         return None
 
     def category(self, scores: dict[str, int]) -> tuple[str, float]:

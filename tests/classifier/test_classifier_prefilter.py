@@ -26,7 +26,7 @@ def test_a_skipped_message_is_never_filed_by_the_full_rules(clf, text):
         return
     features = char_features(norm)
     p = clf.request_model.yes_probability(features)
-    if p >= REQUEST_THRESHOLD or clf._may_lift(norm, p):
+    if p >= REQUEST_THRESHOLD or clf._may_lift(norm, p) or clf._urgent_heard(features, p):
         return
     result = _Message(clf, norm, features, p).decide()
     assert not result.is_request, result.matched
