@@ -12,10 +12,9 @@ from __future__ import annotations
 import json
 import random
 import sys
-from collections import defaultdict
 from pathlib import Path
 
-from classifier.corpus import row_key
+from select_urgent import appeal_rows, write_batch  # this folder: run as a script
 
 HERE = Path(__file__).resolve().parent
 BATCHES = ("cat_a", "cat_b", "cat_c")
@@ -29,21 +28,13 @@ def main(argv: list[str]) -> int:
     files += [p for p in sorted((HERE / "in").glob("*.jsonl")) if not p.stem.startswith("cat_")]
     labelled = {json.loads(line)["source"] for path in files
                 for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
-    rows: dict[str, dict[str, dict]] = defaultdict(dict)
-    for line in (corpus / "appeals.jsonl").read_text(encoding="utf-8").splitlines():
-        r = json.loads(line)
-        rows[row_key(r["source"])][r["source"].rsplit(".", 1)[1]] = r
+    rows = appeal_rows(corpus)
     candidates = [key for key, parts in sorted(rows.items())
                   if not any(p["source"] in labelled for p in parts.values())]
     random.Random(SEED).shuffle(candidates)
-    (HERE / "in").mkdir(exist_ok=True)
     for b, name in enumerate(BATCHES):
-        lines = [rows[key][part] for key in candidates[b * ROWS:(b + 1) * ROWS]
-                 for part in ("留言主题", "留言详情") if part in rows[key]]
-        with open(HERE / "in" / f"{name}.jsonl", "w", encoding="utf-8") as f:
-            for n, r in enumerate(lines, 1):
-                f.write(json.dumps({"n": n, "source": r["source"], "text": r["text"]}, ensure_ascii=False) + "\n")
-        print(f"{name}: {len(lines)} lines")
+        write_batch(name, [rows[key][part] for key in candidates[b * ROWS:(b + 1) * ROWS]
+                           for part in ("留言主题", "留言详情") if part in rows[key]])
     return 0
 
 

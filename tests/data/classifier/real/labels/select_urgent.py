@@ -27,14 +27,29 @@ ROWS = 250
 SEED = 20261206
 
 
-def main(argv: list[str]) -> int:
-    corpus = Path(argv[0]) if argv else HERE.parents[5] / "shared" / "corpus"
-    labelled = {json.loads(line)["source"] for split in ("train", "dev", "test")
-                for line in (HERE.parent / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()}
+def appeal_rows(corpus: Path) -> dict[str, dict[str, dict]]:
+    """The board appeals of the corpus by source row: row key -> {"留言主题": line, "留言详情": line}."""
     rows: dict[str, dict[str, dict]] = defaultdict(dict)
     for line in (corpus / "appeals.jsonl").read_text(encoding="utf-8").splitlines():
         r = json.loads(line)
         rows[row_key(r["source"])][r["source"].rsplit(".", 1)[1]] = r
+    return rows
+
+
+def write_batch(name: str, lines: list[dict]) -> None:
+    """in/NAME.jsonl: the lines to label, numbered from 1 (n, source, text)."""
+    (HERE / "in").mkdir(exist_ok=True)
+    with open(HERE / "in" / f"{name}.jsonl", "w", encoding="utf-8") as f:
+        for n, r in enumerate(lines, 1):
+            f.write(json.dumps({"n": n, "source": r["source"], "text": r["text"]}, ensure_ascii=False) + "\n")
+    print(f"{name}: {len(lines)} lines")
+
+
+def main(argv: list[str]) -> int:
+    corpus = Path(argv[0]) if argv else HERE.parents[5] / "shared" / "corpus"
+    labelled = {json.loads(line)["source"] for split in ("train", "dev", "test")
+                for line in (HERE.parent / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()}
+    rows = appeal_rows(corpus)
     candidates = [key for key, parts in sorted(rows.items())
                   if not any(p["source"] in labelled for p in parts.values())
                   and any(w in p["text"] for p in parts.values() for w in DANGER)]
@@ -42,12 +57,8 @@ def main(argv: list[str]) -> int:
     appeals = [rows[key][part] for key in candidates[:ROWS] for part in ("留言主题", "留言详情") if part in rows[key]]
     chat = [r for r in map(json.loads, (corpus / "chat.jsonl").read_text(encoding="utf-8").splitlines())
             if r["source"] not in labelled and any(w in r["text"] for w in DANGER)]
-    (HERE / "in").mkdir(exist_ok=True)
     for name, lines in (("urgent_appeals", appeals), ("urgent_chat", chat)):
-        with open(HERE / "in" / f"{name}.jsonl", "w", encoding="utf-8") as f:
-            for n, r in enumerate(lines, 1):
-                f.write(json.dumps({"n": n, "source": r["source"], "text": r["text"]}, ensure_ascii=False) + "\n")
-        print(f"{name}: {len(lines)} lines")
+        write_batch(name, lines)
     return 0
 
 
