@@ -94,6 +94,8 @@ class Classifier:
         # (notice headings included) is judged in _Message.blocked, on chat-length lines only (RULES_MAX_CHARS).
         self._prefix_blocks = [(b.prefixes, b.kind) for b in rules.blockers if b.prefixes and not b.soft and not b.unless
                                and b.kind == "system"]
+        # Blockers by text anywhere, at any length: an official reply's formulas ("现回复如下") decide alone.
+        self._anywhere = [(b.contains, b.kind) for b in rules.blockers if b.contains]
         # pattern -> its category rules as (rank, code, pattern, points, tag, suppress, is a keyword): a message
         # visits only the rules whose pattern it holds, sorted by rank, the order the rules file lists them in; the
         # tag is the rule's part of its line in `matched`, formatted once here
@@ -149,6 +151,9 @@ class Classifier:
             return self._not_request(1.0, "empty")
         for prefixes, kind in self._prefix_blocks:
             if head.startswith(prefixes):
+                return self._not_request(0.95, f"block:{kind}")
+        for markers, kind in self._anywhere:
+            if any(m in norm for m in markers):
                 return self._not_request(0.95, f"block:{kind}")
         features = char_features(norm)
         p_request = self.request_model.yes_probability(features)

@@ -9,6 +9,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from classifier.patterns import Pattern
+from classifier.tokenize import normalise
 
 DEFAULT_RULES = Path(__file__).parent / "data" / "rules.yaml"
 THRESHOLD_KEYS = ("request_recall", "false_alarm_max", "category_accuracy", "urgent_recall")
@@ -53,6 +54,9 @@ class Blocker:
     negatable: bool
     firm: bool = False  # a soft block that stands however strong the problem words are (hypotheticals)
     not_now: bool = False  # what it speaks of is not happening here and now: a danger named in it is not urgent
+    # text anywhere in the message, at any length (the other fields read chat-length lines only): an official reply's
+    # own formulas ("现回复如下", "您的留言已收悉"), which decide alone
+    contains: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -256,9 +260,11 @@ class _Reader:
 
     def blocker(self, node: Node) -> Blocker:
         f = self.mapping(node, "blocker", ("kind",), ("patterns", "prefix", "unless", "soft", "negatable", "firm",
-                                                                  "not_now"))
-        if "patterns" not in f and "prefix" not in f:
-            raise self.fail(node, "blocker needs 'patterns' or 'prefix'")
+                                                                  "not_now", "contains"))
+        if "patterns" not in f and "prefix" not in f and "contains" not in f:
+            raise self.fail(node, "blocker needs 'patterns', 'prefix' or 'contains'")
+        if "contains" in f and ({"patterns", "prefix", "unless", "soft", "firm"} & set(f)):
+            raise self.fail(node, "a 'contains' blocker decides alone: give it no patterns, prefix, unless, soft or firm")
         return Blocker(
             kind=self.string(f["kind"], "blocker kind"),
             patterns=self.patterns(f["patterns"], "blocker patterns") if "patterns" in f else (),
@@ -268,6 +274,8 @@ class _Reader:
             negatable=self.boolean(f["negatable"], "negatable") if "negatable" in f else False,
             firm=self.boolean(f["firm"], "firm") if "firm" in f else False,
             not_now=self.boolean(f["not_now"], "not_now") if "not_now" in f else False,
+            contains=tuple(normalise(self.scalar(n, "contains")) for n in self.seq(f["contains"], "contains"))
+            if "contains" in f else (),
         )
 
     def urgent(self, node: Node) -> UrgentRule:

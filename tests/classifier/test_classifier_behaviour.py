@@ -371,3 +371,12 @@ def test_negation_and_blockers_read_the_whole_message(forced, text, category, si
 def test_the_shipped_urgent_model_hears_a_danger_no_pattern_names(clf, text, reason):
     result = clf.classify(text)
     assert result.is_request and result.urgent and result.urgent_reason.startswith(reason), result.matched
+
+
+def test_an_official_reply_is_no_request_at_any_length(clf):
+    """An official reply repeats the complaint it answers; its own formulas say what it is, however long it runs."""
+    complaint = "小区3号楼电梯坏了一个多月，老人上下楼很困难，物业一直不修，恳请有关部门督促尽快维修。"
+    assert clf.classify(complaint).is_request
+    reply = "网友：您好！您的留言已收悉。现将有关情况回复如下：" + complaint * 4 + "感谢您对我们工作的关心和支持。"
+    result = clf.classify(reply)
+    assert len(reply) > 200 and not result.is_request and "block:official_reply" in result.matched, result.matched

@@ -118,6 +118,15 @@ def test_blocker_flags_are_read_and_checked(tmp_path):
     assert f"{path}:{line_of(path, 'not_now: sometimes')}:" in str(err.value)
 
 
+def test_a_contains_blocker_is_normalised_and_decides_alone(tmp_path):
+    reply = next(b for b in load_rules().blockers if b.contains)
+    assert "网友:您好" in reply.contains  # written full-width in the file, matched on normalised text
+    path = with_change(tmp_path, "    - kind: official_reply\n", "    - kind: official_reply\n      soft: true\n")
+    with pytest.raises(RulesError) as err:
+        load_rules(path)
+    assert f"{path}:" in str(err.value) and "decides alone" in str(err.value)
+
+
 def test_doubts_are_read_and_checked(tmp_path):
     rules = load_rules()
     assert rules.doubts and rules.doubts_unless
