@@ -159,10 +159,11 @@ class Classifier:
         p_request = self.request_model.yes_probability(features)
         # Skip tokenising when no rule vote could lift the model to a request: even the strongest vote cannot lift
         # a probability below _hopeless, and below the threshold only rules that say "request" or name a danger can.
+        heard = None
         if p_request < self._hopeless or (p_request < REQUEST_THRESHOLD and not self._may_lift(norm, p_request)
-                                          and not self._urgent_heard(features, p_request)):
+                                          and not (heard := self._urgent_heard(features, p_request))):
             return self._not_request(round(1.0 - p_request, 2), f"model:request {p_request:.2f}")
-        return _Message(self, norm, features, p_request, explain).decide()
+        return _Message(self, norm, features, p_request, explain, scored=heard).decide()
 
     def inner_words(self, tok: str) -> tuple[str, ...]:
         """The rule words inside a token, to index at its place ("坏了" also as "坏"). Community and category words
@@ -183,12 +184,15 @@ class Classifier:
     def _not_request(self, confidence: float, reason: str) -> Classification:
         return Classification(False, "other", self._names["other"], confidence, matched=[reason])
 
-    def _urgent_heard(self, features: list[str], p_request: float) -> bool:
+    def _urgent_heard(self, features: list[str], p_request: float) -> tuple | None:
         """Does the urgent model hear a danger in a message the request model leaves between the urgent floor and the
-        threshold? A danger is filed from the floor up, whether a rule names it or the model hears it."""
+        threshold? A danger is filed from the floor up, whether a rule names it or the model hears it. The scorer's
+        (known rows, logits) when it does, for the message to go on with (see _Message.scored); else None."""
         if self.urgent_model is None or p_request < URGENT_FLOOR:
-            return False
-        return _sigmoid(self._scorer.logits(features, self._scorer.known(features))[-1]) >= URGENT_MODEL_SAYS
+            return None
+        known = self._scorer.known(features)
+        logits = self._scorer.logits(features, known)
+        return (known, logits) if _sigmoid(logits[-1]) >= URGENT_MODEL_SAYS else None
 
     def _may_lift(self, norm: str, p_request: float) -> bool:
         """Could the rules lift this message (model probability below the threshold) to a request? A vote for
@@ -202,7 +206,8 @@ class Classifier:
 class _Message:
     """One classification in progress; keeps the tokens and the human-readable reasons."""
 
-    def __init__(self, clf: Classifier, norm: str, features: list[str], p_request: float, explain: bool = False):
+    def __init__(self, clf: Classifier, norm: str, features: list[str], p_request: float, explain: bool = False,
+                 scored: tuple | None = None):
         self.clf, self.rules, self.norm = clf, clf.rules, norm
         self.explain = explain
         self.features, self.p_request = features, p_request
@@ -213,7 +218,7 @@ class _Message:
         self.negated = False  # some rule word was found only negated ("没有积水")
         self.firm = False  # the soft block that applied stands even against strong problem words
         self.not_now = False  # the block that applied says the message is about another time or place: not urgent
-        self._scored: tuple | None = None  # (known rows, logits) of the scorer, see scored()
+        self._scored = scored  # (known rows, logits) of the scorer, see scored(); given when already computed
         self._index_inner_words(clf)
         self.present = self._present_patterns(clf)
         negators = self.rules.negators
@@ -404,7 +409,8 @@ class _Message:
         return None
 
     def category(self, scores: dict[str, int]) -> tuple[str, float]:
-        """Category model log-probabilities plus RULE_POINT (RULE_POINT_LONG in a long letter) per rule point; context suppression removes a category.
+        """Category model log-probabilities plus RULE_POINT (RULE_POINT_LONG in a long letter) per rule point; context
+        suppression removes a category.
         A category added to the rules after training competes on rule points alone (the model's best log-prob).
         Plain floats after one numpy sum: on 19 values each numpy call costs more than the arithmetic."""
         clf = self.clf

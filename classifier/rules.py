@@ -264,7 +264,8 @@ class _Reader:
         if "patterns" not in f and "prefix" not in f and "contains" not in f:
             raise self.fail(node, "blocker needs 'patterns', 'prefix' or 'contains'")
         if "contains" in f and ({"patterns", "prefix", "unless", "soft", "firm"} & set(f)):
-            raise self.fail(node, "a 'contains' blocker decides alone: give it no patterns, prefix, unless, soft or firm")
+            raise self.fail(node, "a 'contains' blocker decides alone: "
+                                  "give it no patterns, prefix, unless, soft or firm")
         return Blocker(
             kind=self.string(f["kind"], "blocker kind"),
             patterns=self.patterns(f["patterns"], "blocker patterns") if "patterns" in f else (),

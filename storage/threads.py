@@ -8,6 +8,7 @@ from typing import NamedTuple
 from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, func, select
 
+from storage.db import run
 from storage.inbox import Stored
 from storage.kpi import Scope
 from storage.models import IncomingMessage, MessageState, Ticket, TicketEvent, TicketFollower
@@ -46,9 +47,9 @@ def earlier_fragments(*, session: Session, message_id: str, window: timedelta, l
     params = {"sender_id": current.sender_id, "before_id": current.id,
               "since": current.received_at - window * limit, "limit": limit}
     if current.room_id is not None:
-        rows = session.connection().execute(_RECENT_IN_ROOM, {**params, "room_id": current.room_id})
+        rows = run(session, _RECENT_IN_ROOM, {**params, "room_id": current.room_id})
     else:
-        rows = session.connection().execute(_RECENT_IN_PRIVATE, params)
+        rows = run(session, _RECENT_IN_PRIVATE, params)
     chain: list[Fragment] = []
     after = current.received_at
     for row in rows:
