@@ -9,6 +9,7 @@ from classifier.rules import Rules
 
 _CUE = -1
 _URGENT = -2
+_STATE = -3
 
 
 class Prefilter:
@@ -20,6 +21,7 @@ class Prefilter:
             entries += [(i, k.weight, k.pattern) for k in c.keywords if k.weight > 0]
             entries += [(i, x.add, x.pattern) for x in c.context if x.add > 0]
         entries += [(_URGENT, 0, p) for u in rules.urgent for p in u.patterns]
+        entries += [(_STATE, 0, p) for p in rules.states]
         # one-part patterns are present as soon as a word is; the others keep their parts to check
         self._entries = [(t, w, p.parts if len(p.parts) > 1 else None) for t, w, p in entries]
         postings: dict[str, list[int]] = {}
@@ -50,16 +52,17 @@ class Prefilter:
                 j += 1
         return found
 
-    def reach(self, norm: str) -> tuple[bool, bool]:
-        """(the rules could say request, an urgent pattern could match): False means certainly not."""
+    def reach(self, norm: str) -> tuple[bool, bool, bool]:
+        """(the rules could say request, an urgent pattern could match, a stated problem could match): False means
+        certainly not."""
         found = self.words_in(norm)
         if not found:
-            return False, False
+            return False, False, False
         candidates: set[int] = set()
         postings = self._postings
         for word in found:
             candidates.update(postings[word])
-        cue, urgent, problem = 0, False, {}
+        cue, urgent, stated, problem = 0, False, False, {}
         entries = self._entries
         for e in candidates:
             target, weight, parts = entries[e]
@@ -69,7 +72,9 @@ class Prefilter:
                 cue += weight
             elif target == _URGENT:
                 urgent = True
+            elif target == _STATE:
+                stated = True
             else:
                 problem[target] = problem.get(target, 0) + weight
         best = max(problem.values(), default=0)
-        return (best > 0 and best + cue >= self.min_score) or cue >= self.cue_only_score, urgent
+        return (best > 0 and best + cue >= self.min_score) or cue >= self.cue_only_score, urgent, stated

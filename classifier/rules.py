@@ -84,6 +84,11 @@ class Rules:
     # not here and now (上个月, 同事说, 结果是, 梦见): such a message is not filed
     doubts: tuple[Pattern, ...] = ()
     doubts_unless: tuple[Pattern, ...] = ()  # ...unless one of these says it is now after all (现在又, 还没)
+    # problems a resident states in a short line ("停电啦", "木有暖气啊~", "楼上装修吵死了"): such a line is a request
+    # however chatty its wording, unless a blocker or one of states_unless says it is elsewhere or another time
+    states: tuple[Pattern, ...] = ()
+    states_unless: tuple[Pattern, ...] = ()
+    states_max_chars: int = 0
 
     def patterns(self) -> list[Pattern]:
         found = [w.pattern for w in self.cues]
@@ -93,7 +98,7 @@ class Rules:
             found += [k.pattern for k in c.keywords] + [r.pattern for r in c.context]
         for u in self.urgent:
             found += [*u.patterns, *u.unless]
-        return found + [*self.doubts, *self.doubts_unless]
+        return found + [*self.doubts, *self.doubts_unless, *self.states, *self.states_unless]
 
     def words(self) -> set[str]:
         """Every token a rule can match: added to the tokenizer so they segment as units."""
@@ -208,7 +213,7 @@ class _Reader:
         neg = self.mapping(f["negation"], "negation", ("words", "scope"))
         thresholds = self.mapping(f["thresholds"], "thresholds", THRESHOLD_KEYS)
         req = self.mapping(f["request"], "request",
-                           ("min_score", "strong_score", "cue_only_score", "cues", "blockers"), ("doubts",))
+                           ("min_score", "strong_score", "cue_only_score", "cues", "blockers"), ("doubts", "states"))
         categories = tuple(self.category(n) for n in self.seq(f["categories"], "categories"))
         codes = [c.code for c in categories]
         for node, code in zip(f["categories"].value, codes):
@@ -230,12 +235,19 @@ class _Reader:
             urgent=tuple(self.urgent(n) for n in self.seq(f["urgent"], "urgent")),
             thresholds={k: self.number(thresholds[k], f"thresholds.{k}") for k in THRESHOLD_KEYS},
             **self.doubts(req["doubts"]) if "doubts" in req else {},
+            **self.states(req["states"]) if "states" in req else {},
         )
 
     def doubts(self, node: Node) -> dict[str, tuple[Pattern, ...]]:
         f = self.mapping(node, "request.doubts", ("patterns",), ("unless",))
         return {"doubts": self.patterns(f["patterns"], "request.doubts patterns"),
                 "doubts_unless": self.patterns(f["unless"], "request.doubts unless") if "unless" in f else ()}
+
+    def states(self, node: Node) -> dict:
+        f = self.mapping(node, "request.states", ("max_chars", "patterns"), ("unless",))
+        return {"states": self.patterns(f["patterns"], "request.states patterns"),
+                "states_unless": self.patterns(f["unless"], "request.states unless") if "unless" in f else (),
+                "states_max_chars": self.integer(f["max_chars"], "request.states.max_chars", 1, 500)}
 
     def category(self, node: Node) -> Category:
         f = self.mapping(node, "category", ("code", "name"), ("keywords", "context"))

@@ -3,6 +3,9 @@ import json
 
 import pytest
 
+from classifier.features import char_features
+from classifier.tokenize import normalise
+
 
 @pytest.mark.parametrize("text, category", [
     ("A2和百意中间路面存在积水", "drainage"),
@@ -380,3 +383,49 @@ def test_an_official_reply_is_no_request_at_any_length(clf):
     reply = "网友：您好！您的留言已收悉。现将有关情况回复如下：" + complaint * 4 + "感谢您对我们工作的关心和支持。"
     result = clf.classify(reply)
     assert len(reply) > 200 and not result.is_request and "block:official_reply" in result.matched, result.matched
+
+
+@pytest.mark.parametrize("text, words", [
+    ("停电啦，悲催的是我刚洗完头", "停电啦"),
+    ("木有暖气啊~冻死了", "木有暖气"),
+    ("暖气依然不足。。。", "暖气+不足"),
+    ("这大冷天的，暖气冰凉，冻成狗了哈哈", "暖气+冰凉"),  # a soft blocker (哈哈) that names no other place or time
+    ("睡个午觉都难，楼上又在装修", "楼上+装修"),
+    ("我的天正在看电影停电了[骷髅][怒骂][怒骂][怒骂][怒骂][怒骂][怒骂][怒骂][怒骂][怒骂][怒骂]惊魂未定", "停电了"),
+])
+def test_a_problem_stated_in_a_short_line_is_filed_however_chatty(forced, text, words):
+    """request.states: the model may put a vent at 0.001; the stated problem files it (an emoticon code counts as one
+    character, so the line above is short)."""
+    result = forced(text, 0.001)
+    assert result.is_request and f"states:{words}" in result.matched, result.matched
+
+
+@pytest.mark.parametrize("text", [
+    "我们寝室今天停电了，求陪同",  # elsewhere (a blocker)
+    "明天要不要停电，我们还去吗",  # another time (states unless)
+    "晚上好像要停水，早点回来洗澡哦",  # not yet
+    "你们那儿停电啦？",  # someone else's place
+    "今天没停电，挺好",  # negated
+    "停电" + "，" * 20 + "今天在外面逛了一整天，回来才发现冰箱里的东西都化了，这种事以后得提前通知，大家说是不是这个道理呢",
+])
+def test_a_stated_problem_elsewhere_later_negated_or_in_a_long_line_is_not(forced, text):
+    result = forced(text, 0.001)
+    assert not any(m.startswith("states:") for m in result.matched), result.matched
+    assert not result.is_request, result.matched
+
+
+@pytest.mark.parametrize("text", [
+    "电梯又坏了", "暖气不热", "暖气不足", "暖气冰凉", "马桶堵了", "下水道堵住了", "路灯不亮", "楼道灯坏了", "停水了",
+    "楼上漏水", "家里没水了", "自来水发黄", "垃圾桶满了", "天花板漏水", "水管爆了", "宽带断了", "没有暖气", "还不供暖",
+    "楼下广场舞吵死了", "隔壁装修太吵"])
+def test_each_kind_of_stated_problem_is_found_whatever_the_segmenter_makes_of_it(forced, text):
+    """A category word can swallow a states word ("暖气不热" is one token): each phrasing still states its problem."""
+    result = forced(text, 0.001)
+    assert any(m.startswith("states:") for m in result.matched) and result.is_request, result.matched
+
+
+def test_the_shipped_classifier_files_a_stated_outage_the_model_alone_would_not(clf):
+    text = "悲剧了，停电中…刚煮上饭"
+    assert clf.request_model.yes_probability(char_features(normalise(text))) < 0.5
+    result = clf.classify(text)
+    assert result.is_request and result.category == "power" and any(m.startswith("states:") for m in result.matched)

@@ -135,3 +135,13 @@ def test_doubts_are_read_and_checked(tmp_path):
     with pytest.raises(RulesError) as err:
         load_rules(path)
     assert f"{path}:{line_of(path, '    words:')}:" in str(err.value) and "'words'" in str(err.value)
+
+
+def test_states_are_read_and_checked(tmp_path):
+    rules = load_rules()
+    assert rules.states and rules.states_unless and rules.states_max_chars == 60
+    assert set(rules.states) <= set(rules.patterns())  # their words segment as units like every rule word
+    path = with_change(tmp_path, "    max_chars: 60\n", "    max_chars: 0\n")
+    with pytest.raises(RulesError) as err:
+        load_rules(path)
+    assert f"{path}:{line_of(path, 'max_chars: 0')}:" in str(err.value)
