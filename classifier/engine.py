@@ -103,6 +103,8 @@ class Classifier:
                                and b.kind == "system"]
         # Blockers by text anywhere, at any length: an official reply's formulas ("现回复如下") decide alone.
         self._anywhere = [(b.contains, b.kind) for b in rules.blockers if b.contains]
+        # ...and by how the text starts, at any length: a reply's address to the writer ("网友“…”：您好")
+        self._heads = [(b.starts, b.kind) for b in rules.blockers if b.starts]
         # pattern -> its category rules as (rank, code, pattern, points, tag, suppress, is a keyword): a message
         # visits only the rules whose pattern it holds, sorted by rank, the order the rules file lists them in; the
         # tag is the rule's part of its line in `matched`, formatted once here
@@ -159,6 +161,9 @@ class Classifier:
             return self._not_request(1.0, "empty")
         for prefixes, kind in self._prefix_blocks:
             if head.startswith(prefixes):
+                return self._not_request(0.95, f"block:{kind}")
+        for starts, kind in self._heads:
+            if head.startswith(starts):
                 return self._not_request(0.95, f"block:{kind}")
         for markers, kind in self._anywhere:
             if any(m in norm for m in markers):

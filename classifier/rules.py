@@ -57,6 +57,9 @@ class Blocker:
     # text anywhere in the message, at any length (the other fields read chat-length lines only): an official reply's
     # own formulas ("现回复如下", "您的留言已收悉"), which decide alone
     contains: tuple[str, ...] = ()
+    # text the message starts with, at any length, deciding alone like contains: a reply's address to the writer
+    # ("网友“…”：您好", "来信人：")
+    starts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -272,11 +275,11 @@ class _Reader:
 
     def blocker(self, node: Node) -> Blocker:
         f = self.mapping(node, "blocker", ("kind",), ("patterns", "prefix", "unless", "soft", "negatable", "firm",
-                                                                  "not_now", "contains"))
-        if "patterns" not in f and "prefix" not in f and "contains" not in f:
-            raise self.fail(node, "blocker needs 'patterns', 'prefix' or 'contains'")
-        if "contains" in f and ({"patterns", "prefix", "unless", "soft", "firm"} & set(f)):
-            raise self.fail(node, "a 'contains' blocker decides alone: "
+                                                                  "not_now", "contains", "starts"))
+        if not {"patterns", "prefix", "contains", "starts"} & set(f):
+            raise self.fail(node, "blocker needs 'patterns', 'prefix', 'contains' or 'starts'")
+        if {"contains", "starts"} & set(f) and ({"patterns", "prefix", "unless", "soft", "firm"} & set(f)):
+            raise self.fail(node, "a 'contains' or 'starts' blocker decides alone: "
                                   "give it no patterns, prefix, unless, soft or firm")
         return Blocker(
             kind=self.string(f["kind"], "blocker kind"),
@@ -289,6 +292,8 @@ class _Reader:
             not_now=self.boolean(f["not_now"], "not_now") if "not_now" in f else False,
             contains=tuple(normalise(self.scalar(n, "contains")) for n in self.seq(f["contains"], "contains"))
             if "contains" in f else (),
+            starts=tuple(normalise(self.scalar(n, "starts")) for n in self.seq(f["starts"], "starts"))
+            if "starts" in f else (),
         )
 
     def urgent(self, node: Node) -> UrgentRule:

@@ -385,6 +385,15 @@ def test_an_official_reply_is_no_request_at_any_length(clf):
     assert len(reply) > 200 and not result.is_request and "block:official_reply" in result.matched, result.matched
 
 
+def test_a_reply_that_starts_by_addressing_the_writer_is_no_request_at_any_length(clf):
+    """A reply with none of the formulas but its address to the writer ("网友“石榴花开”：") still says what it is."""
+    complaint = "小区3号楼电梯坏了一个多月，老人上下楼很困难，物业一直不修，恳请有关部门督促尽快维修。"
+    reply = "网友“石榴花开”：对您的诉求表示理解。" + complaint * 5
+    result = clf.classify(reply)
+    assert len(reply) > 200 and not result.is_request and "block:official_reply" in result.matched, result.matched
+    assert clf.classify("我们小区网友群里都在说：" + complaint).is_request  # only at the start
+
+
 @pytest.mark.parametrize("text, words", [
     ("停电啦，悲催的是我刚洗完头", "停电啦"),
     ("木有暖气啊~冻死了", "木有暖气"),

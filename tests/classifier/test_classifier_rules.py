@@ -145,3 +145,12 @@ def test_states_are_read_and_checked(tmp_path):
     with pytest.raises(RulesError) as err:
         load_rules(path)
     assert f"{path}:{line_of(path, 'max_chars: 0')}:" in str(err.value)
+
+
+def test_a_starts_blocker_is_normalised_and_decides_alone(tmp_path):
+    reply = next(b for b in load_rules().blockers if b.starts)
+    assert "网友" in reply.starts and reply.kind == "official_reply"
+    path = with_change(tmp_path, '      starts: ["网友"', '      firm: true\n      starts: ["网友"')
+    with pytest.raises(RulesError) as err:
+        load_rules(path)
+    assert f"{path}:" in str(err.value) and "decides alone" in str(err.value)
