@@ -118,10 +118,14 @@ def test_blocker_flags_are_read_and_checked(tmp_path):
     assert f"{path}:{line_of(path, 'not_now: sometimes')}:" in str(err.value)
 
 
-def test_a_contains_blocker_is_normalised_and_decides_alone(tmp_path):
-    reply = next(b for b in load_rules().blockers if b.contains)
-    assert "网友:您好" in reply.contains  # written full-width in the file, matched on normalised text
-    path = with_change(tmp_path, "    - kind: official_reply\n", "    - kind: official_reply\n      soft: true\n")
+@pytest.mark.parametrize("field, entry, old, new", [
+    ("contains", "网友:您好", "    - kind: official_reply\n", "    - kind: official_reply\n      soft: true\n"),
+    ("starts", "网友", '      starts: ["网友"', '      firm: true\n      starts: ["网友"'),
+])
+def test_a_contains_or_starts_blocker_is_normalised_and_decides_alone(tmp_path, field, entry, old, new):
+    reply = next(b for b in load_rules().blockers if getattr(b, field))
+    assert entry in getattr(reply, field) and reply.kind == "official_reply"  # full-width in the file, normalised
+    path = with_change(tmp_path, old, new)
     with pytest.raises(RulesError) as err:
         load_rules(path)
     assert f"{path}:" in str(err.value) and "decides alone" in str(err.value)
@@ -146,11 +150,3 @@ def test_states_are_read_and_checked(tmp_path):
         load_rules(path)
     assert f"{path}:{line_of(path, 'max_chars: 0')}:" in str(err.value)
 
-
-def test_a_starts_blocker_is_normalised_and_decides_alone(tmp_path):
-    reply = next(b for b in load_rules().blockers if b.starts)
-    assert "网友" in reply.starts and reply.kind == "official_reply"
-    path = with_change(tmp_path, '      starts: ["网友"', '      firm: true\n      starts: ["网友"')
-    with pytest.raises(RulesError) as err:
-        load_rules(path)
-    assert f"{path}:" in str(err.value) and "decides alone" in str(err.value)
