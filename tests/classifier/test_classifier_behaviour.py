@@ -413,6 +413,9 @@ def test_a_problem_stated_in_a_short_line_is_filed_however_chatty(forced, text, 
     "我们寝室今天停电了，求陪同",  # elsewhere (a blocker)
     "明天要不要停电，我们还去吗",  # another time (states unless)
     "晚上好像要停水，早点回来洗澡哦",  # not yet
+    "好的，停水的事我知道了",  # an acknowledgement
+    "暖气不热的话可以找物业放气",  # advice, not a case
+    "楼上装修好了吗？什么时候入住",  # no problem
     "你们那儿停电啦？",  # someone else's place
     "今天没停电，挺好",  # negated
     "停电" + "，" * 20 + "今天在外面逛了一整天，回来才发现冰箱里的东西都化了，这种事以后得提前通知，大家说是不是这个道理呢",
