@@ -81,7 +81,7 @@ def real_fold_models(rules, buildings, k: int = 5) -> list[tuple[object, list[di
     from classifier.corpus import row_key
     from classifier.engine import Classifier
     from classifier.linear import load_models
-    from classifier.train import C_REQUEST, C_URGENT, MODEL_PATH, PRUNE, REAL_TRAIN, features_of, fit
+    from classifier.train import MODEL_PATH, REAL_TRAIN, features_of, fit_request, fit_urgent
 
     committed = load_models(MODEL_PATH)
     real = read_records(REAL_TRAIN)
@@ -90,12 +90,9 @@ def real_fold_models(rules, buildings, k: int = 5) -> list[tuple[object, list[di
     pairs = []
     for i in range(k):
         train_on = [r for r, f in zip(real, fold_of) if f != i] + others
-        request = fit([(features_of(r["text"]), int(bool(r.get("expect_request")))) for r in train_on], ["no", "yes"],
-                      C_REQUEST, [r.get("_weight", 1.0) for r in train_on], PRUNE["request"])
-        asked = [r for r in train_on if r.get("expect_request") and not r.get("_weak")]
-        urgent = fit([(features_of(r["text"]), int(bool(r.get("expect_urgent")))) for r in asked], ["no", "yes"],
-                     C_URGENT, [r.get("_weight", 1.0) for r in asked], PRUNE["urgent"])
-        pairs.append((Classifier(rules, (request, committed[1], urgent), buildings),
+        feats = [features_of(r["text"]) for r in train_on]
+        pairs.append((Classifier(rules, (fit_request(train_on, feats), committed[1], fit_urgent(train_on, feats)),
+                                 buildings),
                       [r for r, f in zip(real, fold_of) if f == i]))
     return pairs + [(Classifier(rules, committed, buildings), read_records([DEV_SET]))]
 

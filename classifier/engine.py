@@ -305,6 +305,11 @@ class _Message:
         self.matched.append(f"negated:{words}")
         return None
 
+    def first_hit(self, patterns, negatable: bool = True) -> str | None:
+        """The words of the first of `patterns` that hits (see hit), in their order; None when none does."""
+        present = self.present
+        return next((w for p in patterns if p in present and (w := self.hit(p, negatable))), None)
+
     def _negated(self, start: int, end: int, positions: tuple[int, ...]) -> bool:
         """A negator within negation_scope tokens before the match, or inside it, that is not itself matched; a clause
         break ends its reach ("一点热乎气都木有，冻得俺手都伸不出来": 冻得 is not negated)."""
@@ -322,7 +327,7 @@ class _Message:
         for b, patterns in self.clf._blockers:
             if head.startswith(b.prefixes) or (not present.isdisjoint(patterns) and any(
                     p in present and self.hit(p, b.negatable) for p in b.patterns)):
-                if not any(p in present and self.hit(p, False) for p in b.unless):
+                if self.first_hit(b.unless, False) is None:
                     self.matched.append(f"block:{b.kind}")
                     self.firm, self.not_now = b.firm, b.not_now
                     return b.kind, b.soft
@@ -377,8 +382,8 @@ class _Message:
             vote = VOTE_AGAINST
         p = min(max(self.p_request, 1e-6), 1 - 1e-6)
         p_request = _sigmoid(math.log(p / (1 - p)) + vote)
-        # a stated problem stands against a soft blocker that speaks of no other place or time ("哈哈", "谢谢", "你们家
-        #也停电了吗"), not against a hard, firm or not-now one (a notice, a dorm, yesterday)
+        # a stated problem stands against a soft blocker that speaks of no other place or time ("哈哈", "谢谢",
+        # "你们家也停电了吗"), not against a hard, firm or not-now one (a notice, a dorm, yesterday)
         if (kind is None or (soft and not self.firm and not self.not_now)) and p_request < STATED_FLOOR and (
                 stated := self.stated()):
             self.matched.append(f"states:{stated}")
@@ -386,8 +391,7 @@ class _Message:
         dangerless = p_request < URGENT_FLOOR or self.not_now or present.isdisjoint(clf._urgent_patterns)
         reason = None if dangerless else next(
             (u.reason for u, patterns in clf._urgent if not present.isdisjoint(patterns)
-             and any(p in present and self.hit(p) for p in u.patterns)
-             and not any(p in present and self.hit(p) for p in u.unless)), None)
+             and self.first_hit(u.patterns) and not self.first_hit(u.unless)), None)
         self.matched.append(f"model:request {self.p_request:.2f}, with rules {p_request:.2f}")
         if reason and self.p_request < REQUEST_THRESHOLD and not present.isdisjoint(clf._doubts):
             reason = self._undoubted(reason)
@@ -420,13 +424,10 @@ class _Message:
     def stated(self) -> str | None:
         """The words of a problem this short line states (request.states), unless it is said to be elsewhere or at
         another time (request.states unless); None when it states none."""
-        present = self.present
-        if present.isdisjoint(self.clf._states) or _chat_length(self.norm) > self.rules.states_max_chars:
+        if self.present.isdisjoint(self.clf._states) or _chat_length(self.norm) > self.rules.states_max_chars:
             return None
-        words = next((w for p in self.rules.states if p in present and (w := self.hit(p))), None)
-        if words is None or any(p in present and self.hit(p, False) for p in self.rules.states_unless):
-            return None
-        return words
+        words = self.first_hit(self.rules.states)
+        return None if words is None or self.first_hit(self.rules.states_unless, False) else words
 
     def scored(self) -> tuple:
         """The scorer's known rows and logits for this message (category logits, then the urgent log-odds), once."""
@@ -438,9 +439,9 @@ class _Message:
     def _undoubted(self, reason: str) -> str | None:
         """A message only its danger would file: None when a doubt says the danger is not here and now
         ("上个月困了二十分钟", "同事说她们小区着火了"), unless the message says it is now after all ("现在又进水了")."""
-        r, present = self.rules, self.present
-        doubt = next((w for p in r.doubts if p in present and (w := self.hit(p))), None)
-        if doubt is None or any(p in present and self.hit(p, False) for p in r.doubts_unless):
+        r = self.rules
+        doubt = self.first_hit(r.doubts)
+        if doubt is None or self.first_hit(r.doubts_unless, False):
             return reason
         self.matched.append(f"doubt:{doubt}")
         self.not_now = True  # nor may the urgent model hear a danger in it

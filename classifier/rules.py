@@ -290,11 +290,13 @@ class _Reader:
             negatable=self.boolean(f["negatable"], "negatable") if "negatable" in f else False,
             firm=self.boolean(f["firm"], "firm") if "firm" in f else False,
             not_now=self.boolean(f["not_now"], "not_now") if "not_now" in f else False,
-            contains=tuple(normalise(self.scalar(n, "contains")) for n in self.seq(f["contains"], "contains"))
-            if "contains" in f else (),
-            starts=tuple(normalise(self.scalar(n, "starts")) for n in self.seq(f["starts"], "starts"))
-            if "starts" in f else (),
+            contains=self.texts(f, "contains"),
+            starts=self.texts(f, "starts"),
         )
+
+    def texts(self, f: dict[str, Node], key: str) -> tuple[str, ...]:
+        """f[key]'s strings, normalised as messages are (full-width punctuation written in the file still matches)."""
+        return tuple(normalise(self.scalar(n, key)) for n in self.seq(f[key], key)) if key in f else ()
 
     def urgent(self, node: Node) -> UrgentRule:
         f = self.mapping(node, "urgent rule", ("reason", "patterns"), ("unless",))

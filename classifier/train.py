@@ -172,6 +172,24 @@ def fit(samples: list[tuple[list[str], int]], labels: list[str], c: float,
                        matrix=matrix[keep])
 
 
+def fit_request(records: list[dict], feats: list[list[str]]) -> LinearModel:
+    """The request model (no/yes) from every record; feats: the records' features (features_of), in their order."""
+    return fit([(f, int(bool(r.get("expect_request")))) for f, r in zip(feats, records)], ["no", "yes"], C_REQUEST,
+               [r.get("_weight", 1.0) for r in records], PRUNE["request"])
+
+
+def asked_rows(records: list[dict]) -> list[int]:
+    """The rows of the labelled requests (weak labels name no category and no urgency)."""
+    return [i for i, r in enumerate(records) if r.get("expect_request") and not r.get("_weak")]
+
+
+def fit_urgent(records: list[dict], feats: list[list[str]]) -> LinearModel:
+    """The urgent model (no/yes) from the labelled requests among the records; feats as in fit_request."""
+    asked = asked_rows(records)
+    return fit([(feats[i], int(bool(records[i].get("expect_urgent")))) for i in asked], ["no", "yes"], C_URGENT,
+               [records[i].get("_weight", 1.0) for i in asked], PRUNE["urgent"])
+
+
 def train(records: list[dict], rules) -> dict:
     """The three models as JSON: request (no/yes) from every record, category from the requests plus rule phrases,
     urgent (no/yes) from the requests."""
@@ -179,15 +197,13 @@ def train(records: list[dict], rules) -> dict:
     index = {c: i for i, c in enumerate(categories)}
     feats = [features_of(r["text"]) for r in records]
     weight = [r.get("_weight", 1.0) for r in records]
-    request = fit([(f, int(bool(r.get("expect_request")))) for f, r in zip(feats, records)], ["no", "yes"],
-                  C_REQUEST, weight, PRUNE["request"])
-    asked = [i for i, r in enumerate(records) if r.get("expect_request") and not r.get("_weak")]
+    request = fit_request(records, feats)
+    asked = asked_rows(records)
     phrases = rule_phrases(rules)
     category = fit([(feats[i], index[records[i].get("expect_category") or "other"]) for i in asked]
                    + [(features_of(phrase), index[code]) for phrase, code in phrases], categories, C_CATEGORY,
                    [weight[i] for i in asked] + [WRITTEN_WEIGHT] * len(phrases), PRUNE["category"], CATEGORY_IDF)
-    urgent = fit([(feats[i], int(bool(records[i].get("expect_urgent")))) for i in asked], ["no", "yes"], C_URGENT,
-                 [weight[i] for i in asked], PRUNE["urgent"])
+    urgent = fit_urgent(records, feats)
     return {"request": request.to_json(), "category": category.to_json(), "urgent": urgent.to_json()}
 
 
