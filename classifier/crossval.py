@@ -41,9 +41,14 @@ def fold_models(records: list[dict], k: int, rules, buildings) -> list[tuple[obj
     out = []
     for i, test in enumerate(parts):
         model = train([r for j, part in enumerate(parts) if j != i for r in part], rules)
-        out.append((Classifier(rules, tuple(LinearModel.from_json(model[name]) for name in MODEL_NAMES), buildings),
-                    test))
+        out.append((Classifier(rules, _models(model), buildings), test))
     return out
+
+
+def _models(model: dict) -> tuple[LinearModel, ...]:
+    """The models classifier.train returned, in the order Classifier takes them (no register model without the
+    corpus)."""
+    return tuple(LinearModel.from_json(model[name]) for name in MODEL_NAMES if name in model)
 
 
 def score(fold_pairs, out: TextIO | None = None) -> dict[str, float]:
@@ -67,13 +72,13 @@ def dev_models(rules, buildings) -> list[tuple[object, list[dict]]]:
     from classifier.engine import Classifier
 
     model = train(training_records() + weak_records(), rules)
-    return [(Classifier(rules, tuple(LinearModel.from_json(model[name]) for name in MODEL_NAMES), buildings),
-             read_records([DEV_SET]))]
+    return [(Classifier(rules, _models(model), buildings), read_records([DEV_SET]))]
 
 
 def real_fold_models(rules, buildings, k: int = 5) -> list[tuple[object, list[dict]]]:
     """(classifier, lines) pairs: each fold of the real training split with a request model and an urgent model trained
-    on the other folds plus the written and weak lines (category model as committed), and the dev split with the
+    on the other folds plus the written and weak lines (category and register models as committed: the register
+    model learns from unlabelled rows only), and the dev split with the
     committed models. Folds go by source row (classifier.corpus.row_key), so a headline and its body stay together.
     Category numbers on the training lines are in-sample."""
     import hashlib
@@ -91,8 +96,8 @@ def real_fold_models(rules, buildings, k: int = 5) -> list[tuple[object, list[di
     for i in range(k):
         train_on = [r for r, f in zip(real, fold_of) if f != i] + others
         feats = [features_of(r["text"]) for r in train_on]
-        pairs.append((Classifier(rules, (fit_request(train_on, feats), committed[1], fit_urgent(train_on, feats)),
-                                 buildings),
+        pairs.append((Classifier(rules, (fit_request(train_on, feats), committed[1], fit_urgent(train_on, feats),
+                                         *committed[3:]), buildings),
                       [r for r, f in zip(real, fold_of) if f == i]))
     return pairs + [(Classifier(rules, committed, buildings), read_records([DEV_SET]))]
 

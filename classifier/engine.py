@@ -53,6 +53,15 @@ REQUEST_THRESHOLD = 0.5
 # and tens of thousands of Weibo and SMS lines, puts such vents below 0.05. Out of fold on the real training split's
 # keyword chat lines (python -m classifier.crossval --real-folds) see the data README.
 STATED_FLOOR = 0.75
+# How a line is written (the register model, learnt from where the corpus's unlabelled lines come from: board appeals,
+# official replies, SMS and Weibo) moves the bar a request must clear. A chatty line needs up to CHAT_MARGIN more
+# (REQUEST_THRESHOLD + CHAT_MARGIN x P(chat)): among real SMS and Weibo lines that name a home problem one in ten is a
+# request, among board appeals nine in ten, and the request model, trained mostly on appeals, gives a chatty line
+# about a car or a rat 0.55 as readily as a letter. A stated problem (STATED_FLOOR) and a danger (URGENT_FLOOR) are
+# not held to it. A line that reads more like an official reply than anything else (P(reply) >= REPLY_BLOCK) is not a
+# request at any probability. Out of fold on the real training split (crossval --real-folds), see the data README.
+CHAT_MARGIN = 0.15
+REPLY_BLOCK = 0.5
 _LOG_FLOOR = math.log(1e-9)
 # tokens that end a clause (the text is normalised to half-width punctuation first; whitespace is no token)
 _EMOTICON = re.compile(r"\[[^\[\]]{1,8}\]")
@@ -66,6 +75,7 @@ class Classifier:
         self.buildings = buildings
         self.request_model, self.category_model = models[:2]
         self.urgent_model = models[2] if len(models) > 2 else None
+        self.register_model = models[3] if len(models) > 3 else None  # appeal / reply / chat, see CHAT_MARGIN
         # what a request is scored with: the category model, and the urgent model as one more column
         self._scorer = with_urgency(*models[1:3]) if self.urgent_model is not None else self.category_model
         self._categories = len(self.category_model.labels)
@@ -384,6 +394,7 @@ class _Message:
         p_request = _sigmoid(math.log(p / (1 - p)) + vote)
         # a stated problem stands against a soft blocker that speaks of no other place or time ("哈哈", "谢谢",
         # "你们家也停电了吗"), not against a hard, firm or not-now one (a notice, a dorm, yesterday)
+        stated = None
         if (kind is None or (soft and not self.firm and not self.not_now)) and p_request < STATED_FLOOR and (
                 stated := self.stated()):
             self.matched.append(f"states:{stated}")
@@ -406,7 +417,9 @@ class _Message:
                 reason = None
             model_says = reason is None and p_urgent >= URGENT_MODEL_SAYS
         # present danger is filed even when the wording leans towards chatter, but not when it clearly is chatter
-        if p_request < (URGENT_FLOOR if reason or model_says else REQUEST_THRESHOLD):
+        held_apart = reason or model_says or stated
+        if p_request < (URGENT_FLOOR if reason or model_says else REQUEST_THRESHOLD) or (
+                clf.register_model is not None and not self.register_allows(p_request, held_apart)):
             return Classification(False, "other", clf.category_name("other"), round(1.0 - p_request, 2),
                                   matched=self.matched)
         code, p_category = self.category(scores)
@@ -420,6 +433,20 @@ class _Message:
         confidence = max(p_request, 0.5 if reason else 0.0) * p_category
         return Classification(True, code, clf.category_name(code), round(confidence, 2),
                               reason is not None, reason, location, self.matched)
+
+    def register_allows(self, p_request: float, held_apart: object) -> bool:
+        """Does how the line is written let it be filed at this probability? Not when it reads as an official reply;
+        a chatty line needs up to CHAT_MARGIN more, unless it states a problem or names a danger (held_apart)."""
+        model = self.clf.register_model
+        p = dict(zip(model.labels, model.probabilities(self.features)))
+        p_reply, p_chat = p.get("reply", 0.0), p.get("chat", 0.0)
+        if p_reply >= REPLY_BLOCK:
+            self.matched.append(f"register:reply {p_reply:.2f}")
+            return False
+        if held_apart or p_request >= REQUEST_THRESHOLD + CHAT_MARGIN * p_chat:
+            return True
+        self.matched.append(f"register:chat {p_chat:.2f}")
+        return False
 
     def stated(self) -> str | None:
         """The words of a problem this short line states (request.states), unless it is said to be elsewhere or at

@@ -149,12 +149,13 @@ def softmax(logits: list[float]) -> list[float]:
     return [e / total for e in exps]
 
 
-MODEL_NAMES = ("request", "category", "urgent")
+MODEL_NAMES = ("request", "category", "urgent", "register")
 
 
 def load_models(path: Path) -> tuple[LinearModel, ...]:
-    """(request model with labels [no, yes], category model, urgent model [no, yes]) from the JSON written by
-    classifier.train; a model file from before the urgent model gives the first two.
+    """(request model with labels [no, yes], category model, urgent model [no, yes], register model [appeal, reply,
+    chat]) from the JSON written by classifier.train; a model file from before the urgent or register model gives the
+    first two or three.
     Parsing 3 MB of JSON costs a fifth of a second at every start; the compiled copy a few milliseconds."""
     from classifier.tokenize import cache_dir
 

@@ -32,6 +32,12 @@ TRAIN_SETS = REAL_TRAIN + WRITTEN_SETS
 # Rows labelled by hand, and rows that are near-copies of a dev or test line, are left out.
 CORPUS = PACKAGE.parent.parent / "shared" / "corpus"
 WEAK_WEIGHTS = {"appeals": 0.5, "replies": 1.0, "chat": 0.5}
+# The register model tells how a line is written: a board appeal or its headline, an official reply, or an SMS or
+# Weibo line. Its labels are where the unlabelled corpus rows come from (the weak rows above), so no person wrote them
+# and no labelled line (train, dev or test) is among them.
+REGISTERS = ("appeal", "reply", "chat")
+REGISTER_OF = {"appeals": "appeal", "replies": "reply", "chat": "chat"}
+C_REGISTER = 64.0
 DEV_SET = REAL / "dev.jsonl"
 TEST_SET = REAL / "test.jsonl"
 WRITTEN_WEIGHT = 1.0
@@ -45,7 +51,7 @@ DIGITS = 4
 # a feature whose weights all stay below this is dropped from the exported model (cold start and memory of every
 # process that loads it): for the request model, on the dev split, 0.2 changed no decision and 0.5 one reply in 64,
 # while its features went from 270k to ~93k / 41k
-PRUNE = {"request": 0.3, "category": 1.0, "urgent": 0.5}
+PRUNE = {"request": 0.3, "category": 1.0, "urgent": 0.5, "register": 0.3}
 # The category model weighs each feature by its inverse document frequency among its training lines (sklearn's smooth
 # idf, divided by its mean so C keeps its scale); the weights are exported multiplied by it, so scoring is unchanged.
 # Measured 2026-12-06 with the keywords added to rules.yaml the same day (5 category models, each without one fold of
@@ -100,7 +106,7 @@ def weak_records(corpus: Path = CORPUS) -> list[dict]:
                 continue
             if not held.near(text):
                 out.append({"text": text, "expect_request": name == "appeals", "_weight": WEAK_WEIGHTS[name],
-                            "_weak": True})
+                            "_weak": True, "_register": REGISTER_OF[name]})
     return out
 
 
@@ -110,7 +116,7 @@ def inputs_hash() -> str:
     for path in [*TRAIN_SETS, DEV_SET, TEST_SET, *CODE_INPUTS]:
         h.update(path.name.encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
     h.update(f"{WRITTEN_WEIGHT} {sorted(WEAK_WEIGHTS.items())} {C_REQUEST} {C_CATEGORY} {C_URGENT} {MIN_COUNT} "
-             f"{sorted(PRUNE.items())} {CATEGORY_IDF}".encode())
+             f"{sorted(PRUNE.items())} {CATEGORY_IDF} {C_REGISTER}".encode())
     return h.hexdigest()
 
 
@@ -178,6 +184,17 @@ def fit_request(records: list[dict], feats: list[list[str]]) -> LinearModel:
                [r.get("_weight", 1.0) for r in records], PRUNE["request"])
 
 
+def fit_register(records: list[dict], feats: list[list[str]]) -> LinearModel | None:
+    """The register model (appeal / reply / chat) from the corpus rows among the records (weak_records); None when
+    there are none (no corpus next to the checkout)."""
+    rows = [i for i, r in enumerate(records) if r.get("_register")]
+    if not rows:
+        return None
+    index = {name: i for i, name in enumerate(REGISTERS)}
+    return fit([(feats[i], index[records[i]["_register"]]) for i in rows], list(REGISTERS), C_REGISTER,
+               prune=PRUNE["register"])
+
+
 def asked_rows(records: list[dict]) -> list[int]:
     """The rows of the labelled requests (weak labels name no category and no urgency)."""
     return [i for i, r in enumerate(records) if r.get("expect_request") and not r.get("_weak")]
@@ -204,7 +221,11 @@ def train(records: list[dict], rules) -> dict:
                    + [(features_of(phrase), index[code]) for phrase, code in phrases], categories, C_CATEGORY,
                    [weight[i] for i in asked] + [WRITTEN_WEIGHT] * len(phrases), PRUNE["category"], CATEGORY_IDF)
     urgent = fit_urgent(records, feats)
-    return {"request": request.to_json(), "category": category.to_json(), "urgent": urgent.to_json()}
+    models = {"request": request.to_json(), "category": category.to_json(), "urgent": urgent.to_json()}
+    register = fit_register(records, feats)
+    if register is not None:
+        models["register"] = register.to_json()
+    return models
 
 
 def dump(model: dict) -> str:

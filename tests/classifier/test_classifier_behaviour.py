@@ -441,3 +441,42 @@ def test_the_shipped_classifier_files_a_stated_outage_the_model_alone_would_not(
     assert clf.request_model.yes_probability(char_features(normalise(text))) < 0.5
     result = clf.classify(text)
     assert result.is_request and result.category == "power" and any(m.startswith("states:") for m in result.matched)
+
+
+def _with_register(clf, appeal: float, reply: float, chat: float):
+    """The shipped rules and models, with a register model whose bias alone decides (a real model, no features)."""
+    from classifier.engine import Classifier
+    from classifier.linear import LinearModel
+
+    register = LinearModel(["appeal", "reply", "chat"], [appeal, reply, chat], {})
+    return Classifier(clf.rules, (clf.request_model, clf.category_model, clf.urgent_model, register), clf.buildings)
+
+
+def test_a_chatty_line_needs_more_than_a_letter(clf, forced):
+    """At a model probability just over the threshold a line written like a letter is filed, the same line written
+    like chat is not: the bar is REQUEST_THRESHOLD + CHAT_MARGIN x P(chat)."""
+    from classifier import engine
+
+    text = "小区里那辆白色面包车好久没动过了"
+    p = engine.REQUEST_THRESHOLD + engine.CHAT_MARGIN / 2
+    letter = forced(text, p, on=_with_register(clf, 8.0, 0.0, 0.0))
+    assert letter.is_request, letter.matched
+    chatty = forced(text, p, on=_with_register(clf, 0.0, 0.0, 8.0))
+    assert not chatty.is_request and "register:chat 1.00" in chatty.matched, chatty.matched
+    sure = forced(text, p + engine.CHAT_MARGIN, on=_with_register(clf, 0.0, 0.0, 8.0))
+    assert sure.is_request, sure.matched
+
+
+def test_a_stated_problem_or_a_danger_is_not_held_to_the_chat_bar(clf, forced):
+    chatty = _with_register(clf, 0.0, 0.0, 8.0)
+    stated = forced("停电啦。悲催的是我又刚洗完头。", 0.001, on=chatty)
+    assert stated.is_request and any(m.startswith("states:") for m in stated.matched), stated.matched
+    danger = forced("楼道里一股煤气味，好冲", 0.3, on=chatty)
+    assert danger.is_request and danger.urgent, danger.matched
+
+
+def test_a_line_written_as_an_official_reply_is_never_filed(clf, forced):
+    text = "您好！3号楼楼道灯已安排电工更换，今天下午完成，请您留意。"
+    assert forced(text, 0.99, on=_with_register(clf, 0.0, 0.0, 0.0)).is_request  # no register says reply: filed
+    reply = forced(text, 0.99, on=_with_register(clf, 0.0, 8.0, 0.0))
+    assert not reply.is_request and "register:reply 1.00" in reply.matched, reply.matched

@@ -131,3 +131,33 @@ def test_explain_names_the_features_behind_the_category(bare):
     assert why[0].startswith(said[0] + " (") and "粪" in why[0]
     assert (plain.is_request, plain.category, plain.urgent) == (explained.is_request, explained.category,
                                                                 explained.urgent)
+
+
+def test_the_register_model_learns_only_from_where_corpus_rows_come_from():
+    records = [{"text": t, "expect_request": False, "_register": reg}
+               for t, reg in (("恳请有关部门尽快处理小区噪音问题", "appeal"), ("现回复如下：经调查核实", "reply"),
+                              ("哈哈今天好冷啊", "chat"))] * 3
+    records.append({"text": "楼道灯不亮了", "expect_request": True})  # a labelled line: no register label
+    feats = [train.features_of(r["text"]) for r in records]
+    model = train.fit_register(records, feats)
+    assert model.labels == list(train.REGISTERS)
+    probs = dict(zip(model.labels, model.probabilities(train.features_of("经调查核实，现回复如下"))))
+    assert max(probs, key=probs.get) == "reply", probs
+    assert train.fit_register(records[-1:], feats[-1:]) is None  # no corpus rows: no register model
+
+
+def test_the_shipped_register_model_tells_real_lines_apart(clf):
+    """On the real dev split (lines the register model never saw: it learns from unlabelled rows only) each source
+    is read as its own register."""
+    from collections import Counter
+
+    assert clf.register_model is not None
+    right, total = Counter(), Counter()
+    want = {"appeal": "appeal", "appeal_title": "appeal", "reply": "reply", "chat": "chat", "chat_keyword": "chat"}
+    for record in train.read_records([train.DEV_SET]):
+        probs = clf.register_model.probabilities(char_features(train.normalise(record["text"])))
+        got = clf.register_model.labels[probs.index(max(probs))]
+        total[record["group"]] += 1
+        right[record["group"]] += got == want[record["group"]]
+    share = {g: right[g] / total[g] for g in total}
+    assert min(share.values()) >= 0.9, share
