@@ -1,5 +1,6 @@
-"""Trains the request, category and urgent models from labelled JSON lines with scikit-learn's logistic regression
-(a dev dependency: the bot scores with the exported weights, see classifier.linear). `python -m classifier.train`
+"""Trains the request, category and urgent models from labelled JSON lines, and the register model from where the
+corpus's unlabelled rows come from, with scikit-learn's logistic regression (a dev dependency: the bot scores with the
+exported weights, see classifier.linear). `python -m classifier.train`
 rewrites classifier/data/model.json; the file records a hash of everything it was trained from, and a test checks
 that hash against the inputs as they are now (so a changed label, rule or feature fails the suite without
 retraining in it)."""
