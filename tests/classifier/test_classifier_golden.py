@@ -13,18 +13,18 @@ from classifier.evaluate import Tally
 
 REAL = Path(__file__).resolve().parents[1] / "data" / "classifier" / "real"
 
-# source -> {metric: floor}; "false_alarm" is a ceiling. Measured 2026-12-06 22:15 on the shipped model
+# source -> {metric: floor}; "false_alarm" is a ceiling. Measured 2026-12-07 00:22 on the shipped model
 # (mulin classify --eval tests/data/classifier/real/{dev,test}.jsonl --totals):
-#   dev:  appeal recall 0.949, headline 0.963, chat FA 0.013, keyword chat recall 0.500 FA 0.095, reply FA 0.000,
+#   dev:  appeal recall 0.949, headline 0.963, chat FA 0.009, keyword chat recall 0.438 FA 0.090, reply FA 0.000,
 #         category 0.737
-#   test: appeal recall 0.966, headline 0.965, chat FA 0.009, keyword chat recall 0.417 FA 0.080, reply FA 0.040,
-#         category 0.671
+#   test: appeal recall 0.965, headline 0.965, chat FA 0.006, keyword chat recall 0.417 FA 0.067, reply FA 0.040,
+#         category 0.670
 FLOORS = {
     "dev.jsonl": {
         "appeal": {"request_recall": 0.90},
         "appeal_title": {"request_recall": 0.93},
         "chat": {"false_alarm": 0.02},
-        "chat_keyword": {"request_recall": 0.43, "false_alarm": 0.11},
+        "chat_keyword": {"request_recall": 0.40, "false_alarm": 0.10},
         "reply": {"false_alarm": 0.04},
         None: {"category_accuracy": 0.71},
     },
@@ -32,7 +32,7 @@ FLOORS = {
         "appeal": {"request_recall": 0.93},
         "appeal_title": {"request_recall": 0.95},
         "chat": {"false_alarm": 0.015},
-        "chat_keyword": {"request_recall": 0.38, "false_alarm": 0.09},
+        "chat_keyword": {"request_recall": 0.38, "false_alarm": 0.075},
         "reply": {"false_alarm": 0.06},
         None: {"category_accuracy": 0.65},
     },
