@@ -70,7 +70,8 @@ _CLAUSE_BREAKS = frozenset(",.!?;:~…、。，！？；：")
 
 class Classifier:
     def __init__(self, rules: Rules, models: tuple[LinearModel, ...], buildings: BuildingIndex | None = None):
-        """models: the request and category models, and optionally the urgent model (without it, rules alone)."""
+        """models: the request and category models, and optionally the urgent model (without it, rules alone) and the
+        register model (without it, every line is held to REQUEST_THRESHOLD alone)."""
         self.rules = rules
         self.buildings = buildings
         self.request_model, self.category_model = models[:2]
