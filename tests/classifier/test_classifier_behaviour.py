@@ -480,3 +480,17 @@ def test_a_line_written_as_an_official_reply_is_never_filed(clf, forced):
     assert forced(text, 0.99, on=_with_register(clf, 0.0, 0.0, 0.0)).is_request  # no register says reply: filed
     reply = forced(text, 0.99, on=_with_register(clf, 0.0, 8.0, 0.0))
     assert not reply.is_request and "register:reply 1.00" in reply.matched, reply.matched
+
+
+def test_an_explicit_ask_is_not_held_to_the_chat_bar(forced, clf):
+    """In a residents' group every line is written like chat: the extra bar is for weak evidence, not for a line
+    whose request cues reach ASKED_CUE ("没人管", +3). With no problem word the cue alone does not vote (it is below
+    cue_only_score), so the model's say (just over the threshold) is what the register judges."""
+    from classifier import engine
+
+    chatty = _with_register(clf, 0.0, 0.0, 8.0)
+    p = engine.REQUEST_THRESHOLD + engine.CHAT_MARGIN / 2
+    asked = forced("小区东门那堆东西没人管", p, on=chatty)
+    assert asked.is_request and "cue:没人管(+3)" in asked.matched, asked.matched
+    weak = forced("小区东门那堆东西放了好几天了", p, on=chatty)  # 好几天了 is worth 1
+    assert not weak.is_request and "register:chat 1.00" in weak.matched, weak.matched
