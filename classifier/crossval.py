@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from classifier.evaluate import Tally
-from classifier.linear import MODEL_NAMES, LinearModel
+from classifier.linear import models_from
 from classifier.train import DEV_SET, read_records, train, training_records, weak_records
 
 METRICS = ("request_recall", "false_alarm", "category_accuracy", "urgent_recall", "urgent_precision")
@@ -41,14 +41,8 @@ def fold_models(records: list[dict], k: int, rules, buildings) -> list[tuple[obj
     out = []
     for i, test in enumerate(parts):
         model = train([r for j, part in enumerate(parts) if j != i for r in part], rules)
-        out.append((Classifier(rules, _models(model), buildings), test))
+        out.append((Classifier(rules, models_from(model), buildings), test))
     return out
-
-
-def _models(model: dict) -> tuple[LinearModel, ...]:
-    """The models classifier.train returned, in the order Classifier takes them (no register model without the
-    corpus)."""
-    return tuple(LinearModel.from_json(model[name]) for name in MODEL_NAMES if name in model)
 
 
 def score(fold_pairs, out: TextIO | None = None) -> dict[str, float]:
@@ -72,7 +66,7 @@ def dev_models(rules, buildings) -> list[tuple[object, list[dict]]]:
     from classifier.engine import Classifier
 
     model = train(training_records() + weak_records(), rules)
-    return [(Classifier(rules, _models(model), buildings), read_records([DEV_SET]))]
+    return [(Classifier(rules, models_from(model), buildings), read_records([DEV_SET]))]
 
 
 def real_fold_models(rules, buildings, k: int = 5) -> list[tuple[object, list[dict]]]:

@@ -166,7 +166,7 @@ def load_models(path: Path) -> tuple[LinearModel, ...]:
     except (OSError, EOFError, ValueError, TypeError, KeyError):
         pass  # first start with this model, or an unreadable cache: parse the JSON and (try to) write the cache
     data = json.loads(raw)
-    models = tuple(LinearModel.from_json(data[name]) for name in MODEL_NAMES if name in data)
+    models = models_from(data)
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)
         tmp = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
@@ -178,6 +178,17 @@ def load_models(path: Path) -> tuple[LinearModel, ...]:
     except OSError:
         pass
     return models
+
+
+def models_from(data: dict) -> tuple[LinearModel, ...]:
+    """The models in MODEL_NAMES order up to the first one the file lacks: the Classifier takes them by position, so
+    a file without an urgent model gives no register model either (it would be read as the urgent one)."""
+    models = []
+    for name in MODEL_NAMES:
+        if name not in data:
+            break
+        models.append(LinearModel.from_json(data[name]))
+    return tuple(models)
 
 
 def _compiled(model: LinearModel) -> dict:

@@ -161,3 +161,18 @@ def test_the_shipped_register_model_tells_real_lines_apart(clf):
         right[record["group"]] += got == want[record["group"]]
     share = {g: right[g] / total[g] for g in total}
     assert min(share.values()) >= 0.9, share
+
+
+def test_models_are_read_in_order_up_to_the_first_one_missing():
+    """The Classifier takes its models by position: a register model without an urgent model must not be read as
+    the urgent one."""
+    from classifier.linear import models_from
+
+    def model(labels):
+        return LinearModel(labels, [0.0] * len(labels), {}).to_json()
+
+    full = {"request": model(["no", "yes"]), "category": model(["water", "other"]), "urgent": model(["no", "yes"]),
+            "register": model(["appeal", "reply", "chat"])}
+    assert [m.labels for m in models_from(full)][-1] == ["appeal", "reply", "chat"] and len(models_from(full)) == 4
+    no_urgent = {k: v for k, v in full.items() if k != "urgent"}
+    assert [m.labels for m in models_from(no_urgent)] == [["no", "yes"], ["water", "other"]]
