@@ -72,8 +72,8 @@ def dev_models(rules, buildings) -> list[tuple[object, list[dict]]]:
 def real_fold_models(rules, buildings, k: int = 5) -> list[tuple[object, list[dict]]]:
     """(classifier, lines) pairs: each fold of the real training split with a request model and an urgent model trained
     on the other folds plus the written and weak lines (category and register models as committed: the register
-    model learns from unlabelled rows only), and the dev split with the
-    committed models. Folds go by source row (classifier.corpus.row_key), so a headline and its body stay together.
+    model learns from unlabelled rows only), and the dev split with the committed models. Folds go by source row
+    (classifier.corpus.row_key), so a headline and its body stay together.
     Category numbers on the training lines are in-sample."""
     import hashlib
 

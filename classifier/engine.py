@@ -114,12 +114,12 @@ class Classifier:
         self._prefilter = Prefilter(rules)
         # System lines ("[文件]…", "[图片]…") are decided by prefix alone, with no tokenising; every other blocker
         # (notice headings included) is judged in _Message.blocked, on chat-length lines only (RULES_MAX_CHARS).
+        # Blockers by how the text starts, at any length, decide the same way: a reply's address to the writer
+        # ("网友“…”：您好").
         self._prefix_blocks = [(b.prefixes, b.kind) for b in rules.blockers if b.prefixes and not b.soft and not b.unless
-                               and b.kind == "system"]
+                               and b.kind == "system"] + [(b.starts, b.kind) for b in rules.blockers if b.starts]
         # Blockers by text anywhere, at any length: an official reply's formulas ("现回复如下") decide alone.
         self._anywhere = [(b.contains, b.kind) for b in rules.blockers if b.contains]
-        # ...and by how the text starts, at any length: a reply's address to the writer ("网友“…”：您好")
-        self._heads = [(b.starts, b.kind) for b in rules.blockers if b.starts]
         # pattern -> its category rules as (rank, code, pattern, points, tag, suppress, is a keyword): a message
         # visits only the rules whose pattern it holds, sorted by rank, the order the rules file lists them in; the
         # tag is the rule's part of its line in `matched`, formatted once here
@@ -176,9 +176,6 @@ class Classifier:
             return self._not_request(1.0, "empty")
         for prefixes, kind in self._prefix_blocks:
             if head.startswith(prefixes):
-                return self._not_request(0.95, f"block:{kind}")
-        for starts, kind in self._heads:
-            if head.startswith(starts):
                 return self._not_request(0.95, f"block:{kind}")
         for markers, kind in self._anywhere:
             if any(m in norm for m in markers):

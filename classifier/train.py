@@ -209,8 +209,9 @@ def fit_urgent(records: list[dict], feats: list[list[str]]) -> LinearModel:
 
 
 def train(records: list[dict], rules) -> dict:
-    """The three models as JSON: request (no/yes) from every record, category from the requests plus rule phrases,
-    urgent (no/yes) from the requests."""
+    """The models as JSON: request (no/yes) from every record, category from the requests plus rule phrases,
+    urgent (no/yes) from the requests, and register (appeal/reply/chat) from the corpus rows among the records when
+    there are any."""
     categories = [c.code for c in rules.categories]
     index = {c: i for i, c in enumerate(categories)}
     feats = [features_of(r["text"]) for r in records]
