@@ -453,11 +453,29 @@ class _Message:
 
     def stated(self) -> str | None:
         """The words of a problem this short line states (request.states), unless it is said to be elsewhere or at
-        another time (request.states unless); None when it states none."""
+        another time (request.states unless, anywhere; request.states before, ahead of the problem); None when it
+        states none."""
         if self.present.isdisjoint(self.clf._states) or _chat_length(self.norm) > self.rules.states_max_chars:
             return None
-        words = self.first_hit(self.rules.states)
-        return None if words is None or self.first_hit(self.rules.states_unless, False) else words
+        r = self.rules
+        stated, words = next(((p, w) for p in r.states if p in self.present and (w := self.hit(p))), (None, None))
+        if stated is None or self.first_hit(r.states_unless, False):
+            return None
+        if r.states_before and not self.present.isdisjoint(r.states_before):
+            # a time or a person named after the problem belongs to another clause: "被楼下的炮声吵醒了明天又要上班"
+            at = self._start(stated)
+            if any(p in self.present and (start := self._start(p)) is not None and start <= at
+                   for p in r.states_before):
+                return None
+        return words
+
+    def _start(self, pattern: Pattern) -> int | None:
+        """The first token place where the pattern is found (negated or not)."""
+        start = self.first.get(pattern)
+        if start is not None:
+            return start
+        found = pattern.find(self.index, self.rules.window)
+        return None if found is None else found[0]
 
     def scored(self) -> tuple:
         """The scorer's known rows and logits for this message (category logits, then the urgent log-odds), once."""

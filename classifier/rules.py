@@ -91,6 +91,8 @@ class Rules:
     # however chatty its wording, unless a blocker or one of states_unless says it is elsewhere or another time
     states: tuple[Pattern, ...] = ()
     states_unless: tuple[Pattern, ...] = ()
+    # ...and these only when they come before the problem ("明天要停水吗" but not "吵醒了，明天还得上班")
+    states_before: tuple[Pattern, ...] = ()
     states_max_chars: int = 0
 
     def patterns(self) -> list[Pattern]:
@@ -101,7 +103,7 @@ class Rules:
             found += [k.pattern for k in c.keywords] + [r.pattern for r in c.context]
         for u in self.urgent:
             found += [*u.patterns, *u.unless]
-        return found + [*self.doubts, *self.doubts_unless, *self.states, *self.states_unless]
+        return found + [*self.doubts, *self.doubts_unless, *self.states, *self.states_unless, *self.states_before]
 
     def words(self) -> set[str]:
         """Every token a rule can match: added to the tokenizer so they segment as units."""
@@ -247,9 +249,10 @@ class _Reader:
                 "doubts_unless": self.patterns(f["unless"], "request.doubts unless") if "unless" in f else ()}
 
     def states(self, node: Node) -> dict:
-        f = self.mapping(node, "request.states", ("max_chars", "patterns"), ("unless",))
+        f = self.mapping(node, "request.states", ("max_chars", "patterns"), ("unless", "before"))
         return {"states": self.patterns(f["patterns"], "request.states patterns"),
                 "states_unless": self.patterns(f["unless"], "request.states unless") if "unless" in f else (),
+                "states_before": self.patterns(f["before"], "request.states before") if "before" in f else (),
                 "states_max_chars": self.integer(f["max_chars"], "request.states.max_chars", 1, 500)}
 
     def category(self, node: Node) -> Category:

@@ -166,6 +166,15 @@ def test_a_hypothetical_is_not_filed_however_strong_its_problem_words(clf, text)
     assert not result.is_request and not result.urgent, result.matched
 
 
+def test_sleepy_is_not_a_lift_holding_someone(clf):
+    """好困 is sleepy: "好困人" holds the lift's 困人 but no lift and no danger (and no elevator points for a request)."""
+    sleepy = clf.classify("不活了不活了，碎觉去好困人在吉林。")
+    assert not sleepy.urgent and sleepy.category != "elevator", sleepy.matched
+    assert any(m.startswith("ctx:") and "(elevator,-4)" in m for m in sleepy.matched), sleepy.matched
+    trapped = clf.classify("3号楼电梯困人了，困在里面半小时了")
+    assert trapped.is_request and trapped.urgent and trapped.category == "elevator", trapped.matched
+
+
 def test_a_threat_to_escalate_is_still_a_request(clf):
     result = clf.classify("3号楼楼道灯坏了一个礼拜了，要是再不修我就打12345了")
     assert result.is_request and result.category == "lighting", result.matched
@@ -424,6 +433,20 @@ def test_a_stated_problem_elsewhere_later_negated_or_in_a_long_line_is_not(force
     result = forced(text, 0.001)
     assert not any(m.startswith("states:") for m in result.matched), result.matched
     assert not result.is_request, result.matched
+
+
+@pytest.mark.parametrize("text, words, filed", [
+    ("明天停水吗？", None, False),  # another day, before the problem (states before)
+    ("你们那停电了？", None, False),  # someone else's place, before the problem
+    ("被楼下装修吵醒了，明天还得上班", "楼下+装修", True),  # the next day is another clause
+    ("我家停水了，你家呢", "停水了", True),
+    ("刚断网，明天再联系你", None, False),  # 断网 states nothing: mostly a dorm's nightly cut-off
+    ("家里网断了", "网+断了", True),
+])
+def test_a_time_or_place_named_before_the_problem_says_it_is_not_here_and_now(forced, text, words, filed):
+    result = forced(text, 0.001)
+    stated = [m for m in result.matched if m.startswith("states:")]
+    assert stated == ([f"states:{words}"] if words else []) and result.is_request == filed, result.matched
 
 
 @pytest.mark.parametrize("text", [

@@ -13,26 +13,27 @@ from classifier.evaluate import Tally
 
 REAL = Path(__file__).resolve().parents[1] / "data" / "classifier" / "real"
 
-# source -> {metric: floor}; "false_alarm" is a ceiling. Measured 2026-12-07 00:22 on the shipped model
-# (mulin classify --eval tests/data/classifier/real/{dev,test}.jsonl --totals):
-#   dev:  appeal recall 0.949, headline 0.963, chat FA 0.009, keyword chat recall 0.438 FA 0.090, reply FA 0.000,
+# source -> {metric: floor}; "false_alarm" is a ceiling. Measured 2026-12-07 02:13 on the shipped model, with the
+# chat lines of home words added to every split (mulin classify --eval tests/data/classifier/real/{dev,test}.jsonl
+# --totals):
+#   dev:  appeal recall 0.952, headline 0.963, chat FA 0.009, keyword chat recall 0.625 FA 0.090, reply FA 0.000,
 #         category 0.737
-#   test: appeal recall 0.965, headline 0.965, chat FA 0.006, keyword chat recall 0.417 FA 0.067, reply FA 0.040,
-#         category 0.670
+#   test: appeal recall 0.965, headline 0.962, chat recall 0.667 FA 0.016, keyword chat recall 0.417 FA 0.074,
+#         reply FA 0.040, category 0.670
 FLOORS = {
     "dev.jsonl": {
         "appeal": {"request_recall": 0.90},
         "appeal_title": {"request_recall": 0.93},
         "chat": {"false_alarm": 0.02},
-        "chat_keyword": {"request_recall": 0.40, "false_alarm": 0.10},
+        "chat_keyword": {"request_recall": 0.55, "false_alarm": 0.10},
         "reply": {"false_alarm": 0.04},
         None: {"category_accuracy": 0.71},
     },
     "test.jsonl": {
         "appeal": {"request_recall": 0.93},
         "appeal_title": {"request_recall": 0.95},
-        "chat": {"false_alarm": 0.015},
-        "chat_keyword": {"request_recall": 0.38, "false_alarm": 0.075},
+        "chat": {"request_recall": 0.5, "false_alarm": 0.02},
+        "chat_keyword": {"request_recall": 0.38, "false_alarm": 0.08},
         "reply": {"false_alarm": 0.06},
         None: {"category_accuracy": 0.65},
     },

@@ -143,7 +143,8 @@ def test_doubts_are_read_and_checked(tmp_path):
 
 def test_states_are_read_and_checked(tmp_path):
     rules = load_rules()
-    assert rules.states and rules.states_unless and rules.states_max_chars == 60
+    assert rules.states and rules.states_unless and rules.states_before and rules.states_max_chars == 60
+    assert set(rules.states_before) <= set(rules.patterns())
     assert set(rules.states) <= set(rules.patterns())  # their words segment as units like every rule word
     path = with_change(tmp_path, "    max_chars: 60\n", "    max_chars: 0\n")
     with pytest.raises(RulesError) as err:
