@@ -291,20 +291,23 @@ class _Message:
             for word in inner:
                 index.setdefault(word, []).append(pos)
 
+    def _find(self, pattern: Pattern) -> tuple[int, int, tuple[int, ...]] | None:
+        """(start, end, matched places) of the pattern's first match, negated or not; None when absent."""
+        start = self.first.get(pattern)
+        if start is not None:  # a one-part pattern, found with its first place
+            return start, start, (start,)
+        return pattern.find(self.index, self.rules.window)
+
     def hit(self, pattern: Pattern, negatable: bool = True) -> str | None:
         """The matched words joined by '+', or None when absent or negated ("没有积水")."""
         if pattern not in self.present:
             return None
-        start = self.first.get(pattern)
-        if start is not None:  # a one-part pattern, found with its first place
-            end, positions = start, (start,)
-            words = _word_at(self.tokens[start], pattern.parts[0])
-        else:
-            found = pattern.find(self.index, self.rules.window)
-            if found is None:
-                return None
-            start, end, positions = found
-            words = "+".join(_word_at(self.tokens[i], part) for i, part in zip(positions, pattern.parts))
+        found = self._find(pattern)
+        if found is None:
+            return None
+        start, end, positions = found
+        words = _word_at(self.tokens[start], pattern.parts[0]) if len(positions) == 1 else \
+            "+".join(_word_at(self.tokens[i], part) for i, part in zip(positions, pattern.parts))
         if not negatable or not self.negators_at or not self._negated(start, end, positions):
             return words
         if len(pattern.parts) == 1:  # a later place may stand free: "不是说停水到四点吗，这都六点了还没来水"
@@ -463,19 +466,12 @@ class _Message:
             return None
         if r.states_before and not self.present.isdisjoint(r.states_before):
             # a time or a person named after the problem belongs to another clause: "被楼下的炮声吵醒了明天又要上班"
-            at = self._start(stated)
-            if any(p in self.present and (start := self._start(p)) is not None and start <= at
+            at = self._find(stated)[0]
+            if any(p in self.present and (found := self._find(p)) is not None and found[0] <= at
                    for p in r.states_before):
                 return None
         return words
 
-    def _start(self, pattern: Pattern) -> int | None:
-        """The first token place where the pattern is found (negated or not)."""
-        start = self.first.get(pattern)
-        if start is not None:
-            return start
-        found = pattern.find(self.index, self.rules.window)
-        return None if found is None else found[0]
 
     def scored(self) -> tuple:
         """The scorer's known rows and logits for this message (category logits, then the urgent log-odds), once."""
