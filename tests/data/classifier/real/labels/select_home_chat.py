@@ -15,10 +15,8 @@ import random
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[5]))
-
-from classifier.corpus import KEYWORDS  # noqa: E402
-from select_urgent import write_batch  # noqa: E402  (this folder: run as a script)
+from classifier.corpus import KEYWORDS
+from select_urgent import labelled_sources, write_batch  # this folder: run as a script
 
 HERE = Path(__file__).resolve().parent
 BATCHES = ("home_a", "home_b", "home_c")
@@ -29,14 +27,9 @@ HOME_WORDS = ("停,断网,没网,网速,信号,水电,电费,水费,物业费,�
               "窗户,阳台,厕所,卫生间,厨房,漏,修,坏了,臭").split(",")
 
 
-
-
 def main(argv: list[str]) -> int:
     corpus = Path(argv[0]) if argv else HERE.parents[5] / "shared" / "corpus"
-    files = [HERE.parent / f"{split}.jsonl" for split in ("train", "dev", "test")]
-    files += [p for p in sorted((HERE / "in").glob("*.jsonl")) if not p.stem.startswith("home_")]
-    labelled = {json.loads(line)["source"] for path in files
-                for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
+    labelled = labelled_sources("home_")
     words = (*KEYWORDS, *HOME_WORDS)
     lines = [r for r in map(json.loads, (corpus / "chat.jsonl").read_text(encoding="utf-8").splitlines())
              if r["source"] not in labelled and any(w in r["text"] for w in words)]

@@ -9,12 +9,11 @@ appended); run against those files, this writes the same three files again. With
 """
 from __future__ import annotations
 
-import json
 import random
 import sys
 from pathlib import Path
 
-from select_urgent import appeal_rows, write_batch  # this folder: run as a script
+from select_urgent import appeal_rows, labelled_sources, write_batch  # this folder: run as a script
 
 HERE = Path(__file__).resolve().parent
 BATCHES = ("cat_a", "cat_b", "cat_c")
@@ -24,10 +23,7 @@ SEED = 20261207
 
 def main(argv: list[str]) -> int:
     corpus = Path(argv[0]) if argv else HERE.parents[5] / "shared" / "corpus"
-    files = [HERE.parent / f"{split}.jsonl" for split in ("train", "dev", "test")]
-    files += [p for p in sorted((HERE / "in").glob("*.jsonl")) if not p.stem.startswith("cat_")]
-    labelled = {json.loads(line)["source"] for path in files
-                for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
+    labelled = labelled_sources("cat_")
     rows = appeal_rows(corpus)
     candidates = [key for key, parts in sorted(rows.items())
                   if not any(p["source"] in labelled for p in parts.values())]

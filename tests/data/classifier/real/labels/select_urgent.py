@@ -27,6 +27,15 @@ ROWS = 250
 SEED = 20261206
 
 
+def labelled_sources(batch_prefix: str) -> set[str]:
+    """The sources already labelled: in the three split files, or handed out in a batch here (in/*.jsonl) other than
+    the ones named batch_prefix* (the batches being written)."""
+    files = [HERE.parent / f"{split}.jsonl" for split in ("train", "dev", "test")]
+    files += [p for p in sorted((HERE / "in").glob("*.jsonl")) if not p.stem.startswith(batch_prefix)]
+    return {json.loads(line)["source"] for path in files
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
+
+
 def appeal_rows(corpus: Path) -> dict[str, dict[str, dict]]:
     """The board appeals of the corpus by source row: row key -> {"留言主题": line, "留言详情": line}."""
     rows: dict[str, dict[str, dict]] = defaultdict(dict)
