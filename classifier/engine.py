@@ -472,7 +472,6 @@ class _Message:
                 return None
         return words
 
-
     def scored(self) -> tuple:
         """The scorer's known rows and logits for this message (category logits, then the urgent log-odds), once."""
         if self._scored is None:
