@@ -175,6 +175,29 @@ def test_sleepy_is_not_a_lift_holding_someone(clf):
     assert trapped.is_request and trapped.urgent and trapped.category == "elevator", trapped.matched
 
 
+@pytest.mark.parametrize("text, rule, code", [
+    # real headlines of the training split, filed under these codes by LABELS.md and by most labelled letters alike
+    ("强烈反对A市规划局在嘉宇中央C8栋后面建大型变电站", "kw:变电站(power,+4)", "power"),
+    ("K市北斗苑小区房产证何年何月有？", "kw:房产证(property,+2)", "property"),
+    ("投诉A2区柠檬丽都小区支取维修资金", "kw:维修资金(property,+2)", "property"),
+    ("A5区嘉华地产汇金期三期电梯存在质量问题", "kw:电梯+质量问题(elevator,+5)", "elevator"),
+    ("A3区咸嘉新村房子严重漏水", "kw:房子+漏水(property,+4)", "property"),
+])
+def test_a_letter_takes_the_code_of_what_must_be_fixed(clf, text, rule, code):
+    """A substation or power line is power, a developer's certificate or the maintenance fund property, a lift's own
+    quality the lift, a leaking house the house (not the water supply)."""
+    result = clf.classify(text)
+    assert result.is_request and rule in result.matched and result.category == code, result.matched
+
+
+def test_110_kv_is_a_voltage_not_the_police(clf):
+    substation = clf.classify("我们小区西边要建110KV高压变电站，居民都担心辐射")
+    assert substation.category == "power", substation.matched
+    assert any(m.startswith("ctx:") and "(public_safety,-6)" in m for m in substation.matched), substation.matched
+    fight = clf.classify("楼下有人打架，已经打110了")
+    assert fight.category == "public_safety" and not any("(public_safety,-6)" in m for m in fight.matched)
+
+
 def test_a_threat_to_escalate_is_still_a_request(clf):
     result = clf.classify("3号楼楼道灯坏了一个礼拜了，要是再不修我就打12345了")
     assert result.is_request and result.category == "lighting", result.matched
@@ -392,6 +415,14 @@ def test_an_official_reply_is_no_request_at_any_length(clf):
     reply = "网友：您好！您的留言已收悉。现将有关情况回复如下：" + complaint * 4 + "感谢您对我们工作的关心和支持。"
     result = clf.classify(reply)
     assert len(reply) > 200 and not result.is_request and "block:official_reply" in result.matched, result.matched
+
+
+@pytest.mark.parametrize("formula", ["留言已阅", "感谢网友", "感谢您的留言", "详询可致电", "请向当地"])
+def test_the_short_answers_formulas_block_too(clf, formula):
+    """Formulas of the board's short answers ("你好，留言已阅。建议你登录…"), which address nobody."""
+    complaint = "小区3号楼电梯坏了一个多月，老人上下楼很困难，物业一直不修，恳请有关部门督促尽快维修。"
+    result = clf.classify("您好，" + formula + "。" + complaint)
+    assert not result.is_request and "block:official_reply" in result.matched, result.matched
 
 
 def test_a_reply_that_starts_by_addressing_the_writer_is_no_request_at_any_length(clf):
