@@ -151,3 +151,19 @@ def test_states_are_read_and_checked(tmp_path):
         load_rules(path)
     assert f"{path}:{line_of(path, 'max_chars: 0')}:" in str(err.value)
 
+
+
+def test_the_rules_audit_reports_a_keyword_its_labelled_lines_file_elsewhere():
+    """tests/data/classifier/real/audit_rules.py: a keyword word whose labelled requests mostly carry another code."""
+    import importlib.util
+
+    path = DEFAULT_RULES.parents[2] / "tests" / "data" / "classifier" / "real" / "audit_rules.py"
+    spec = importlib.util.spec_from_file_location("audit_rules", path)
+    audit_rules = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(audit_rules)
+    requests = ([{"text": f"小区{i}号楼旁边要建变电站", "expect_category": "power"} for i in range(9)]
+                + [{"text": f"{i}路公交站牌被撞坏", "expect_category": "other"} for i in range(9)])
+    found = audit_rules.audit(requests, load_rules(), share=0.3, least=8)
+    # words are found as substrings: 公交站, 站牌 and 公交站牌 are all in "公交站牌"; 变电站 agrees with its labels
+    assert {(word, code) for _, word, code, _, _ in found} == {("公交站", "road"), ("公交站牌", "road"), ("站牌", "road")}
+    assert all(labels == {"other": 9} for *_, labels in found)
