@@ -198,6 +198,34 @@ def test_110_kv_is_a_voltage_not_the_police(clf):
     assert fight.category == "public_safety" and not any("(public_safety,-6)" in m for m in fight.matched)
 
 
+@pytest.mark.parametrize("text, filed", [
+    # an explanation passed on is no report; a complaint that goes on is
+    ("问了物业，停水是因为管网检修，下午五点来水，大家别急", False),
+    ("停电是计划检修，供电所说晚上六点恢复，不用再打电话了", False),
+    ("说是管网检修，都停一天了还没来水", True),
+    # a day gone by, unless the problem is still here
+    ("停水那天我去我妈家蹭的饭，也挺好", False),
+    ("前几天就停水了，到现在还没来", True),
+    # a relative's estate, compared with ours
+    ("我闺女在济南那个小区天天停水，还是咱这好", False),
+    ("我妈住的3号楼停水了，麻烦物业看看", True),
+    # the car is being moved; the car still blocks the door
+    ("刚才那个车主已经下来挪车了", False),
+    ("谁的车挡我家门口了，赶紧挪车", True),
+])
+def test_an_outage_explained_past_or_elsewhere_is_not_filed_but_one_still_here_is(clf, text, filed):
+    result = clf.classify(text)
+    assert result.is_request == filed, result.matched
+
+
+def test_the_strongest_blocker_that_applies_decides_not_the_first(clf):
+    """"挺好" (thanks, soft) comes before "那天" (past, not now) in the rules file; the past decides, so the stated
+    outage is not filed however short the line."""
+    result = clf.classify("停水那天我去我妈家蹭的饭，也挺好")
+    assert "block:past" in result.matched and "block:thanks" not in result.matched, result.matched
+    assert not any(m.startswith("states:") for m in result.matched), result.matched
+
+
 def test_a_threat_to_escalate_is_still_a_request(clf):
     result = clf.classify("3号楼楼道灯坏了一个礼拜了，要是再不修我就打12345了")
     assert result.is_request and result.category == "lighting", result.matched
@@ -271,7 +299,8 @@ def test_blocker_exceptions_let_complaints_through(clf, text, category):
     ("俺舅家楼下垃圾堆成山了，他们那物业也不管", "elsewhere"),
     ("我表姐家小区下水道堵了，屎尿都漫到一楼了", "elsewhere"),
     ("隔壁县城我姥姥那小区，电梯坏了半年都没修", "elsewhere"),
-    ("有一回楼道里堆满了纸箱子，幸亏物业及时清走了，从那以后大家都自觉了", "story"),
+    # 清走了 (resolved, hard) applies too, and the strongest blocker decides
+    ("有一回楼道里堆满了纸箱子，幸亏物业及时清走了，从那以后大家都自觉了", "resolved"),
     ("前几年楼上装修把我家墙震裂了，后来物业协调，幸亏人家赔了", "story"),
     ("电梯困人的时候是不是不能扒门？", "howto"),  # what to do if it happens: no danger now
     ("闻到煤气味的话是不是不能开灯？", "howto"),
