@@ -28,7 +28,7 @@ def fingerprint(msg: Incoming) -> str | None:
 # values as parameters (building and caching a statement per message cost more than the database did).
 _INSERT: dict = {}  # dialect -> the insert that skips a message seen before (by id or fingerprint)
 _STATE = select(IncomingMessage.state, IncomingMessage.id, IncomingMessage.received_at, IncomingMessage.sender_id,
-                IncomingMessage.room_id).where(IncomingMessage.message_id == bindparam("b_message_id")).with_for_update()
+                IncomingMessage.room_id, IncomingMessage.sent_at).where(IncomingMessage.message_id == bindparam("b_message_id")).with_for_update()
 _PROCESSED = update(IncomingMessage).where(IncomingMessage.message_id == bindparam("b_message_id")).values(
     state=MessageState.PROCESSED)
 _PROCESSED_TICKET = _PROCESSED.values(ticket_id=bindparam("b_ticket_id"))
@@ -79,6 +79,7 @@ class Stored(NamedTuple):
     received_at: datetime
     sender_id: str
     room_id: str | None
+    sent_at: datetime
 
 
 def unfinished_entry(*, session: Session, message_id: str) -> Stored | None:
@@ -88,7 +89,7 @@ def unfinished_entry(*, session: Session, message_id: str) -> Stored | None:
     row = session.connection().execute(_STATE, {"b_message_id": message_id}).first()
     if row is None or row.state not in (MessageState.RECEIVED, MessageState.FAILED):
         return None
-    return Stored(row.id, row.received_at, row.sender_id, row.room_id)
+    return Stored(row.id, row.received_at, row.sender_id, row.room_id, row.sent_at)
 
 
 def mark_processed(*, session: Session, message_id: str, ticket_id: int | None = None) -> None:

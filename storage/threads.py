@@ -25,7 +25,7 @@ class Fragment(NamedTuple):
 
 # Built once, run with parameters: every resident's text asks (building the statement cost more than running it)
 _RECENT = select(IncomingMessage.message_id, IncomingMessage.text, IncomingMessage.received_at,
-                 IncomingMessage.ticket_id, IncomingMessage.state, IncomingMessage.kind).where(
+                 IncomingMessage.ticket_id, IncomingMessage.state, IncomingMessage.kind, IncomingMessage.sent_at).where(
     IncomingMessage.sender_id == bindparam("sender_id"), IncomingMessage.id < bindparam("before_id"),
     IncomingMessage.received_at >= bindparam("since", type_=IncomingMessage.__table__.c.received_at.type))
 _RECENT_IN_ROOM = _RECENT.where(IncomingMessage.room_id == bindparam("room_id")).order_by(
@@ -37,10 +37,12 @@ _RECENT_IN_PRIVATE = _RECENT.where(col(IncomingMessage.room_id).is_(None)).order
 def earlier_fragments(*, session: Session, message_id: str, window: timedelta, limit: int = 4,
                       stored: Stored | None = None) -> list[Fragment]:
     """The same person's messages in the same chat just before this one that filed nothing, each at most `window`
-    before the next (times as received, on the app's clock), oldest first. A message that filed or joined a
-    ticket ends the chain: it was a whole utterance. `stored`: the message's inbox row, when already read."""
+    before the next, oldest first: as received, on the app's clock, and as WeChat stamped them when sent (after a
+    reconnect the gateway re-sends a backlog in one burst: lines sent minutes apart arrive together, and are not
+    one utterance). A message that filed or joined a ticket ends the chain: it was a whole utterance. `stored`: the
+    message's inbox row, when already read."""
     current = stored or session.exec(select(IncomingMessage.id, IncomingMessage.received_at, IncomingMessage.sender_id,
-                                            IncomingMessage.room_id).where(
+                                            IncomingMessage.room_id, IncomingMessage.sent_at).where(
         IncomingMessage.message_id == message_id)).first()
     if current is None:
         return []
@@ -51,13 +53,13 @@ def earlier_fragments(*, session: Session, message_id: str, window: timedelta, l
     else:
         rows = run(session, _RECENT_IN_PRIVATE, params)
     chain: list[Fragment] = []
-    after = current.received_at
+    after, after_sent = current.received_at, current.sent_at
     for row in rows:
         if row.ticket_id is not None or row.state != MessageState.PROCESSED or row.kind != "text" \
-                or after - row.received_at > window:
+                or after - row.received_at > window or abs(after_sent - row.sent_at) > window:
             break
         chain.append(Fragment(row.message_id, row.text, row.received_at))
-        after = row.received_at
+        after, after_sent = row.received_at, row.sent_at
     return chain[::-1]
 
 
