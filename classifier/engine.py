@@ -334,23 +334,22 @@ class _Message:
                    for i in self.negators_at)
 
     def blocked(self) -> tuple[str | None, bool]:
-        """(kind, soft) of the strongest blocker that applies, e.g. ('notice', False): a hard one, else a soft one that
-        is firm or says not now, else a plain soft one; the first in the file among equals. Sets self.firm and
-        self.not_now from it. ("停水那天我去我妈家蹭的饭，也挺好": the past, not the thanks, says what the line is.)"""
+        """(kind, soft) of the strongest blocker that applies (Blocker.strength), e.g. ('notice', False): a hard one,
+        else a soft one that is firm or says not now, else a plain soft one; the first in the file among equals.
+        Sets self.firm and self.not_now from it. ("停水那天我去我妈家蹭的饭，也挺好": the past, not the thanks, says what the line is.)"""
         head = self.norm.lstrip()
         present = self.present
         if len(head) > RULES_MAX_CHARS:
             return None, False
-        best, best_rank = None, 0
+        best = None
         for b, patterns in self.clf._blockers:
-            rank = 1 if b.soft and not (b.firm or b.not_now) else 2 if b.soft else 3
-            if rank <= best_rank:
+            if best is not None and b.strength <= best.strength:
                 continue
             if head.startswith(b.prefixes) or (not present.isdisjoint(patterns) and any(
                     p in present and self.hit(p, b.negatable) for p in b.patterns)):
                 if self.first_hit(b.unless, False) is None:
-                    best, best_rank = b, rank
-                    if rank == 3:
+                    best = b
+                    if b.strength == 3:
                         break
         if best is None:
             return None, False

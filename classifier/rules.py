@@ -61,6 +61,11 @@ class Blocker:
     # ("网友“…”：您好", "来信人：")
     starts: tuple[str, ...] = ()
 
+    @property
+    def strength(self) -> int:
+        """Which of several applying blockers decides: 3 hard, 2 soft but firm or not now, 1 plain soft."""
+        return 3 if not self.soft else 2 if self.firm or self.not_now else 1
+
 
 @dataclass(frozen=True)
 class UrgentRule:
