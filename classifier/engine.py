@@ -325,6 +325,51 @@ class _Message:
         present = self.present
         return next((w for p in patterns if p in present and (w := self.hit(p, negatable))), None)
 
+    def danger_hit(self, patterns) -> str | None:
+        """The words of the first of `patterns` that names a danger here and now: a place where it matches that is
+        neither negated nor said as talk of a hazard (urgent_talk in rules.yaml: "一旦发生火灾", "经常有人被困",
+        "有坍塌的风险" in the same clause). A letter that names the same danger once more, plainly, is urgent."""
+        r = self.rules
+        talk_at = [i for i, tok in enumerate(self.tokens) if tok in r.talk_before or tok in r.talk_after]
+        if not talk_at:
+            return self.first_hit(patterns)
+        for pattern in patterns:
+            if pattern not in self.present:
+                continue
+            if len(pattern.parts) == 1:
+                part = pattern.parts[0]
+                places = ((p, p, (p,)) for p in sorted(p for w in part if w in self.index for p in self.index[w]))
+            else:
+                places = pattern.find_all(self.index, r.window)
+            talked = None
+            for start, end, positions in places:
+                words = "+".join(_word_at(self.tokens[i], part) for i, part in zip(positions, pattern.parts))
+                if self.negators_at and self._negated(start, end, positions):
+                    continue
+                if self._talked(start, end, positions, talk_at):
+                    talked = talked or words
+                    continue
+                return words
+            if talked:
+                self.matched.append(f"hazard talk:{talked}")
+        return None
+
+    def _talked(self, start: int, end: int, positions: tuple[int, ...], talk_at: list[int]) -> bool:
+        """A word of urgent_talk in the clause of the match's last word (the danger itself: 进水 in "去年地下室就淹过，
+        现在又进水了" is its own clause's): a `before` word ahead of that word, an `after` word behind the match's
+        start, neither itself matched."""
+        tokens, r = self.tokens, self.rules
+        for i in talk_at:
+            if i in positions:
+                continue
+            lo, hi = (i, end) if i < end else (end, i)
+            if not _CLAUSE_BREAKS.isdisjoint(tokens[lo + 1:hi]):
+                continue  # another clause
+            tok = tokens[i]
+            if (tok in r.talk_before and i < end) or (tok in r.talk_after and i > start):
+                return True
+        return False
+
     def _negated(self, start: int, end: int, positions: tuple[int, ...]) -> bool:
         """A negator within negation_scope tokens before the match, or inside it, that is not itself matched; a clause
         break ends its reach ("一点热乎气都木有，冻得俺手都伸不出来": 冻得 is not negated)."""
@@ -416,7 +461,7 @@ class _Message:
         dangerless = p_request < URGENT_FLOOR or self.not_now or present.isdisjoint(clf._urgent_patterns)
         reason = None if dangerless else next(
             (u.reason for u, patterns in clf._urgent if not present.isdisjoint(patterns)
-             and self.first_hit(u.patterns) and not self.first_hit(u.unless)), None)
+             and self.danger_hit(u.patterns) and not self.first_hit(u.unless)), None)
         self.matched.append(f"model:request {self.p_request:.2f}, with rules {p_request:.2f}")
         if reason and self.p_request < REQUEST_THRESHOLD and not present.isdisjoint(clf._doubts):
             reason = self._undoubted(reason)

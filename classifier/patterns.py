@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Iterator
+from itertools import product
 from dataclasses import dataclass
 
 
@@ -27,12 +29,9 @@ class Pattern:
             first = min(p for alt in index.keys() & self.parts[0] for p in index[alt][:1]) \
                 if not index.keys().isdisjoint(self.parts[0]) else None
             return None if first is None else (first, first, (first,))
-        positions = []
-        for part in self.parts:
-            found = sorted(p for alt in index.keys() & part for p in index[alt])
-            if not found:
-                return None
-            positions.append(found)
+        positions = self._positions(index)
+        if positions is None:
+            return None
         for anchor in positions[0]:
             chosen = [anchor]
             for other in positions[1:]:
@@ -43,6 +42,28 @@ class Pattern:
             else:
                 return min(chosen), max(chosen), tuple(chosen)
         return None
+
+    def find_all(self, index: dict[str, list[int]], window: int) -> Iterator[tuple[int, int, tuple[int, ...]]]:
+        """Every (start, end, matched positions): per place of part one, each choice of the other parts' places
+        within `window` of it, nearest first (so the first is find's)."""
+        positions = self._positions(index)
+        if positions is None:
+            return
+        for anchor in positions[0]:
+            near = [sorted((p for p in other if abs(p - anchor) <= window), key=lambda p: (abs(p - anchor), p))
+                    for other in positions[1:]]
+            for chosen in product(*near):
+                yield min(anchor, *chosen), max(anchor, *chosen), (anchor, *chosen)
+
+    def _positions(self, index: dict[str, list[int]]) -> list[list[int]] | None:
+        """Each part's places in the message, sorted; None when a part is absent."""
+        positions = []
+        for part in self.parts:
+            found = sorted(p for alt in index.keys() & part for p in index[alt])
+            if not found:
+                return None
+            positions.append(found)
+        return positions
 
 
 def _nearest(sorted_positions: list[int], target: int) -> int:

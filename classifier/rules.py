@@ -99,6 +99,10 @@ class Rules:
     # ...and these only when they come before the problem ("明天要停水吗" but not "吵醒了，明天还得上班")
     states_before: tuple[Pattern, ...] = ()
     states_max_chars: int = 0
+    # words that make a danger named in the same clause talk of a hazard, not a danger here and now: before it
+    # ("一旦发生火灾", "经常有人被困") or after it ("有坍塌的风险", "存在火灾隐患"); see urgent_talk in rules.yaml
+    talk_before: frozenset[str] = frozenset()
+    talk_after: frozenset[str] = frozenset()
 
     def patterns(self) -> list[Pattern]:
         found = [w.pattern for w in self.cues]
@@ -112,7 +116,7 @@ class Rules:
 
     def words(self) -> set[str]:
         """Every token a rule can match: added to the tokenizer so they segment as units."""
-        return set().union(*(p.words() for p in self.patterns()), self.negators)
+        return set().union(*(p.words() for p in self.patterns()), self.negators, self.talk_before, self.talk_after)
 
 
 def load_rules(path: str | Path = DEFAULT_RULES) -> Rules:
@@ -218,7 +222,8 @@ class _Reader:
 
     def rules(self, root: Node) -> Rules:
         f = self.mapping(root, "rules file",
-                         ("version", "window", "negation", "thresholds", "request", "categories", "urgent"))
+                         ("version", "window", "negation", "thresholds", "request", "categories", "urgent"),
+                         ("urgent_talk",))
         self.integer(f["version"], "version", 1, 1)
         neg = self.mapping(f["negation"], "negation", ("words", "scope"))
         thresholds = self.mapping(f["thresholds"], "thresholds", THRESHOLD_KEYS)
@@ -246,7 +251,21 @@ class _Reader:
             thresholds={k: self.number(thresholds[k], f"thresholds.{k}") for k in THRESHOLD_KEYS},
             **self.doubts(req["doubts"]) if "doubts" in req else {},
             **self.states(req["states"]) if "states" in req else {},
+            **self.talk(f["urgent_talk"]) if "urgent_talk" in f else {},
         )
+
+    def talk(self, node: Node) -> dict[str, frozenset[str]]:
+        f = self.mapping(node, "urgent_talk", (), ("before", "after"))
+        out = {}
+        for side in ("before", "after"):
+            words = set()
+            for n in self.seq(f[side], f"urgent_talk.{side}") if side in f else ():
+                word = self.string(n, f"urgent_talk.{side} word")
+                if not word or any(c.isspace() or c == "|" for c in word):
+                    raise self.fail(n, f"urgent_talk.{side}: {word!r} must be one word (no spaces, no '|')")
+                words.add(word)
+            out[f"talk_{side}"] = frozenset(words)
+        return out
 
     def doubts(self, node: Node) -> dict[str, tuple[Pattern, ...]]:
         f = self.mapping(node, "request.doubts", ("patterns",), ("unless",))

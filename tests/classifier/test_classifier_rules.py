@@ -153,6 +153,20 @@ def test_states_are_read_and_checked(tmp_path):
 
 
 
+def test_urgent_talk_is_read_and_checked(tmp_path):
+    rules = load_rules()
+    assert {"一旦", "经常", "去年"} <= rules.talk_before and {"隐患", "风险"} <= rules.talk_after
+    assert rules.talk_before | rules.talk_after <= rules.words()  # they segment as units like every rule word
+    path = with_change(tmp_path, "  after: [隐患,", "  after: [火灾 隐患,")
+    with pytest.raises(RulesError) as err:
+        load_rules(path)
+    assert f"{path}:{line_of(path, '火灾 隐患')}:" in str(err.value) and "one word" in str(err.value)
+    path = with_change(tmp_path, "urgent_talk:\n  before:", "urgent_talk:\n  ahead:")
+    with pytest.raises(RulesError) as err:
+        load_rules(path)
+    assert f"{path}:{line_of(path, '  ahead:')}:" in str(err.value) and "'ahead'" in str(err.value)
+
+
 def test_the_rules_audit_reports_a_keyword_its_labelled_lines_file_elsewhere():
     """tests/data/classifier/real/audit_rules.py: a keyword word whose labelled requests mostly carry another code."""
     import importlib.util
