@@ -252,6 +252,7 @@ class _Message:
         self.firm = False  # the soft block that applied stands even against strong problem words
         self.not_now = False  # the block that applied says the message is about another time or place: not urgent
         self._scored = scored  # (known rows, logits) of the scorer, see scored(); given when already computed
+        self._talk_at: list[int] | None = None
         self._index_inner_words(clf)
         self.present = self._present_patterns(clf)
         negators = self.rules.negators
@@ -325,12 +326,25 @@ class _Message:
         present = self.present
         return next((w for p in patterns if p in present and (w := self.hit(p, negatable))), None)
 
+    def _danger(self, hit) -> str | None:
+        """The reason of the first urgent rule whose patterns `hit` finds and whose unless does not apply."""
+        present = self.present
+        return next((u.reason for u, patterns in self.clf._urgent if not present.isdisjoint(patterns)
+                     and hit(u.patterns) and not self.first_hit(u.unless)), None)
+
+    @property
+    def talk_at(self) -> list[int]:
+        """The places of urgent_talk words (mostly none)."""
+        if self._talk_at is None:
+            r = self.rules
+            self._talk_at = [i for i, tok in enumerate(self.tokens) if tok in r.talk_before or tok in r.talk_after]
+        return self._talk_at
+
     def danger_hit(self, patterns) -> str | None:
         """The words of the first of `patterns` that names a danger here and now: a place where it matches that is
         neither negated nor said as talk of a hazard (urgent_talk in rules.yaml: "一旦发生火灾", "经常有人被困",
         "有坍塌的风险" in the same clause). A letter that names the same danger once more, plainly, is urgent."""
-        r = self.rules
-        talk_at = [i for i, tok in enumerate(self.tokens) if tok in r.talk_before or tok in r.talk_after]
+        r, talk_at = self.rules, self.talk_at
         if not talk_at:
             return self.first_hit(patterns)
         for pattern in patterns:
@@ -350,7 +364,7 @@ class _Message:
                     talked = talked or words
                     continue
                 return words
-            if talked:
+            if talked and not any(m.startswith("hazard talk:") for m in self.matched):
                 self.matched.append(f"hazard talk:{talked}")
         return None
 
@@ -459,25 +473,26 @@ class _Message:
             self.matched.append(f"states:{stated}")
             p_request = STATED_FLOOR
         dangerless = p_request < URGENT_FLOOR or self.not_now or present.isdisjoint(clf._urgent_patterns)
-        reason = None if dangerless else next(
-            (u.reason for u, patterns in clf._urgent if not present.isdisjoint(patterns)
-             and self.danger_hit(u.patterns) and not self.first_hit(u.unless)), None)
+        # a danger named at all files a chatty line from the urgent floor up ("要是真被困了都没法求救" is a broken lift
+        # phone); it is urgent only when named as a danger here and now, not as talk of a hazard (urgent_talk)
+        danger = None if dangerless else self._danger(self.first_hit)
+        reason = danger if danger is None or not self.talk_at else self._danger(self.danger_hit)
         self.matched.append(f"model:request {self.p_request:.2f}, with rules {p_request:.2f}")
-        if reason and self.p_request < REQUEST_THRESHOLD and not present.isdisjoint(clf._doubts):
-            reason = self._undoubted(reason)
-            if reason is None:  # only its danger lifted it, and the danger is not here and now: the model decides
-                p_request = self.p_request
+        if danger and self.p_request < REQUEST_THRESHOLD and not present.isdisjoint(clf._doubts):
+            danger = self._undoubted(danger)
+            if danger is None:  # only its danger lifted it, and the danger is not here and now: the model decides
+                p_request, reason = self.p_request, None
         model_says = False
         if clf.urgent_model is not None and not self.not_now and p_request >= URGENT_FLOOR:
             p_urgent = _sigmoid(self.scored()[1][-1])
             self.matched.append(f"model:urgent {p_urgent:.2f}")
-            if reason and p_urgent < URGENT_MODEL_DOUBTS:
-                self.matched.append(f"not urgent:{reason}")
-                reason = None
-            model_says = reason is None and p_urgent >= URGENT_MODEL_SAYS
+            if danger and p_urgent < URGENT_MODEL_DOUBTS:
+                self.matched.append(f"not urgent:{danger}")
+                danger = reason = None
+            model_says = danger is None and p_urgent >= URGENT_MODEL_SAYS
         # present danger is filed even when the wording leans towards chatter, but not when it clearly is chatter
-        held_apart = reason or model_says or stated or cue >= ASKED_CUE
-        if p_request < (URGENT_FLOOR if reason or model_says else REQUEST_THRESHOLD) or (
+        held_apart = danger or model_says or stated or cue >= ASKED_CUE
+        if p_request < (URGENT_FLOOR if danger or model_says else REQUEST_THRESHOLD) or (
                 clf.register_model is not None and not self.register_allows(p_request, held_apart)):
             return Classification(False, "other", clf.category_name("other"), round(1.0 - p_request, 2),
                                   matched=self.matched)
@@ -489,7 +504,7 @@ class _Message:
         location = parse_location(self.norm, clf.buildings)
         if location is not None and location.building:
             self.matched.append(f"place:{location.building}")
-        confidence = max(p_request, 0.5 if reason else 0.0) * p_category
+        confidence = max(p_request, 0.5 if danger or model_says else 0.0) * p_category
         return Classification(True, code, clf.category_name(code), round(confidence, 2),
                               reason is not None, reason, location, self.matched)
 

@@ -363,7 +363,7 @@ def test_the_urgent_model_flags_what_no_rule_names(clf):
 
 
 @pytest.mark.parametrize("talk, plain, reason", [
-    ("一旦发生火灾，消防车根本开不进来，请有关部门重视", "楼道里着火了，消防车根本开不进来，快来人", "着火冒烟"),
+    ("楼道里电动车充电经常着火，消防车根本开不进来", "楼道里电动车充电着火了，消防车根本开不进来", "着火冒烟"),
     ("电梯经常有人被困在里面，物业也不管", "电梯里有人被困在里面，物业也不管", "电梯困人"),
     ("3号楼外墙有脱落的风险，请物业检查", "3号楼外墙脱落了，请物业检查", "坍塌"),
     ("去年楼道里着火了，现在电动车还是推进楼道充电", "楼道里着火了，电动车推进楼道充电", "着火冒烟"),
@@ -379,6 +379,17 @@ def test_talk_of_a_hazard_is_no_danger_now(clf, forced, talk, plain, reason):
     assert any(m.startswith("hazard talk:") for m in result.matched), result.matched
     result = forced(plain, 0.9, on)
     assert result.is_request and result.urgent_reason == reason, result.matched
+
+
+def test_talk_of_a_hazard_still_files_what_only_the_danger_would_file(clf, forced):
+    """A line a blocker holds below the bar (要是: hypothetical, 0.98 -> 0.45) is filed from the urgent floor up when
+    it names a danger; named as talk of a hazard ("要是真被困了") it is still filed, as the broken lift phone it
+    reports, but not as urgent. The same line with no danger in it is not filed."""
+    on = _with_urgent_model(clf, 0.0, -1.0)
+    result = forced("电梯轿厢里的通话按钮是坏的，要是真被困了都没法求救", 0.98, on)
+    assert result.is_request and not result.urgent, result.matched
+    assert "hazard talk:被困" in result.matched and "block:hypothetical" in result.matched, result.matched
+    assert not forced("电梯轿厢里的通话按钮是坏的，要是真出事了都没法求救", 0.98, on).is_request
 
 
 def test_a_letter_that_also_states_the_danger_plainly_is_urgent(clf, forced):
