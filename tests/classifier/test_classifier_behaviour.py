@@ -346,13 +346,15 @@ def test_a_doubt_gives_way_when_the_danger_is_back(forced):
     assert result.is_request and result.urgent and not any(m.startswith("doubt:") for m in result.matched)
 
 
-def _with_urgent_model(clf, no: float, yes: float):
-    """The shipped rules and models, with an urgent model whose bias alone decides (a real model, no features)."""
+def _with_urgent_model(clf, no: float, yes: float, register: bool = False):
+    """The shipped rules and models, with an urgent model whose bias alone decides (a real model, no features), and
+    with the shipped register model when `register`."""
     from classifier.engine import Classifier
     from classifier.linear import LinearModel
 
-    return Classifier(clf.rules, (clf.request_model, clf.category_model, LinearModel(["no", "yes"], [no, yes], {})),
-                      clf.buildings)
+    urgent = LinearModel(["no", "yes"], [no, yes], {})
+    return Classifier(clf.rules, (clf.request_model, clf.category_model, urgent,
+                                  *((clf.register_model,) if register else ())), clf.buildings)
 
 
 def test_the_urgent_model_flags_what_no_rule_names(clf):
@@ -390,6 +392,18 @@ def test_talk_of_a_hazard_still_files_what_only_the_danger_would_file(clf, force
     assert result.is_request and not result.urgent, result.matched
     assert "hazard talk:被困" in result.matched and "block:hypothetical" in result.matched, result.matched
     assert not forced("电梯轿厢里的通话按钮是坏的，要是真出事了都没法求救", 0.98, on).is_request
+
+
+def test_the_urgent_model_doubts_a_danger_in_chat_not_in_a_letter(clf, forced):
+    """The urgent model's doubt (URGENT_MODEL_DOUBTS) silences a rule's danger in a line written like chat; a letter
+    (the register model reads it as an appeal) keeps its danger whatever the urgent model says: it learnt its dangers
+    from written chat and puts every real urgent letter near 0."""
+    on = _with_urgent_model(clf, 0.0, -8.0, register=True)  # p 0.0003: sure there is none
+    letter = forced("尊敬的领导：您好！我是翠苑小区8栋业主，目前8栋外墙大面积脱落，物业和开发商至今不管，"
+                    "恳请相关部门尽快介入处理。", 0.9, on)
+    assert letter.is_request and letter.urgent_reason == "坍塌", letter.matched
+    chat = forced("8栋外墙大面积脱落了，物业也不管", 0.9, on)
+    assert chat.is_request and not chat.urgent and "not urgent:坍塌" in chat.matched, chat.matched
 
 
 def test_a_letter_that_also_states_the_danger_plainly_is_urgent(clf, forced):
