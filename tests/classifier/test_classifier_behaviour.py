@@ -499,7 +499,8 @@ def test_an_official_reply_is_no_request_at_any_length(clf):
     assert len(reply) > 200 and not result.is_request and "block:official_reply" in result.matched, result.matched
 
 
-@pytest.mark.parametrize("formula", ["留言已阅", "感谢网友", "感谢您的留言", "详询可致电", "请向当地"])
+@pytest.mark.parametrize("formula", ["留言已阅", "感谢网友", "感谢您的留言", "详询可致电", "请向当地",
+                                     "实际情况如下", "您反映的问题已", "感谢您的来信", "正在调查处理"])
 def test_the_short_answers_formulas_block_too(clf, formula):
     """Formulas of the board's short answers ("你好，留言已阅。建议你登录…"), which address nobody."""
     complaint = "小区3号楼电梯坏了一个多月，老人上下楼很困难，物业一直不修，恳请有关部门督促尽快维修。"
