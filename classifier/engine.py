@@ -256,6 +256,7 @@ class _Message:
         self.not_now = False  # the block that applied says the message is about another time or place: not urgent
         self._scored = scored  # (known rows, logits) of the scorer, see scored(); given when already computed
         self._talk_at: list[int] | None = None
+        self._clause_at: list[int] | None = None
         self._register: dict[str, float] | None = None
         self._index_inner_words(clf)
         self.present = self._present_patterns(clf)
@@ -338,18 +339,35 @@ class _Message:
 
     @property
     def talk_at(self) -> list[int]:
-        """The places of urgent_talk words (mostly none)."""
+        """The places of urgent_talk `before` and `after` words (mostly none)."""
         if self._talk_at is None:
             r = self.rules
             self._talk_at = [i for i, tok in enumerate(self.tokens) if tok in r.talk_before or tok in r.talk_after]
         return self._talk_at
 
+    @property
+    def clause_at(self) -> list[int]:
+        """Each token's clause number. A clause ends at punctuation, at a token that is no word (an emoji, "/") and
+        where the text had a space or a line break between two tokens ("去年就着火过 今天楼道又着火了")."""
+        if self._clause_at is None:
+            clause, out, at, norm = 0, [], 0, self.norm
+            for tok in self.tokens:
+                found = norm.find(tok, at)
+                clause += found > at  # a space, a line break or a character the tokenizer dropped comes between
+                no_word = tok in _CLAUSE_BREAKS or not any(c.isalnum() for c in tok)
+                clause += no_word
+                out.append(clause)
+                clause += no_word
+                at = found + len(tok) if found >= 0 else at
+            self._clause_at = out
+        return self._clause_at
+
     def danger_hit(self, patterns) -> str | None:
         """The words of the first of `patterns` that names a danger here and now: a place where it matches that is
         neither negated nor said as talk of a hazard (urgent_talk in rules.yaml: "一旦发生火灾", "经常有人被困",
-        "有坍塌的风险" in the same clause). A letter that names the same danger once more, plainly, is urgent."""
+        "有坍塌的风险"). A letter that names the same danger once more, plainly, is urgent."""
         r, talk_at = self.rules, self.talk_at
-        if not talk_at:
+        if not talk_at and not (r.talk_after and self._inner_talk()):
             return self.first_hit(patterns)
         for pattern in patterns:
             if pattern not in self.present:
@@ -364,7 +382,7 @@ class _Message:
                 words = "+".join(_word_at(self.tokens[i], part) for i, part in zip(positions, pattern.parts))
                 if self.negators_at and self._negated(start, end, positions):
                     continue
-                if self._talked(start, end, positions, talk_at):
+                if self._talked(start, end, positions):
                     talked = talked or words
                     continue
                 return words
@@ -372,19 +390,26 @@ class _Message:
                 self.matched.append(f"hazard talk:{talked}")
         return None
 
-    def _talked(self, start: int, end: int, positions: tuple[int, ...], talk_at: list[int]) -> bool:
-        """A word of urgent_talk in the clause of the match's last word (the danger itself: 进水 in "去年地下室就淹过，
-        现在又进水了" is its own clause's): a `before` word ahead of that word, an `after` word behind the match's
-        start, neither itself matched."""
+    def _inner_talk(self) -> bool:
+        """Some token longer than an `after` word ends with one (jieba keeps 火灾隐患 and 安全隐患 whole)."""
+        after = self.rules.talk_after
+        return any(len(tok) > len(w) and tok.endswith(w) for tok in self.tokens for w in after)
+
+    def _talked(self, start: int, end: int, positions: tuple[int, ...]) -> bool:
+        """Talk of a hazard (urgent_talk): an `after` word right behind the match (its last token ending with one,
+        as 火灾隐患, or the next token, or the one after 的); or a `before` word at most `scope` tokens ahead of the
+        match in the clause of its last word, with no `unless` word between them. Matched tokens are no talk words."""
         tokens, r = self.tokens, self.rules
-        for i in talk_at:
-            if i in positions:
-                continue
-            lo, hi = (i, end) if i < end else (end, i)
-            if not _CLAUSE_BREAKS.isdisjoint(tokens[lo + 1:hi]):
-                continue  # another clause
-            tok = tokens[i]
-            if (tok in r.talk_before and i < end) or (tok in r.talk_after and i > start):
+        last = tokens[end]
+        if any(len(last) > len(w) and last.endswith(w) for w in r.talk_after) and end in positions:
+            return True
+        nxt = end + 2 if end + 2 < len(tokens) and tokens[end + 1] == "的" else end + 1
+        if nxt < len(tokens) and tokens[nxt] in r.talk_after:
+            return True
+        clause = self.clause_at
+        for i in range(max(0, start - r.talk_scope), end):
+            if tokens[i] in r.talk_before and i not in positions and clause[i] == clause[end] and \
+                    r.talk_unless.isdisjoint(tokens[i + 1:end + 1]):
                 return True
         return False
 
@@ -480,7 +505,8 @@ class _Message:
         # a danger named at all files a chatty line from the urgent floor up ("要是真被困了都没法求救" is a broken lift
         # phone); it is urgent only when named as a danger here and now, not as talk of a hazard (urgent_talk)
         danger = None if dangerless else self._danger(self.first_hit)
-        reason = danger if danger is None or not self.talk_at else self._danger(self.danger_hit)
+        reason = danger if danger is None or not (self.talk_at or self.rules.talk_after and self._inner_talk()) \
+            else self._danger(self.danger_hit)
         self.matched.append(f"model:request {self.p_request:.2f}, with rules {p_request:.2f}")
         if danger and self.p_request < REQUEST_THRESHOLD and not present.isdisjoint(clf._doubts):
             danger = self._undoubted(danger)
@@ -493,7 +519,7 @@ class _Message:
             if danger and p_urgent < URGENT_MODEL_DOUBTS and self.reads_as_chat():
                 self.matched.append(f"not urgent:{danger}")
                 danger = reason = None
-            model_says = danger is None and p_urgent >= URGENT_MODEL_SAYS
+            model_says = reason is None and p_urgent >= URGENT_MODEL_SAYS
         # present danger is filed even when the wording leans towards chatter, but not when it clearly is chatter
         held_apart = danger or model_says or stated or cue >= ASKED_CUE
         if p_request < (URGENT_FLOOR if danger or model_says else REQUEST_THRESHOLD) or (

@@ -99,10 +99,13 @@ class Rules:
     # ...and these only when they come before the problem ("明天要停水吗" but not "吵醒了，明天还得上班")
     states_before: tuple[Pattern, ...] = ()
     states_max_chars: int = 0
-    # words that make a danger named in the same clause talk of a hazard, not a danger here and now: before it
-    # ("一旦发生火灾", "经常有人被困") or after it ("有坍塌的风险", "存在火灾隐患"); see urgent_talk in rules.yaml
+    # words that make a danger talk of a hazard, not a danger here and now: before it, at most talk_scope words ahead
+    # in its clause ("一旦发生火灾", "经常有人被困"), unless a talk_unless word stands between ("经常困人，今天又困住了");
+    # or right after it ("倒塌的风险", "火灾隐患"); see urgent_talk in rules.yaml
     talk_before: frozenset[str] = frozenset()
     talk_after: frozenset[str] = frozenset()
+    talk_scope: int = 0
+    talk_unless: frozenset[str] = frozenset()
 
     def patterns(self) -> list[Pattern]:
         found = [w.pattern for w in self.cues]
@@ -116,7 +119,8 @@ class Rules:
 
     def words(self) -> set[str]:
         """Every token a rule can match: added to the tokenizer so they segment as units."""
-        return set().union(*(p.words() for p in self.patterns()), self.negators, self.talk_before, self.talk_after)
+        return set().union(*(p.words() for p in self.patterns()), self.negators, self.talk_before, self.talk_after,
+                           self.talk_unless)
 
 
 def load_rules(path: str | Path = DEFAULT_RULES) -> Rules:
@@ -254,17 +258,25 @@ class _Reader:
             **self.talk(f["urgent_talk"]) if "urgent_talk" in f else {},
         )
 
-    def talk(self, node: Node) -> dict[str, frozenset[str]]:
-        f = self.mapping(node, "urgent_talk", (), ("before", "after"))
-        out = {}
-        for side in ("before", "after"):
+    def talk(self, node: Node) -> dict:
+        f = self.mapping(node, "urgent_talk", ("before", "after", "scope"), ("unless",))
+        out: dict = {"talk_scope": self.integer(f["scope"], "urgent_talk.scope", 1, 10)}
+        for side in ("before", "after", "unless"):
             words = set()
             for n in self.seq(f[side], f"urgent_talk.{side}") if side in f else ():
+                if not isinstance(n, ScalarNode) or not n.tag.endswith(":str"):
+                    raise self.fail(n, f"urgent_talk.{side}: each entry must be a word, got {getattr(n, 'value', n)!r}")
                 word = self.string(n, f"urgent_talk.{side} word")
-                if not word or any(c.isspace() or c == "|" for c in word):
-                    raise self.fail(n, f"urgent_talk.{side}: {word!r} must be one word (no spaces, no '|')")
+                if not any(c.isalnum() for c in word) or any(c.isspace() or c == "|" for c in word):
+                    raise self.fail(n, f"urgent_talk.{side}: {word!r} must be one word (no spaces, no '|', "
+                                       "not punctuation alone)")
+                if word in words:
+                    raise self.fail(n, f"urgent_talk.{side}: {word!r} is listed twice")
                 words.add(word)
             out[f"talk_{side}"] = frozenset(words)
+        both = out["talk_before"] & out["talk_after"]
+        if both:
+            raise self.fail(f["after"], f"urgent_talk: {sorted(both)} both before and after")
         return out
 
     def doubts(self, node: Node) -> dict[str, tuple[Pattern, ...]]:

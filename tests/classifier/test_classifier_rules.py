@@ -153,18 +153,24 @@ def test_states_are_read_and_checked(tmp_path):
 
 
 
-def test_urgent_talk_is_read_and_checked(tmp_path):
+@pytest.mark.parametrize("old, new, message", [
+    ("  after: [隐患,", "  after: [火灾 隐患,", "one word"),
+    ("  after: [隐患,", "  after: ['，', 隐患,", "one word"),
+    ("  after: [隐患,", "  after: [1, 隐患,", "must be a word"),
+    ("  after: [隐患,", "  after: [隐患, 隐患,", "listed twice"),
+    ("  after: [隐患,", "  after: [一旦, 隐患,", "both before and after"),
+    ("  scope: 4", "  scope: 40", "urgent_talk.scope"),
+    ("urgent_talk:\n  scope:", "urgent_talk:\n  range:", "'range'"),
+])
+def test_urgent_talk_is_read_and_checked(tmp_path, old, new, message):
     rules = load_rules()
     assert {"一旦", "经常", "去年"} <= rules.talk_before and {"隐患", "风险"} <= rules.talk_after
-    assert rules.talk_before | rules.talk_after <= rules.words()  # they segment as units like every rule word
-    path = with_change(tmp_path, "  after: [隐患,", "  after: [火灾 隐患,")
+    assert rules.talk_scope == 4 and {"又", "现在", "今天"} <= rules.talk_unless
+    assert rules.talk_before | rules.talk_after | rules.talk_unless <= rules.words()  # they segment as units
+    path = with_change(tmp_path, old, new)
     with pytest.raises(RulesError) as err:
         load_rules(path)
-    assert f"{path}:{line_of(path, '火灾 隐患')}:" in str(err.value) and "one word" in str(err.value)
-    path = with_change(tmp_path, "urgent_talk:\n  before:", "urgent_talk:\n  ahead:")
-    with pytest.raises(RulesError) as err:
-        load_rules(path)
-    assert f"{path}:{line_of(path, '  ahead:')}:" in str(err.value) and "'ahead'" in str(err.value)
+    assert re.match(re.escape(str(path)) + r":\d+: ", str(err.value)) and message in str(err.value), str(err.value)
 
 
 def test_the_rules_audit_reports_a_keyword_its_labelled_lines_file_elsewhere():
