@@ -255,7 +255,7 @@ class _Message:
         self.firm = False  # the soft block that applied stands even against strong problem words
         self.not_now = False  # the block that applied says the message is about another time or place: not urgent
         self._scored = scored  # (known rows, logits) of the scorer, see scored(); given when already computed
-        self._talk_at: list[int] | None = None
+        self._may_talk: bool | None = None
         self._clause_at: list[int] | None = None
         self._register: dict[str, float] | None = None
         self._index_inner_words(clf)
@@ -338,12 +338,14 @@ class _Message:
                      and hit(u.patterns) and not self.first_hit(u.unless)), None)
 
     @property
-    def talk_at(self) -> list[int]:
-        """The places of urgent_talk `before` and `after` words (mostly none)."""
-        if self._talk_at is None:
+    def may_talk(self) -> bool:
+        """Some token is an urgent_talk `before` word, or is or ends with an `after` word (jieba keeps 火灾隐患 whole):
+        only then can a danger be talk of a hazard (mostly not)."""
+        if self._may_talk is None:
             r = self.rules
-            self._talk_at = [i for i, tok in enumerate(self.tokens) if tok in r.talk_before or tok in r.talk_after]
-        return self._talk_at
+            self._may_talk = any(tok in r.talk_before or tok in r.talk_after or _ends_with_any(tok, r.talk_after)
+                                 for tok in self.tokens)
+        return self._may_talk
 
     @property
     def clause_at(self) -> list[int]:
@@ -366,42 +368,29 @@ class _Message:
         """The words of the first of `patterns` that names a danger here and now: a place where it matches that is
         neither negated nor said as talk of a hazard (urgent_talk in rules.yaml: "一旦发生火灾", "经常有人被困",
         "有坍塌的风险"). A letter that names the same danger once more, plainly, is urgent."""
-        r, talk_at = self.rules, self.talk_at
-        if not talk_at and not (r.talk_after and self._inner_talk()):
+        if not self.may_talk:
             return self.first_hit(patterns)
         for pattern in patterns:
             if pattern not in self.present:
                 continue
-            if len(pattern.parts) == 1:
-                part = pattern.parts[0]
-                places = ((p, p, (p,)) for p in sorted(p for w in part if w in self.index for p in self.index[w]))
-            else:
-                places = pattern.find_all(self.index, r.window)
             talked = None
-            for start, end, positions in places:
-                words = "+".join(_word_at(self.tokens[i], part) for i, part in zip(positions, pattern.parts))
+            for start, end, positions in pattern.find_all(self.index, self.rules.window):
                 if self.negators_at and self._negated(start, end, positions):
                     continue
-                if self._talked(start, end, positions):
-                    talked = talked or words
-                    continue
-                return words
+                words = "+".join(_word_at(self.tokens[i], part) for i, part in zip(positions, pattern.parts))
+                if not self._talked(start, end, positions):
+                    return words
+                talked = talked or words
             if talked and not any(m.startswith("hazard talk:") for m in self.matched):
                 self.matched.append(f"hazard talk:{talked}")
         return None
-
-    def _inner_talk(self) -> bool:
-        """Some token longer than an `after` word ends with one (jieba keeps 火灾隐患 and 安全隐患 whole)."""
-        after = self.rules.talk_after
-        return any(len(tok) > len(w) and tok.endswith(w) for tok in self.tokens for w in after)
 
     def _talked(self, start: int, end: int, positions: tuple[int, ...]) -> bool:
         """Talk of a hazard (urgent_talk): an `after` word right behind the match (its last token ending with one,
         as 火灾隐患, or the next token, or the one after 的); or a `before` word at most `scope` tokens ahead of the
         match in the clause of its last word, with no `unless` word between them. Matched tokens are no talk words."""
         tokens, r = self.tokens, self.rules
-        last = tokens[end]
-        if any(len(last) > len(w) and last.endswith(w) for w in r.talk_after) and end in positions:
+        if _ends_with_any(tokens[end], r.talk_after):
             return True
         nxt = end + 2 if end + 2 < len(tokens) and tokens[end + 1] == "的" else end + 1
         if nxt < len(tokens) and tokens[nxt] in r.talk_after:
@@ -424,7 +413,8 @@ class _Message:
     def blocked(self) -> tuple[str | None, bool]:
         """(kind, soft) of the strongest blocker that applies (Blocker.strength), e.g. ('notice', False): a hard one,
         else a soft one that is firm or says not now, else a plain soft one; the first in the file among equals.
-        Sets self.firm and self.not_now from it. ("停水那天我去我妈家蹭的饭，也挺好": the past, not the thanks, says what the line is.)"""
+        Sets self.firm and self.not_now from it. ("停水那天我去我妈家蹭的饭，也挺好": the past, not the thanks, says
+        what the line is.)"""
         head = self.norm.lstrip()
         present = self.present
         if len(head) > RULES_MAX_CHARS:
@@ -505,8 +495,7 @@ class _Message:
         # a danger named at all files a chatty line from the urgent floor up ("要是真被困了都没法求救" is a broken lift
         # phone); it is urgent only when named as a danger here and now, not as talk of a hazard (urgent_talk)
         danger = None if dangerless else self._danger(self.first_hit)
-        reason = danger if danger is None or not (self.talk_at or self.rules.talk_after and self._inner_talk()) \
-            else self._danger(self.danger_hit)
+        reason = danger if danger is None or not self.may_talk else self._danger(self.danger_hit)
         self.matched.append(f"model:request {self.p_request:.2f}, with rules {p_request:.2f}")
         if danger and self.p_request < REQUEST_THRESHOLD and not present.isdisjoint(clf._doubts):
             danger = self._undoubted(danger)
@@ -636,6 +625,11 @@ def _chat_length(norm: str) -> int:
 
 def _sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0  # exp overflows past 709
+
+
+def _ends_with_any(token: str, words: frozenset[str]) -> bool:
+    """The token is longer than one of `words` and ends with it (火灾隐患 and 隐患)."""
+    return any(len(token) > len(w) and token.endswith(w) for w in words)
 
 
 def _word_at(token: str, part: frozenset[str]) -> str:

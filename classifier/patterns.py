@@ -45,7 +45,7 @@ class Pattern:
 
     def find_all(self, index: dict[str, list[int]], window: int) -> Iterator[tuple[int, int, tuple[int, ...]]]:
         """Every (start, end, matched positions): per place of part one, each choice of the other parts' places
-        within `window` of it, nearest first (so the first is find's)."""
+        within `window` of it, nearest first (so the first is find's); a one-part pattern's every place."""
         positions = self._positions(index)
         if positions is None:
             return
@@ -53,7 +53,8 @@ class Pattern:
             near = [sorted((p for p in other if abs(p - anchor) <= window), key=lambda p: (abs(p - anchor), p))
                     for other in positions[1:]]
             for chosen in product(*near):
-                yield min(anchor, *chosen), max(anchor, *chosen), (anchor, *chosen)
+                places = (anchor, *chosen)
+                yield min(places), max(places), places
 
     def _positions(self, index: dict[str, list[int]]) -> list[list[int]] | None:
         """Each part's places in the message, sorted; None when a part is absent."""

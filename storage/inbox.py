@@ -28,7 +28,8 @@ def fingerprint(msg: Incoming) -> str | None:
 # values as parameters (building and caching a statement per message cost more than the database did).
 _INSERT: dict = {}  # dialect -> the insert that skips a message seen before (by id or fingerprint)
 _STATE = select(IncomingMessage.state, IncomingMessage.id, IncomingMessage.received_at, IncomingMessage.sender_id,
-                IncomingMessage.room_id, IncomingMessage.sent_at).where(IncomingMessage.message_id == bindparam("b_message_id")).with_for_update()
+                IncomingMessage.room_id, IncomingMessage.sent_at).where(
+    IncomingMessage.message_id == bindparam("b_message_id")).with_for_update()
 _PROCESSED = update(IncomingMessage).where(IncomingMessage.message_id == bindparam("b_message_id")).values(
     state=MessageState.PROCESSED)
 _PROCESSED_TICKET = _PROCESSED.values(ticket_id=bindparam("b_ticket_id"))
