@@ -201,7 +201,8 @@ class Classifier:
         # a whole word with 了 is that word and 了: 烧起来了 holds no 来了, as 烧起来 holds no 起来
         stems = (tok, inner[0]) if inner else (tok,)
         whole = any(t in self._atomic or t in self._whole for t in stems)
-        if len(tok) >= 3 and not whole:
+        # a run of letters and digits is one thing (a year, a room, a model name): "20119" holds no 119
+        if len(tok) >= 3 and not whole and not (tok.isascii() and tok.isalnum()):
             inner += [tok[i:i + size] for size in range(2, len(tok)) for i in range(len(tok) - size + 1)
                       if tok[i:i + size] in self._rule_words]
         if len(self._inner) >= KNOWN_LIMIT:
@@ -403,11 +404,12 @@ class _Message:
         return False
 
     def _negated(self, start: int, end: int, positions: tuple[int, ...]) -> bool:
-        """A negator within negation_scope tokens before the match, or inside it, that is not itself matched; a clause
-        break ends its reach ("一点热乎气都木有，冻得俺手都伸不出来": 冻得 is not negated)."""
+        """A negator within negation_scope tokens before the match, or inside it, that is not itself matched; the end
+        of a clause (clause_at: punctuation, an emoji, a space) ends its reach ("一点热乎气都木有，冻得俺手都伸不出来"
+        and "电卡买了电输不进去 电表上一直显示err": 冻得 and 电表 are not negated)."""
         low = start - self.rules.negation_scope
-        tokens = self.tokens
-        return any(low <= i <= end and i not in positions and _CLAUSE_BREAKS.isdisjoint(tokens[i + 1:start])
+        clause = self.clause_at
+        return any(low <= i <= end and i not in positions and (i > start or clause[i] == clause[start])
                    for i in self.negators_at)
 
     def blocked(self) -> tuple[str | None, bool]:

@@ -65,7 +65,8 @@ def make_tokenizer(extra_words: Iterable[str]):
 
 class Segmenter:
     """jieba's accurate mode without HMM, word for word what [t for t in tok.lcut(text, HMM=False) if not
-    t.isspace()] gives, but with each word's log frequency computed once per process and no generators:
+    t.isspace()] gives (except that a dictionary word of letters and digits stays inside the longer run of letters and
+    digits it was cut from: join_ascii_runs), but with each word's log frequency computed once per process and no generators:
     jieba recomputes a log per candidate word in every call, about half of its time."""
 
     def __init__(self, tok):
@@ -125,7 +126,10 @@ class Segmenter:
         while x < n:
             y = end[x] + 1
             word = s[x:y]
-            if y - x == 1 and word.isascii() and word.isalnum():  # single letters and digits join into one token
+            # single letters and digits join into one token, as in jieba; so does a dictionary word of letters and
+            # digits that touches them, which jieba cuts out ("20119" is no 20|119, "1100余户" no 110 for the police)
+            if word.isascii() and word.isalnum() and (
+                    y - x == 1 or buf or (y < n and s[y].isascii() and s[y].isalnum())):
                 buf += word
             else:
                 if buf:

@@ -191,9 +191,12 @@ def test_a_letter_takes_the_code_of_what_must_be_fixed(clf, text, rule, code):
 
 
 def test_110_kv_is_a_voltage_not_the_police(clf):
-    substation = clf.classify("我们小区西边要建110KV高压变电站，居民都担心辐射")
+    substation = clf.classify("我们小区西边要建110千伏高压变电站，居民都担心辐射")
     assert substation.category == "power", substation.matched
     assert any(m.startswith("ctx:") and "(public_safety,-6)" in m for m in substation.matched), substation.matched
+    # written "110KV", the number is one token with its unit: no 110 to read at all
+    latin = clf.classify("我们小区西边要建110KV高压变电站，居民都担心辐射")
+    assert latin.category == "power" and not any("public_safety" in m for m in latin.matched), latin.matched
     fight = clf.classify("楼下有人打架，已经打110了")
     assert fight.category == "public_safety" and not any("(public_safety,-6)" in m for m in fight.matched)
 
@@ -490,6 +493,8 @@ def test_a_neighbour_called_auntie_is_no_relative_elsewhere(forced):
 @pytest.mark.parametrize("text, category, sign", [
     ("不是说停水到下午四点吗，这都六点了还没来水", "water", "kw:没来水("),  # the first 停水 negated, a later word free
     ("一点热乎气都木有，冻得俺手都伸不出来", "heating", "kw:冻得("),  # negation ends at the comma
+    ("电卡买了电输不进去 电表上一直显示err", "power", "kw:电表("),  # ... and at a space: 输不进去 negates no 电表
+    ("暖气片摸着一点也不热😭冻得睡不着", "heating", "kw:冻得("),  # ... and at an emoji
     ("垃圾站几天木拉走了，臭烘烘嘞", "sanitation", "negated:拉走了"),  # 木 is dialect for 没: not resolved
     ("飞线充电的插线板烧起来了，已经烧到窗帘了", "fire_safety", "kw:烧起来("),  # 烧起来了 holds no 来了 (resolved)
     ("哈哈刚抢完红包，顺便说下A2门口的垃圾三天没清了", "sanitation", "kw:垃圾+没清("),  # 顺便: the red packet is aside

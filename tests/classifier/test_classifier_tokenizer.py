@@ -89,14 +89,38 @@ def test_segmenter_cuts_exactly_like_jieba_without_hmm(clf):
     texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 30))) for _ in range(500)]
     for text in texts:
         norm = tokenize.normalise(text)
-        assert clf._words(norm) == [t for t in clf._tok.lcut(norm, HMM=False) if not t.isspace()], norm
+        assert clf._words(norm) == jieba_cut(clf._tok, norm), norm
+
+
+def jieba_cut(tok, text: str) -> list[str]:
+    """jieba's tokens without HMM and whitespace, with each run of letters and digits one token: jieba joins single
+    letters and digits itself, but cuts a dictionary word out of a longer run ("20119" as 20|119)."""
+    out: list[str] = []
+    for t in tok.lcut(text, HMM=False):
+        if out and t.isascii() and t.isalnum() and out[-1].isascii() and out[-1].isalnum():
+            out[-1] += t
+        else:
+            out.append(t)
+    return [t for t in out if not t.isspace()]
+
+
+def test_a_run_of_digits_stays_whole(clf):
+    """jieba cuts the alarm numbers out of longer numbers; the segmenter keeps the run, and no rule looks inside it."""
+    assert clf._tok.lcut("20119年暑假", HMM=False)[:2] == ["20", "119"]
+    assert clf._words("20119年暑假")[0] == "20119"
+    assert clf._words("住户1100余户")[1] == "1100"
+    assert clf._words("快打119")[-1] == "119"
+    assert clf.inner_words("20119") == ()
+    fire = clf.classify("20119年暑假，学校强制学生补课，请教育局查处")
+    assert not fire.urgent, fire.matched
+    assert clf.classify("楼道着火了，已经打了119").urgent
 
 
 def test_segmenter_memory_is_bounded_and_its_cut_unchanged(clf, monkeypatch):
     monkeypatch.setattr(tokenize, "KNOWN_LIMIT", 50)
     segmenter = tokenize.Segmenter(clf._tok)
     text = "二单元下水道堵了污水流了一地楼道灯又不亮了电梯口有人吵架" * 3
-    expected = [t for t in clf._tok.lcut(text, HMM=False) if not t.isspace()]
+    expected = jieba_cut(clf._tok, text)
     assert segmenter.words(text) == expected
     assert 0 < len(segmenter._known) <= 50
     assert segmenter.words(text) == expected  # after clearing, the same cut
