@@ -373,6 +373,9 @@ def test_the_urgent_model_flags_what_no_rule_names(clf):
     ("3号楼外墙有脱落的风险，请物业检查", "3号楼外墙脱落了，请物业检查", "坍塌"),
     ("去年楼道里着火了，现在电动车还是推进楼道充电", "楼道里着火了，电动车推进楼道充电", "着火冒烟"),
     ("噪音就像爆炸一样，半夜根本睡不着", "楼下爆炸了，半夜根本睡不着", "着火冒烟"),
+    # a letter counting past events: 事件, 事故, 案件 right behind the danger
+    ("电梯故障频发，上月发生两次困人事件，请更换电梯", "电梯故障频发，现在又困人了，请更换电梯", "电梯困人"),
+    ("小区发生多起入室盗窃案件，监控却是坏的", "小区有人入室盗窃，监控却是坏的", "正在发生的治安险情"),
 ])
 def test_talk_of_a_hazard_is_no_danger_now(clf, forced, talk, plain, reason):
     """urgent_talk: a danger named after 一旦/经常/去年/就像 or before 风险/隐患 in the same clause is talk of a hazard,
