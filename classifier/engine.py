@@ -73,6 +73,7 @@ _LOG_FLOOR = math.log(1e-9)
 # tokens that end a clause (the text is normalised to half-width punctuation first; whitespace is no token)
 _EMOTICON = re.compile(r"\[[^\[\]]{1,8}\]")
 _CLAUSE_BREAKS = frozenset(",.!?;:~…、。，！？；：")
+_SENTENCE_ENDS = frozenset(".!?;。！？；")
 
 
 class Classifier:
@@ -258,6 +259,8 @@ class _Message:
         self._scored = scored  # (known rows, logits) of the scorer, see scored(); given when already computed
         self._may_talk: bool | None = None
         self._clause_at: list[int] | None = None
+        self._sentence_at: list[int] | None = None
+        self._if_at: list[int] | None = None
         self._register: dict[str, float] | None = None
         self._index_inner_words(clf)
         self.present = self._present_patterns(clf)
@@ -349,21 +352,43 @@ class _Message:
         return self._may_talk
 
     @property
+    def if_at(self) -> list[int]:
+        """Places of the urgent_talk `sentence` words (一旦, 如果 …), whose reach is their whole sentence."""
+        if self._if_at is None:
+            words = self.rules.talk_sentence
+            self._if_at = [i for i, tok in enumerate(self.tokens) if tok in words]
+        return self._if_at
+
+    @property
     def clause_at(self) -> list[int]:
         """Each token's clause number. A clause ends at punctuation, at a token that is no word (an emoji, "/") and
         where the text had a space or a line break between two tokens ("去年就着火过 今天楼道又着火了")."""
         if self._clause_at is None:
-            clause, out, at, norm = 0, [], 0, self.norm
-            for tok in self.tokens:
-                found = norm.find(tok, at)
-                clause += found > at  # a space, a line break or a character the tokenizer dropped comes between
-                no_word = tok in _CLAUSE_BREAKS or not any(c.isalnum() for c in tok)
-                clause += no_word
-                out.append(clause)
-                clause += no_word
-                at = found + len(tok) if found >= 0 else at
-            self._clause_at = out
+            self._number_clauses()
         return self._clause_at
+
+    @property
+    def sentence_at(self) -> list[int]:
+        """Each token's sentence number: a sentence ends at . ! ? ; (and 。！？；) and where the text had a space or a
+        line break between two tokens; commas do not end it."""
+        if self._sentence_at is None:
+            self._number_clauses()
+        return self._sentence_at
+
+    def _number_clauses(self) -> None:
+        clause, sentence, clauses, sentences, at, norm = 0, 0, [], [], 0, self.norm
+        for tok in self.tokens:
+            found = norm.find(tok, at)
+            gap = found > at  # a space, a line break or a character the tokenizer dropped comes between
+            no_word = tok in _CLAUSE_BREAKS or not any(c.isalnum() for c in tok)
+            clause += gap + no_word
+            sentence += gap
+            clauses.append(clause)
+            sentences.append(sentence)
+            clause += no_word
+            sentence += tok in _SENTENCE_ENDS
+            at = found + len(tok) if found >= 0 else at
+        self._clause_at, self._sentence_at = clauses, sentences
 
     def danger_hit(self, patterns) -> str | None:
         """The words of the first of `patterns` that names a danger here and now: a place where it matches that is
@@ -401,6 +426,11 @@ class _Message:
             if tokens[i] in r.talk_before and i not in positions and clause[i] == clause[end] and \
                     r.talk_unless.isdisjoint(tokens[i + 1:end + 1]):
                 return True
+        if r.talk_sentence:
+            sentence = self.sentence_at
+            for i in self.if_at:
+                if i < start and sentence[i] == sentence[end] and r.talk_unless.isdisjoint(tokens[i + 1:end + 1]):
+                    return True
         return False
 
     def _negated(self, start: int, end: int, positions: tuple[int, ...]) -> bool:

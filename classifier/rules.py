@@ -106,6 +106,8 @@ class Rules:
     talk_after: frozenset[str] = frozenset()
     talk_scope: int = 0
     talk_unless: frozenset[str] = frozenset()
+    # `before` words whose reach is the whole sentence, across commas ("一旦电梯出现故障或者停电，…，被困人员无法求救")
+    talk_sentence: frozenset[str] = frozenset()
 
     def patterns(self) -> list[Pattern]:
         found = [w.pattern for w in self.cues]
@@ -259,9 +261,9 @@ class _Reader:
         )
 
     def talk(self, node: Node) -> dict:
-        f = self.mapping(node, "urgent_talk", ("before", "after", "scope"), ("unless",))
+        f = self.mapping(node, "urgent_talk", ("before", "after", "scope"), ("unless", "sentence"))
         out: dict = {"talk_scope": self.integer(f["scope"], "urgent_talk.scope", 1, 10)}
-        for side in ("before", "after", "unless"):
+        for side in ("before", "after", "unless", "sentence"):
             words = set()
             for n in self.seq(f[side], f"urgent_talk.{side}") if side in f else ():
                 if not isinstance(n, ScalarNode) or not n.tag.endswith(":str"):
@@ -277,6 +279,9 @@ class _Reader:
         both = out["talk_before"] & out["talk_after"]
         if both:
             raise self.fail(f["after"], f"urgent_talk: {sorted(both)} both before and after")
+        stray = out["talk_sentence"] - out["talk_before"]
+        if stray:
+            raise self.fail(f["sentence"], f"urgent_talk.sentence: {sorted(stray)} must be `before` words too")
         return out
 
     def doubts(self, node: Node) -> dict[str, tuple[Pattern, ...]]:

@@ -376,6 +376,9 @@ def test_the_urgent_model_flags_what_no_rule_names(clf):
     # a letter counting past events: 事件, 事故, 案件 right behind the danger
     ("电梯故障频发，上月发生两次困人事件，请更换电梯", "电梯故障频发，现在又困人了，请更换电梯", "电梯困人"),
     ("小区发生多起入室盗窃案件，监控却是坏的", "小区有人入室盗窃，监控却是坏的", "正在发生的治安险情"),
+    # 一旦 and 如果 reach to the end of their sentence, across commas
+    ("尊敬的领导：我们小区3号楼的电梯已经用了十五年，近半年故障不断，物业一直拖着不修。一旦电梯出现故障，电梯里没有应急电话，被困人员无法求救，恳请相关部门督促物业尽快维修更换电梯，保障居民特别是老人的出行安全，谢谢！",
+     "尊敬的领导：我们小区3号楼的电梯已经用了十五年，近半年故障不断，物业一直拖着不修。今天电梯又出现故障，电梯里没有应急电话，被困人员无法求救，恳请相关部门督促物业尽快维修更换电梯，保障居民特别是老人的出行安全，谢谢！", "电梯困人"),
 ])
 def test_talk_of_a_hazard_is_no_danger_now(clf, forced, talk, plain, reason):
     """urgent_talk: a danger named after 一旦/经常/去年/就像 or before 风险/隐患 in the same clause is talk of a hazard,

@@ -160,12 +160,14 @@ def test_states_are_read_and_checked(tmp_path):
     ("  after: [隐患,", "  after: [隐患, 隐患,", "listed twice"),
     ("  after: [隐患,", "  after: [一旦, 隐患,", "both before and after"),
     ("  scope: 4", "  scope: 40", "urgent_talk.scope"),
+    ("  sentence: [一旦,", "  sentence: [担心, 一旦,", "must be `before` words too"),
     ("urgent_talk:\n  scope:", "urgent_talk:\n  range:", "'range'"),
 ])
 def test_urgent_talk_is_read_and_checked(tmp_path, old, new, message):
     rules = load_rules()
     assert {"一旦", "经常", "去年"} <= rules.talk_before and {"隐患", "风险"} <= rules.talk_after
     assert rules.talk_scope == 4 and {"又", "现在", "今天"} <= rules.talk_unless
+    assert {"一旦", "如果", "万一"} <= rules.talk_sentence <= rules.talk_before
     assert rules.talk_before | rules.talk_after | rules.talk_unless <= rules.words()  # they segment as units
     path = with_change(tmp_path, old, new)
     with pytest.raises(RulesError) as err:
