@@ -272,6 +272,7 @@ def test_a_late_restoration_after_a_notice_is_a_complaint(clf):
     ("电梯掉层了，我妈在里头，卡在5楼和6楼中间", "电梯困人"),
     ("地下车库被水淹了，水还在往里灌，下面还有车和人", "车库地下室进水"),
     ("楼下有两个小青年在撬电动车锁，已经撬开两辆了", "正在发生的治安险情"),
+    ("才交房两个月，10栋1单元墙面出现脱落，下面就是人行道", "坍塌"),  # 墙面, as a labelled letter writes it
 ])
 def test_present_dangers_are_urgent(clf, text, reason):
     result = clf.classify(text)
