@@ -393,9 +393,8 @@ class _Message:
     def danger_hit(self, patterns) -> str | None:
         """The words of the first of `patterns` that names a danger here and now: a place where it matches that is
         neither negated nor said as talk of a hazard (urgent_talk in rules.yaml: "一旦发生火灾", "经常有人被困",
-        "有坍塌的风险"). A letter that names the same danger once more, plainly, is urgent."""
-        if not self.may_talk:
-            return self.first_hit(patterns)
+        "有坍塌的风险"). A letter that names the same danger once more, plainly, is urgent. Worth asking only when
+        may_talk: without a talk word first_hit says the same, for less."""
         for pattern in patterns:
             if pattern not in self.present:
                 continue

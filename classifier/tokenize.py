@@ -65,9 +65,9 @@ def make_tokenizer(extra_words: Iterable[str]):
 
 class Segmenter:
     """jieba's accurate mode without HMM, word for word what [t for t in tok.lcut(text, HMM=False) if not
-    t.isspace()] gives (except that a dictionary word of letters and digits stays inside the longer run of letters and
-    digits it was cut from: join_ascii_runs), but with each word's log frequency computed once per process and no generators:
-    jieba recomputes a log per candidate word in every call, about half of its time."""
+    t.isspace()] gives, except that a run of letters and digits is always one token (jieba cuts a dictionary word such
+    as 119 out of "20119"; see _block). Each word's log frequency is computed once per process and there are no
+    generators: jieba recomputes a log per candidate word in every call, about half of its time."""
 
     def __init__(self, tok):
         import jieba
