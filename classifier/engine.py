@@ -69,6 +69,10 @@ REPLY_BLOCK = 0.5
 # "啥时候修"). In a residents' group every line is written like chat; the extra bar is for chatty lines with weak
 # evidence, not for an explicit ask. Out of fold: keyword chat false alarms 36 -> 39 of 776, dev recall 7 -> 8 of 16.
 ASKED_CUE = 3
+# A message that @-mentions the bot asks it in so many words: it counts as that many cue points ("@睦邻助手 家里有老鼠？？？"),
+# and a problem it names is filed as a stated one (STATED_FLOOR) unless a blocker speaks of another place or time.
+# "@睦邻助手 你好" names no problem and stays chatter (the bot answers it with help instead, handlers.intake).
+ADDRESSED_CUE = ASKED_CUE
 _LOG_FLOOR = math.log(1e-9)
 # tokens that end a clause (the text is normalised to half-width punctuation first; whitespace is no token)
 _EMOTICON = re.compile(r"\[[^\[\]]{1,8}\]")
@@ -171,9 +175,10 @@ class Classifier:
     def tokens(self, text: str) -> list[str]:
         return self._words(normalise(text))
 
-    def classify(self, text: str, explain: bool = False) -> Classification:
+    def classify(self, text: str, explain: bool = False, addressed: bool = False) -> Classification:
         """explain: also name the features that weigh most for the category in `matched` (what `mulin classify`
-        prints for a person; it costs a tenth of the time of a request, so the bot does without)."""
+        prints for a person; it costs a tenth of the time of a request, so the bot does without). addressed: the
+        writer @-mentioned the bot (the mention itself already taken out of `text`), see ADDRESSED_CUE."""
         norm = normalise(text)
         head = norm.lstrip()
         if not head:
@@ -189,10 +194,10 @@ class Classifier:
         # Skip tokenising when no rule vote could lift the model to a request: even the strongest vote cannot lift
         # a probability below _hopeless, and below the threshold only rules that say "request" or name a danger can.
         heard = None
-        if p_request < REQUEST_THRESHOLD and not self._may_lift(norm, p_request) and not (
+        if p_request < REQUEST_THRESHOLD and not addressed and not self._may_lift(norm, p_request) and not (
                 heard := self._urgent_heard(features, p_request)):
             return self._not_request(round(1.0 - p_request, 2), f"model:request {p_request:.2f}")
-        return _Message(self, norm, features, p_request, explain, scored=heard).decide()
+        return _Message(self, norm, features, p_request, explain, scored=heard, addressed=addressed).decide()
 
     def inner_words(self, tok: str) -> tuple[str, ...]:
         """The rule words inside a token, to index at its place ("坏了" also as "坏"). Community and category words
@@ -245,8 +250,9 @@ class _Message:
     """One classification in progress; keeps the tokens and the human-readable reasons."""
 
     def __init__(self, clf: Classifier, norm: str, features: list[str], p_request: float, explain: bool = False,
-                 scored: tuple | None = None):
+                 scored: tuple | None = None, addressed: bool = False):
         self.clf, self.rules, self.norm = clf, clf.rules, norm
+        self.addressed = addressed
         self.explain = explain
         self.features, self.p_request = features, p_request
         self.suppressed: set[str] = set()
@@ -498,6 +504,9 @@ class _Message:
             if w.pattern in present and (words := self.hit(w.pattern, negatable=False)):  # cues already say "没人管" themselves
                 cue += w.weight
                 self.matched.append(f"cue:{words}({w.weight:+d})")
+        if self.addressed:
+            cue += ADDRESSED_CUE
+            self.matched.append(f"cue:@bot({ADDRESSED_CUE:+d})")
         problem = max(0, max(scores.values(), default=0))
         evidence = problem + cue
         rules_say = (problem > 0 and evidence >= r.min_score) or cue >= r.cue_only_score
@@ -519,7 +528,7 @@ class _Message:
         # "你们家也停电了吗"), not against a hard, firm or not-now one (a notice, a dorm, yesterday)
         stated = None
         if (kind is None or (soft and not self.firm and not self.not_now)) and p_request < STATED_FLOOR and (
-                stated := self.stated()):
+                stated := self.stated() or (rules_say and problem > 0 and self.told_the_bot())):
             self.matched.append(f"states:{stated}")
             p_request = STATED_FLOOR
         dangerless = p_request < URGENT_FLOOR or self.not_now or present.isdisjoint(clf._urgent_patterns)
@@ -600,6 +609,15 @@ class _Message:
                    for p in r.states_before):
                 return None
         return words
+
+    def told_the_bot(self) -> str | None:
+        """"@bot" when the writer @-mentioned the bot with a problem the rules see, in a line of any length, unless
+        it is said to be elsewhere or at another time as a stated problem's would be (request.states unless and
+        before, anywhere in the line: "@睦邻助手 明天要停水吗")."""
+        r = self.rules
+        if not self.addressed or self.first_hit(r.states_unless, False) or not self.present.isdisjoint(r.states_before):
+            return None
+        return "@bot"
 
     def scored(self) -> tuple:
         """The scorer's known rows and logits for this message (category logits, then the urgent log-odds), once."""

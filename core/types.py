@@ -26,6 +26,8 @@ class Incoming:
     room_topic: str | None = None
     kind: str = "text"  # one of KINDS: only text is classified
     mentions: tuple[str, ...] = ()
+    addressed: bool = False  # the bot account that received it was @-mentioned: the writer asks the bot
+    asks_staff: bool = False  # it @-mentions a staff member (set by handlers.addressed from `mentions`)
 
     @property
     def is_private(self) -> bool:

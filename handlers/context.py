@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from sqlmodel import Session
 
@@ -26,18 +26,23 @@ if TYPE_CHECKING:
 
 class Classifications:
     """The classifier, remembering each text's classification while one message is handled: the rules ask about
-    the same text four or five times (measured 2026-12-06, `mulin bench e2e`). Kept per message, not longer."""
+    the same text four or five times (measured 2026-12-06, `mulin bench e2e`). Kept per message, not longer.
+    The message's own text, when its writer @-mentioned the bot or a staff member, is classified as addressed (see
+    classifier.engine.ADDRESSED_CUE); a part of it, or a quoted text, is not."""
 
-    def __init__(self, classifier: "Classifier") -> None:
+    def __init__(self, classifier: "Classifier", message: "Callable[[], Incoming | None]" = lambda: None) -> None:
         self._classifier = classifier
-        self._seen: dict[str, Classification] = {}
+        self._message = message
+        self._seen: dict[tuple[str, bool], Classification] = {}
 
     def classify(self, text: str, explain: bool = False) -> "Classification":
+        msg = self._message()
+        addressed = msg is not None and (msg.addressed or msg.asks_staff) and text == msg.text
         if explain:
-            return self._classifier.classify(text, explain=True)
-        found = self._seen.get(text)
+            return self._classifier.classify(text, explain=True, addressed=addressed)
+        found = self._seen.get((text, addressed))
         if found is None:
-            found = self._seen[text] = self._classifier.classify(text)
+            found = self._seen[text, addressed] = self._classifier.classify(text, addressed=addressed)
         return found
 
     def __getattr__(self, name: str):  # noqa: ANN204 - buildings, tokens, category names: as the classifier's
@@ -71,7 +76,7 @@ class Ctx:
     @cached_property
     def classifier(self) -> Classifications:
         """The classifier for this message's handling (a text asked about twice is classified once)."""
-        return Classifications(self.deps.classifier)
+        return Classifications(self.deps.classifier, lambda: self.msg)
 
     def community_of(self, ticket: Ticket) -> str | None:
         """The ticket's community id (None only when neither its grid nor its group is configured)."""

@@ -6,6 +6,7 @@ from typing import Any, Callable, Protocol
 
 from core.types import SILENT_KINDS
 from handlers import texts
+from handlers.addressed import AddressedFallback, AddressedMessage
 from handlers.context import Ctx
 from handlers.followup import RatingReply
 from handlers.intake import ResidentComplaint
@@ -86,6 +87,7 @@ class Dispatcher:
 
 def build_dispatcher() -> Dispatcher:
     """Every handler, in order, listed in one place."""
-    return Dispatcher([PhotoMessage(), QuoteReply(), PrivacyRequest(), ChatCommand(), RatingReply(), PlaceReplyForAll(),
-                       SplitJoin(), ChaseUp(), PlaceOnly(), SeveralProblems(), ResidentComplaint(), PrivateFallback()],
+    return Dispatcher([AddressedMessage(), PhotoMessage(), QuoteReply(), PrivacyRequest(), ChatCommand(), RatingReply(),
+                       PlaceReplyForAll(), SplitJoin(), ChaseUp(), PlaceOnly(), SeveralProblems(), ResidentComplaint(),
+                       AddressedFallback(), PrivateFallback()],
                       after=(attach_earlier,))

@@ -137,6 +137,15 @@ def resident_help(bot_name: str) -> str:
             "我会登记并转给网格员；私聊发“进度 工单号”可查询办理情况，发“我的信息”可查看保存了您的哪些信息。")
 
 
+# a resident @-mentioned the bot in the group and it found nothing to file (handlers.addressed)
+YOU_ARE_WELCOME = "不客气，有问题随时在群里说。"
+
+
+def addressed_help() -> str:
+    return ("您好，没看出要登记的问题。请说明遇到的问题和楼栋单元（如“3号楼2单元楼道灯不亮”），"
+            "我会登记并转给网格员；查询办理情况请私聊发“进度 工单号”。")
+
+
 def malformed(need: str, example: str) -> str:
     return f"指令缺少{need}，请这样发：{example}。发“帮助”查看全部指令。"
 

@@ -45,8 +45,9 @@ def _insert(dialect: str):
 def record_incoming(*, session: Session, msg: Incoming, now: datetime, owner: str | None = None) -> bool:
     """Store and commit the message; False when it was seen before (a redelivery, or another account's copy)."""
     values = dict(message_id=msg.id, fingerprint=fingerprint(msg), owner=owner, room_id=msg.room_id, room_topic=msg.room_topic, sender_id=msg.sender_id,
-                  sender_name=msg.sender_name, kind=msg.kind, text=msg.text, sent_at=msg.at, received_at=now,
-                  state=MessageState.RECEIVED, attempts=0)
+                  sender_name=msg.sender_name, kind=msg.kind, text=msg.text, addressed=msg.addressed,
+                  mentions=",".join(msg.mentions), sent_at=msg.at,
+                  received_at=now, state=MessageState.RECEIVED, attempts=0)
     connection = session.connection()
     inserted = connection.execute(_insert(connection.dialect.name), values).first() is not None
     session.commit()
@@ -66,8 +67,8 @@ def record_parked(*, session: Session, msg: Incoming, now: datetime, error: str,
     operator, instead of losing it. False when a row with its id is already there."""
     values = dict(message_id=msg.id, fingerprint=None, owner=owner, room_id=msg.room_id,
                   room_topic=_escaped(msg.room_topic) if msg.room_topic else msg.room_topic, sender_id=msg.sender_id,
-                  sender_name=_escaped(msg.sender_name), kind=msg.kind, text=_escaped(msg.text), sent_at=msg.at,
-                  received_at=now, state=MessageState.PARKED, attempts=1, error=error[:2000])
+                  sender_name=_escaped(msg.sender_name), kind=msg.kind, text=_escaped(msg.text), addressed=msg.addressed,
+                  mentions=",".join(msg.mentions), sent_at=msg.at, received_at=now, state=MessageState.PARKED, attempts=1, error=error[:2000])
     statement = dialect_insert(session.get_bind().dialect.name)(IncomingMessage).values(**values).on_conflict_do_nothing()
     inserted = session.execute(statement.returning(IncomingMessage.id)).first() is not None
     session.commit()
@@ -135,7 +136,8 @@ def take_over(*, session: Session, dead: list[str], owner: str) -> int:
 
 def as_incoming(row: IncomingMessage) -> Incoming:
     return Incoming(id=row.message_id, sender_id=row.sender_id, sender_name=row.sender_name, text=row.text,
-                    at=row.sent_at, room_id=row.room_id, room_topic=row.room_topic, kind=row.kind)
+                    at=row.sent_at, room_id=row.room_id, room_topic=row.room_topic, kind=row.kind,
+                    addressed=bool(row.addressed), mentions=tuple(m for m in (row.mentions or "").split(",") if m))
 
 
 def count_parked(*, session: Session) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from enum import Enum
 
-from sqlalchemy import Column, DateTime, LargeBinary, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import Column, DateTime, LargeBinary, Text, TypeDecorator, UniqueConstraint, false as sa_false
 from sqlmodel import Field, SQLModel
 
 
@@ -129,6 +129,9 @@ class IncomingMessage(SQLModel, table=True):
     sender_name: str
     kind: str = "text"
     text: str = Field(sa_column=Column(Text, nullable=False))
+    # the receiving account was @-mentioned (Incoming.addressed); kept so a retried message is judged the same way
+    addressed: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
+    mentions: str = Field(default="", sa_column_kwargs={"server_default": ""})  # the @-mentioned contact ids, comma-joined
     sent_at: datetime = _time(nullable=False)
     received_at: datetime = _time(nullable=False, index=True)
     state: MessageState = Field(default=MessageState.RECEIVED, index=True)

@@ -146,10 +146,12 @@ class Community:
 
     # ---- what people do ----------------------------------------------------------------
     async def post(self, room: str, sender: str, text: str, *, message_id: str | None = None, kind: str = "text",
-                   after: timedelta = STEP, settle: bool = True, file: tuple[str, bytes] | None = None) -> str:
-        """A group message `after` the previous moment; with `settle`, paced replies go out before the next step."""
+                   after: timedelta = STEP, settle: bool = True, file: tuple[str, bytes] | None = None,
+                   mentions: list[str] | None = None) -> str:
+        """A group message `after` the previous moment; with `settle`, paced replies go out before the next step.
+        mentions: the contact ids it @-mentions (the @-names themselves are part of `text`, as WeChat writes them)."""
         return await self._deliver(sender=sender, text=text, room=room, message_id=message_id, kind=kind,
-                                   after=after, settle=settle, file=file)
+                                   after=after, settle=settle, file=file, mentions=mentions)
 
     async def dm(self, sender: str, text: str, *, message_id: str | None = None, kind: str = "text",
                  after: timedelta = STEP, settle: bool = True, file: tuple[str, bytes] | None = None) -> str:

@@ -109,14 +109,14 @@ class SimWorld:
 
     async def push_message(self, *, sender: str, text: str, room: str | None = None, to: str | None = None,
                            message_id: str | None = None, kind: str = "text",
-                           file: tuple[str, bytes] | None = None) -> dict[str, str]:
+                           file: tuple[str, bytes] | None = None, mentions: list[str] | None = None) -> dict[str, str]:
         """A contact posts in a room (or privately `to` one account): {account self id: its copy's message id}.
         `file` (name, bytes): a picture or file the gateways serve through their file RPCs."""
         ids = self.copy_ids(message_id or self.new_id("msg-in-"), room=room, to=to)
         sent_at = int(self.clock.now().timestamp() * 1000)  # WeChat stamps a message once, on its server
         for self_id, copy_id in ids.items():
             await self.gateways[self_id].push_message(sender=sender, text=text, room=room, kind=kind, message_id=copy_id,
-                                                      timestamp=sent_at, file=file)
+                                                      timestamp=sent_at, file=file, mentions=mentions)
         return ids
 
     def copy_ids(self, message_id: str, *, room: str | None, to: str | None) -> dict[str, str]:

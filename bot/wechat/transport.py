@@ -497,6 +497,7 @@ class WechatyTransport:
             id=message_id, sender_id=payload.from_id, sender_name=(talker.name if talker else "") or "",
             text=payload.text or "", at=at, room_id=room_id, room_topic=topic,
             kind=kind, mentions=tuple(payload.mention_ids or ()),
+            addressed=bool(room_id) and self.self_id is not None and self.self_id in (payload.mention_ids or ()),
         )
 
     async def fetch_file(self, message_id: str, max_bytes: int) -> FetchedFile:

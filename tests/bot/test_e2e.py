@@ -150,7 +150,7 @@ def test_failed_send_stays_in_outbox_and_is_retried(make, engine, stored_tickets
 
 def test_message_that_fails_is_recorded_retried_and_parked(make, engine, stored_tickets):
     class Boom:
-        def classify(self, text):
+        def classify(self, text, **_):
             raise RuntimeError("classifier exploded")
 
     async def main():

@@ -39,7 +39,12 @@ async def play_steps(c: Community, steps: list[dict]) -> None:
             await c.dm(step["dm"], step["text"])
         else:
             text = quoting(c, step["quote"], step["text"]) if "quote" in step else step["text"]
-            await c.post(ROOM, step["from"], text, after=parse_duration(step.get("after", "1s")))
+            mentions = None
+            if "at" in step:  # @-mentions the bot (bot, or bot_end: after the text) or a contact, as WeChat writes it
+                who = c.scenario.self_ if step["at"] in ("bot", "bot_end") else c.world.contacts[step["at"]]
+                name, mentions = f"@{who.name}", [who.id]
+                text = f"{text} {name}" if step["at"] == "bot_end" else f"{name}\u2005{text}"
+            await c.post(ROOM, step["from"], text, after=parse_duration(step.get("after", "1s")), mentions=mentions)
     await c.drain()
 
 

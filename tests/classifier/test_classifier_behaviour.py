@@ -668,3 +668,24 @@ def test_an_explicit_ask_is_not_held_to_the_chat_bar(forced, clf):
     assert asked.is_request and "cue:没人管(+3)" in asked.matched, asked.matched
     weak = forced("小区东门那堆东西放了好几天了", p, on=chatty)  # 好几天了 is worth 1
     assert not weak.is_request and "register:chat 1.00" in weak.matched, weak.matched
+
+
+# A message that @-mentions the bot asks it (ADDRESSED_CUE): a problem the rules see is filed even when the words read
+# as a vent, but a greeting, thanks, another place or another day stay what they are.
+@pytest.mark.parametrize("text, category", [
+    ("停车场好多油渍啊", "parking"),
+    ("物业的死哪儿了！", "property"),
+    ("水好小啊", "water"),
+])
+def test_a_vent_told_to_the_bot_is_filed(clf, text, category):
+    assert not clf.classify(text).is_request  # as a line in the group: a vent
+    result = clf.classify(text, addressed=True)
+    assert result.is_request and result.category == category, result.matched
+    assert "cue:@bot(+3)" in result.matched
+
+
+@pytest.mark.parametrize("text", ["你好", "在吗", "谢谢", "我朋友家小区停电了", "明天要停水吗", "如果停电了怎么办",
+                                  "昨天停电了，现在好了", "我们宿舍停电了"])
+def test_asking_the_bot_does_not_make_chatter_a_request(clf, text):
+    result = clf.classify(text, addressed=True)
+    assert not result.is_request, result.matched

@@ -3,8 +3,9 @@
 //
 //   node gateway.mjs PORT TOKEN
 //
-// stdin, one JSON object a line: {"from": contact id, "room": room id, "text": ...} posts in a group,
-// without "room" privately to the bot; {"from", "room", "image": base64, "name": "x.jpg"} posts a picture.
+// stdin, one JSON object a line: {"from": contact id, "room": room id, "text": ...} posts in a group (with
+// "mentions": [contact ids] it @-mentions them), without "room" privately to the bot; {"from", "room", "image":
+// base64, "name": "x.jpg"} posts a picture.
 // stdout, one JSON object a line: {"event": "ready", "port"}, {"event": "sent", "to", "text", "mentions"} for
 // each text the bot sends, {"event": "sent_file", "to", "name", "size", "md5"} for each file or picture,
 // {"event": "start"|"stop"|"ding"} for each puppet call a client makes, {"event": "image_fetched", "id"} for
@@ -65,10 +66,11 @@ say({ event: 'ready', port: Number(port) })
 const lines = readline.createInterface({ input: process.stdin })
 lines.on('line', (line) => {
   if (!line.trim()) return
-  const { from, room, text, image, name } = JSON.parse(line)
+  const { from, room, text, image, name, mentions } = JSON.parse(line)
   const talker = mocker.ContactMock.load(from)
   const content = image ? FileBox.fromBase64(image, name) : text
-  talker.say(content).to(room ? mocker.RoomMock.load(room) : mocker.ContactMock.load(BOT))
+  const mentioned = (mentions || []).map((id) => mocker.ContactMock.load(id))
+  talker.say(content, mentioned).to(room ? mocker.RoomMock.load(room) : mocker.ContactMock.load(BOT))
 })
 lines.on('close', async () => { await server.stop(); process.exit(0) })
 process.on('SIGTERM', async () => { await server.stop(); process.exit(0) })

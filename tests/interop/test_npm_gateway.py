@@ -73,8 +73,8 @@ class Gateway:
             if line.startswith("{"):
                 self.events.append(json.loads(line))
 
-    def post(self, sender: str, text: str, room: str | None = None) -> None:
-        self._write({"from": sender, "room": room, "text": text})
+    def post(self, sender: str, text: str, room: str | None = None, mentions: list[str] | None = None) -> None:
+        self._write({"from": sender, "room": room, "text": text, "mentions": mentions or []})
 
     def post_image(self, sender: str, name: str, data: bytes, room: str | None = None) -> None:
         self._write({"from": sender, "room": room, "image": base64.b64encode(data).decode(), "name": name})
@@ -160,6 +160,13 @@ def test_mulin_run_serves_a_group_through_the_npm_gateway_with_tls(npm_gateway, 
         bot.wait_for("reconnected after", 30)
         gateway.post("wxid_li", "A2单元门坏了关不上", ROOM)
         gateway.sent(ROOM, "工单#2", 30)
+
+        # a resident @-mentions the bot: the gateway's mention ids say so, and a vent told to the bot is filed
+        mark = len(gateway.events)
+        gateway.post("wxid_zhang", "@睦邻助手\u2005A1停车场好多油渍啊", ROOM, mentions=["wxid_mulin"])
+        gateway.sent(ROOM, "工单#3", 30, since=mark)
+        gateway.post("wxid_li", "@睦邻助手\u2005你好", ROOM, mentions=["wxid_mulin"])
+        gateway.sent(ROOM, "没看出要登记的问题", 30, since=mark)
 
         bot.signal(signal.SIGTERM)
         assert bot.proc.wait(20) == 0

@@ -1,0 +1,77 @@
+"""A group message that @-mentions the bot: the writer asks the bot.
+
+WeChat writes the mention into the text ("@睦邻助手\u20053号楼电梯又坏了"); the rules after this one read the words
+without it (a complaint, a command in a staff group), and the classifier hears the mention as an explicit ask
+(classifier.engine.ADDRESSED_CUE). What nobody else takes is answered, not left unanswered: a resident who asks the bot
+directly and hears nothing has been ignored.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from handlers import texts
+from handlers.context import Ctx
+from handlers.threads import Rewrite
+
+# one @-name as WeChat writes it: "@" and the name, then the mention separator (U+2005) or a space, or the text's end
+_LEADING = re.compile(r"^(?:\s*@[^\s\u2005@]{1,40}(?:[\u2005\s]+|$))+")
+_TRAILING = re.compile(r"(?:[\u2005\s]+@[^\s\u2005@]{1,40})+\s*$")
+# what needs no answer beyond a short one: thanks and acknowledgements
+_THANKS = re.compile(r"^(谢谢|多谢|感谢|辛苦|麻烦了|好的|好嘞|收到|知道了|明白|嗯|ok|OK|👍|🙏)")
+
+
+def without_mentions(text: str) -> str:
+    """The text with the @-names WeChat put at its start and end taken out."""
+    return _TRAILING.sub("", _LEADING.sub("", text)).strip()
+
+
+class AddressedMessage:
+    """Rule: a group text that @-mentions the bot or a staff member goes on to the other rules without the @-names
+    in its words, marked as asking (Incoming.asks_staff when it names staff: "@王芳 停车场好多油渍啊" is a report to
+    the grid worker)."""
+
+    name = "addressed"
+
+    def check(self, ctx: Ctx) -> Rewrite | None:
+        msg = ctx.msg
+        if msg.kind != "text" or msg.is_private:
+            return None
+        directory = ctx.deps.directory
+        asks_staff = any(directory.staff_id_of(m) is not None for m in msg.mentions if m != msg.sender_id)
+        if not msg.addressed and not asks_staff:
+            return None
+        text = without_mentions(msg.text)
+        if text == msg.text and asks_staff == msg.asks_staff:
+            return None
+        return Rewrite(replace(msg, text=text, asks_staff=asks_staff))
+
+    def permit(self, ctx: Ctx, match: Rewrite) -> str | None:
+        return None
+
+    def handle(self, ctx: Ctx, match: Rewrite) -> None:  # a Rewrite is handed on, never handled
+        raise AssertionError("a Rewrite is handed on by the dispatcher")
+
+
+class AddressedFallback:
+    """Rule: a resident asked the bot in a group and no rule took it (a greeting, a question, a problem the
+    classifier does not see): answer with what the bot does, or briefly to thanks. Staff talk to it by commands."""
+
+    name = "addressed_fallback"
+
+    def check(self, ctx: Ctx) -> bool | None:
+        msg = ctx.msg
+        if msg.is_private or not msg.addressed or msg.kind != "text" or ctx.staff is not None:
+            return None
+        if ctx.config.is_staff_group(msg.room_id, msg.room_topic):
+            return None
+        return True
+
+    def permit(self, ctx: Ctx, match: bool) -> str | None:
+        return None
+
+    def handle(self, ctx: Ctx, match: bool) -> None:
+        if _THANKS.match(ctx.msg.text.strip()):
+            ctx.reply(texts.YOU_ARE_WELCOME)
+        else:
+            ctx.reply(texts.addressed_help())
