@@ -73,6 +73,9 @@ ASKED_CUE = 3
 # and a problem it names is filed as a stated one (STATED_FLOOR) unless a blocker speaks of another place or time.
 # "@睦邻助手 你好" names no problem and stays chatter (the bot answers it with help instead, handlers.intake).
 ADDRESSED_CUE = ASKED_CUE
+# ...a problem worth this many points, in a line of chat length (request.states max_chars) that no blocker holds
+# ("哈哈哈垃圾"): a place word alone ("@睦邻助手 马上到楼下", 楼下 +1) or a letter is no report to the bot
+ADDRESSED_PROBLEM = 2
 _LOG_FLOOR = math.log(1e-9)
 # tokens that end a clause (the text is normalised to half-width punctuation first; whitespace is no token)
 _EMOTICON = re.compile(r"\[[^\[\]]{1,8}\]")
@@ -528,7 +531,8 @@ class _Message:
         # "你们家也停电了吗"), not against a hard, firm or not-now one (a notice, a dorm, yesterday)
         stated = None
         if (kind is None or (soft and not self.firm and not self.not_now)) and p_request < STATED_FLOOR and (
-                stated := self.stated() or (rules_say and problem > 0 and self.told_the_bot())):
+                stated := self.stated() or (kind is None and rules_say and problem >= ADDRESSED_PROBLEM
+                                            and self.told_the_bot())):
             self.matched.append(f"states:{stated}")
             p_request = STATED_FLOOR
         dangerless = p_request < URGENT_FLOOR or self.not_now or present.isdisjoint(clf._urgent_patterns)
@@ -611,11 +615,13 @@ class _Message:
         return words
 
     def told_the_bot(self) -> str | None:
-        """"@bot" when the writer @-mentioned the bot with a problem the rules see, in a line of any length, unless
+        """"@bot" when the writer @-mentioned the bot with a problem the rules see, in a line of chat length, unless
         it is said to be elsewhere or at another time as a stated problem's would be (request.states unless and
         before, anywhere in the line: "@睦邻助手 明天要停水吗")."""
         r = self.rules
-        if not self.addressed or self.first_hit(r.states_unless, False) or not self.present.isdisjoint(r.states_before):
+        if not self.addressed or _chat_length(self.norm) > r.states_max_chars:
+            return None
+        if self.first_hit(r.states_unless, False) or not self.present.isdisjoint(r.states_before):
             return None
         return "@bot"
 
