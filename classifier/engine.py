@@ -202,6 +202,19 @@ class Classifier:
             return self._not_request(round(1.0 - p_request, 2), f"model:request {p_request:.2f}")
         return _Message(self, norm, features, p_request, explain, scored=heard, addressed=addressed).decide()
 
+    def as_request(self, text: str, addressed: bool = False) -> Classification:
+        """A message a staff member files by hand (handlers.staff_filing): whether it is a request is their call, so
+        it is one here; category and place are the classifier's as for any request (the category model and the
+        rule points), urgency only as the rules and the urgent model find it when they file it themselves."""
+        found = self.classify(text, addressed=addressed)
+        if found.is_request:
+            return found
+        norm = normalise(text)
+        message = _Message(self, norm, char_features(norm), 0.0, addressed=addressed)
+        code, p_category = message.category(message.scores())
+        return Classification(True, code, self.category_name(code), round(p_category, 2),
+                              location=parse_location(norm, self.buildings), matched=[*message.matched, "filed:staff"])
+
     def inner_words(self, tok: str) -> tuple[str, ...]:
         """The rule words inside a token, to index at its place ("坏了" also as "坏"). Community and category words
         stay whole: 电梯口 is no 电梯, 打不着火 no 着火; a word only cues or urgent rules name ("关在电梯") is looked

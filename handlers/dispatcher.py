@@ -13,6 +13,7 @@ from handlers.intake import ResidentComplaint
 from handlers.photos import PhotoMessage, attach_earlier
 from handlers.privacy import PrivacyRequest
 from handlers.staff_commands import ChatCommand
+from handlers.staff_filing import StaffFilesQuoted
 from handlers.threads import ChaseUp, PlaceOnly, PlaceReplyForAll, QuoteReply, Rewrite, SeveralProblems, SplitJoin
 
 log = logging.getLogger("mulin.dispatch")
@@ -87,7 +88,7 @@ class Dispatcher:
 
 def build_dispatcher() -> Dispatcher:
     """Every handler, in order, listed in one place."""
-    return Dispatcher([AddressedMessage(), PhotoMessage(), QuoteReply(), PrivacyRequest(), ChatCommand(), RatingReply(),
-                       PlaceReplyForAll(), SplitJoin(), ChaseUp(), PlaceOnly(), SeveralProblems(), ResidentComplaint(),
-                       AddressedFallback(), PrivateFallback()],
+    return Dispatcher([AddressedMessage(), PhotoMessage(), StaffFilesQuoted(), QuoteReply(), PrivacyRequest(),
+                       ChatCommand(), RatingReply(), PlaceReplyForAll(), SplitJoin(), ChaseUp(), PlaceOnly(),
+                       SeveralProblems(), ResidentComplaint(), AddressedFallback(), PrivateFallback()],
                       after=(attach_earlier,))

@@ -146,6 +146,15 @@ def addressed_help() -> str:
             "我会登记并转给网格员；查询办理情况请私聊发“进度 工单号”。")
 
 
+# a staff member quoted a resident's message and wrote 登记 (handlers.staff_filing)
+QUOTED_NOT_FOUND = "没找到被引用的这条消息（可能发得太早或已按规定删除），请让居民重新发一次，或私聊我描述问题。"
+QUOTED_FROM_STAFF = "这条是工作人员发的消息，不代为登记；请引用居民本人的消息。"
+
+
+def quoted_already_filed(ticket_id: int) -> str:
+    return f"这条消息已登记为工单#{ticket_id}，不用重复登记。"
+
+
 def malformed(need: str, example: str) -> str:
     return f"指令缺少{need}，请这样发：{example}。发“帮助”查看全部指令。"
 

@@ -70,18 +70,36 @@ def link(*, session: Session, message_ids: list[str], ticket_id: int) -> None:
                         .values(ticket_id=ticket_id))
 
 
-def quoted_ticket(*, session: Session, room_id: str | None, author: str, text: str) -> Ticket | None:
-    """The ticket a quoted message filed or joined: the latest message in this chat by someone of that display
-    name whose text starts with the quoted text (WeChat cuts long quotes with …)."""
+def _quoted(*, room_id: str | None, author: str, text: str, filed: bool | None):
+    """The select of the latest messages in this chat whose text holds the quoted text's start (WeChat cuts long
+    quotes with …), newest first, and of those by someone of that display name; None for an empty quote.
+    filed: only messages that filed or joined a ticket (True), only those that did not (False), or all (None)."""
     head = text.rstrip("…. ").strip()
     if not head:
         return None
-    query = select(IncomingMessage.ticket_id).where(
-        IncomingMessage.room_id == room_id, col(IncomingMessage.ticket_id).is_not(None),
-        col(IncomingMessage.text).contains(head[:60], autoescape=True)).order_by(col(IncomingMessage.id).desc())
-    # by display name first; a renamed author is still found by the words
-    ticket_id = session.exec(query.where(IncomingMessage.sender_name == author)).first() or session.exec(query).first()
-    return session.get(Ticket, ticket_id) if ticket_id is not None else None
+    query = select(IncomingMessage).where(
+        IncomingMessage.room_id == room_id, col(IncomingMessage.text).contains(head[:60], autoescape=True))
+    if filed is not None:
+        query = query.where(col(IncomingMessage.ticket_id).is_not(None) if filed else col(IncomingMessage.ticket_id).is_(None))
+    query = query.order_by(col(IncomingMessage.id).desc())
+    return query, query.where(IncomingMessage.sender_name == author)
+
+
+def quoted_ticket(*, session: Session, room_id: str | None, author: str, text: str) -> Ticket | None:
+    """The ticket a quoted message filed or joined: the latest message in this chat by someone of that display
+    name whose text starts with the quoted text."""
+    found = quoted_message(session=session, room_id=room_id, author=author, text=text, filed=True)
+    return session.get(Ticket, found.ticket_id) if found is not None else None
+
+
+def quoted_message(*, session: Session, room_id: str | None, author: str, text: str,
+                   filed: bool | None = None) -> IncomingMessage | None:
+    """The inbox row of a quoted message: by display name first; a renamed author is still found by the words."""
+    queries = _quoted(room_id=room_id, author=author, text=text, filed=filed)
+    if queries is None:
+        return None
+    everyone, by_author = queries
+    return session.exec(by_author).first() or session.exec(everyone).first()
 
 
 def open_tickets_of(*, session: Session, contact_id: str, room_id: str | None) -> list[Ticket]:

@@ -48,7 +48,10 @@ def create_ticket(*, session: Session, now: datetime, source_message_id: str, te
                   category_name: str, reporter_id: str, reporter_name: str, urgent: bool = False,
                   urgent_reason: str | None = None, building: str | None = None, unit: str | None = None,
                   room_no: str | None = None, location_raw: str | None = None, room_id: str | None = None,
-                  room_topic: str | None = None, keywords: str = "") -> Ticket:
+                  room_topic: str | None = None, keywords: str = "", created_by: str | None = None,
+                  note: str | None = None) -> Ticket:
+    """A new ticket and its "created" event; created_by: who filed it when not the reporter (a staff member filing
+    a resident's message the bot missed), with a note saying so."""
     ticket = Ticket(
         source_message_id=source_message_id, text=text, category=category, category_name=category_name,
         urgent=urgent, urgent_reason=urgent_reason, building=building, unit=unit, room_no=room_no,
@@ -57,8 +60,8 @@ def create_ticket(*, session: Session, now: datetime, source_message_id: str, te
     )
     session.add(ticket)
     session.flush()
-    session.add(TicketEvent(ticket_id=ticket.id, kind="created", actor_id=reporter_id, at=now,
-                            to_status=S.NEW.value, note=None))
+    session.add(TicketEvent(ticket_id=ticket.id, kind="created", actor_id=created_by or reporter_id, at=now,
+                            to_status=S.NEW.value, note=note))
     return ticket
 
 

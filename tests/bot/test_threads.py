@@ -88,3 +88,20 @@ def test_thread_case(case, play, engine, stored_tickets):
     for who, unwanted in expect.get("dm_not", {}).items():
         for text in unwanted:
             assert not any(text in said for said in seen["dm"][who]), f"{text!r} sent to {who}: {seen['dm'][who]}"
+
+
+def test_a_ticket_a_worker_filed_names_them_and_its_message_counts_as_filed(play, engine, stored_tickets):
+    async def story(c: Community):
+        await c.post(ROOM, "wxid_zhang", "2号楼停车场好多油渍啊")
+        await c.post(ROOM, "wxid_zhaoqiang", quoting(c, "wxid_zhang", "帮忙登记一下"), after=parse_duration("2m"))
+        await c.drain()
+
+    play(story, "threads.yaml")
+    [ticket] = stored_tickets()
+    assert (ticket.reporter_id, ticket.text) == ("wxid_zhang", "2号楼停车场好多油渍啊")
+    with new_session(engine) as session:
+        created = session.exec(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
+                                                         TicketEvent.kind == "created")).one()
+        assert created.actor_id == "wxid_zhaoqiang" and "代为登记" in created.note
+        from storage.threads import quoted_ticket
+        assert quoted_ticket(session=session, room_id=ROOM, author="张阿姨", text="2号楼停车场好多油渍啊").id == ticket.id

@@ -688,3 +688,11 @@ def test_a_vent_told_to_the_bot_is_filed(clf, text, category):
 def test_asking_the_bot_does_not_make_chatter_a_request(clf, text):
     result = clf.classify(text, addressed=True)
     assert not result.is_request, result.matched
+
+
+def test_a_message_staff_file_by_hand_gets_the_category_and_place_it_names(clf):
+    assert not clf.classify("2号楼停车场好多油渍啊").is_request
+    filed = clf.as_request("2号楼停车场好多油渍啊")
+    assert filed.is_request and filed.category == "parking" and "filed:staff" in filed.matched
+    assert filed.location is not None and filed.location.building == "2号楼"
+    assert clf.as_request("3号楼电梯坏了") == clf.classify("3号楼电梯坏了")  # a request stays as the classifier filed it
