@@ -22,8 +22,9 @@ VERBS: dict[str, str] = {
     "督办": "supervise",
     "待办": "todo",
     "绑定": "bind",
+    "撤销": "void", "作废": "void", "非诉求": "void",
 }
-NEEDS_TICKET = {"accept", "resolve", "transfer", "return", "extend", "progress", "assign", "supervise"}
+NEEDS_TICKET = {"accept", "resolve", "transfer", "return", "extend", "progress", "assign", "supervise", "void"}
 NEEDS_ARGUMENT = {"resolve": "办结说明", "transfer": "网格或人员", "return": "退回原因", "extend": "天数",
                   "assign": "人员", "supervise": "督办内容", "bind": "绑定码"}
 

@@ -99,7 +99,7 @@ def render_daily(*, session: Session, config: Config, calendar: WorkCalendar, pe
             worker = config.staff_name(t.assignee_staff_id) or "待指派"
             days = calendar.working_days_late(t.due_at, now)
             lines.append(f"  #{t.id} {t.category_name} {texts.place(t)} {worker} "
-                         f"{texts.STATUS_NAMES[t.status]}，{f'超时{days}个工作日' if days else '超时不足1个工作日'}")
+                         f"{texts.status_name(t)}，{f'超时{days}个工作日' if days else '超时不足1个工作日'}")
         if count > len(late_tickets):
             lines.append(f"  ……另有{count - len(late_tickets)}件，发送“待办”查看全部")
     total, spots = kpi.hot_spots(session=session, since=now - timedelta(days=config.digest.hot_spot_days), until=now,

@@ -28,7 +28,7 @@ def apply(ticket: Ticket, action: str, *, config: Config, calendar: WorkCalendar
         ticket.accept_due_at = calendar.add(now, spans.accept)
         ticket.resolve_due_at = calendar.add(now, spans.resolve)
         _arm(ticket, now, ticket.accept_due_at, spans.accept, calendar, share, now)
-    elif action in ("resolved", "closed"):
+    elif action in ("resolved", "closed", "voided"):
         ticket.due_at = ticket.remind_at = ticket.next_escalation_at = None
 
 

@@ -20,11 +20,12 @@ from storage.models import Ticket, TicketStatus
 from storage.tickets import (OPEN_STATUSES, IllegalTransition, followers_of, get_ticket, last_assigned_at,
                              list_tickets)
 
-STAFF_ONLY = {"accept", "resolve", "transfer", "return", "extend", "mine", "assign", "supervise", "todo"}
+STAFF_ONLY = {"accept", "resolve", "transfer", "return", "extend", "mine", "assign", "supervise", "todo", "void"}
 SECRETARY_ONLY = {"assign", "supervise", "todo"}
 EXAMPLES = {"accept": "接 12", "resolve": "办结 12 已清理", "transfer": "转 12 第二网格 不在本网格",
             "return": "退回 12 不属于本网格", "extend": "延期 12 3 等配件", "progress": "进度 12",
-            "assign": "指派 12 王芳", "supervise": "督办 12 请今天处理", "bind": "绑定 123456"}
+            "assign": "指派 12 王芳", "supervise": "督办 12 请今天处理", "bind": "绑定 123456",
+            "void": "撤销 12 是闲聊不是诉求"}
 
 
 class ChatCommand:
@@ -101,6 +102,13 @@ class ChatCommand:
             attach_after_photos(ctx, ticket)
         ctx.say_private(ticket.reporter_id, texts.followup_question(ticket), ticket_id=ticket.id)
 
+    def _void(self, ctx: Ctx, cmd: Command, ticket: Ticket) -> None:
+        """撤销: the ticket is no request (the classifier filed chatter). Closed and counted in no KPI; the reporter
+        is told politely in the group, without the staff member's reason."""
+        ctx.transition(ticket, "voided", actor_id=ctx.msg.sender_id, note=cmd.argument or None)
+        ctx.reply(texts.worker_voided(ticket))
+        tell_reporters(ctx, ticket, texts.voided_group(ticket))
+
     def _transfer(self, ctx: Ctx, cmd: Command, ticket: Ticket) -> None:
         target, _, reason = cmd.argument.partition(" ")
         found = target_route(ctx, target, ticket)
@@ -146,7 +154,7 @@ class ChatCommand:
             ctx.reply("目前没有未办结的工单。")
             return
         lines = [f"#{t.id} {'【紧急】' if t.urgent else ''}{t.category_name} {texts.place(t)} "
-                 f"{texts.STATUS_NAMES[t.status]} {worker_name(ctx, t) or '未指派'}" for t in tickets]
+                 f"{texts.status_name(t)} {worker_name(ctx, t) or '未指派'}" for t in tickets]
         ctx.reply(f"未办结工单{len(tickets)}张：\n" + "\n".join(lines))
 
 

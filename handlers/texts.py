@@ -8,7 +8,7 @@ import re
 from datetime import datetime, tzinfo
 
 from storage.models import Ticket
-from storage.tickets import STATUS_NAMES
+from storage.tickets import status_name
 
 _ID_RE = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")
 _PHONE_RE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
@@ -118,18 +118,19 @@ def worker_resolved(ticket: Ticket) -> str:
 def progress(ticket: Ticket, worker_name: str | None) -> str:
     who = f"，负责人：网格员{worker_name}" if worker_name else ""
     note = f"\n办理结果：{excerpt(ticket.resolution_note)}" if ticket.resolution_note else ""
-    return f"工单#{ticket.id}（{ticket.category_name}，{place(ticket)}）状态：{STATUS_NAMES[ticket.status]}{who}。{note}"
+    return f"工单#{ticket.id}（{ticket.category_name}，{place(ticket)}）状态：{status_name(ticket)}{who}。{note}"
 
 
 def my_tickets(tickets: list[Ticket]) -> str:
     if not tickets:
         return "您目前没有未办结的工单。"
-    lines = [f"#{t.id} {t.category_name} {place(t)} {STATUS_NAMES[t.status]}" for t in tickets]
+    lines = [f"#{t.id} {t.category_name} {place(t)} {status_name(t)}" for t in tickets]
     return "您的未办结工单（按时间先后）：\n" + "\n".join(lines)
 
 
 STAFF_HELP = ("可用指令：\n接 N — 接单\n办结 N 说明 — 办结并告知居民\n转 N 网格或人员 原因 — 转办\n"
-              "退回 N 原因 — 派错退回\n延期 N 天数 原因 — 申请延期\n进度 N — 查看工单\n我的 — 我的未办结工单\n帮助 — 本说明")
+              "退回 N 原因 — 派错退回\n延期 N 天数 原因 — 申请延期\n撤销 N 原因 — 不是诉求，撤销工单\n进度 N — 查看工单\n"
+              "我的 — 我的未办结工单\n帮助 — 本说明")
 SECRETARY_HELP = ("\n书记另可用：\n指派 N 人员 — 指派\n督办 N 内容 — 督办\n待办 — 全部未办结工单\n"
                   "确认删除 微信号 — 确认居民的信息删除申请")
 def resident_help(bot_name: str) -> str:
@@ -149,6 +150,14 @@ def addressed_help() -> str:
 # a staff member quoted a resident's message and wrote 登记 (handlers.staff_filing)
 QUOTED_NOT_FOUND = "没找到被引用的这条消息（可能发得太早或已按规定删除），请让居民重新发一次，或私聊我描述问题。"
 QUOTED_FROM_STAFF = "这条是工作人员发的消息，不代为登记；请引用居民本人的消息。"
+
+
+def worker_voided(ticket: Ticket) -> str:
+    return f"已撤销工单#{ticket.id}（不计入考核指标），已告知居民。"
+
+
+def voided_group(ticket: Ticket) -> str:
+    return f"工单#{ticket.id}经核实不是需要登记办理的问题，已撤销。如确有问题需要处理，请再说明一下具体情况和楼栋。"
 
 
 def quoted_already_filed(ticket_id: int) -> str:
@@ -242,7 +251,7 @@ def escalation(ticket: Ticket, phase: str, worker: str | None, days_late: int, *
     late = f"，已超时{days_late}个工作日" if days_late else "，已超时"
     lines = [f"【超时督办·{level_name}】工单#{ticket.id}（{ticket.category_name}，{place(ticket)}）"
              f"未按时{PHASE_NAMES.get(phase, '处理')}{late}。",
-             f"期限：{when(ticket.due_at, tz)}；责任人：{worker or '待指派'}；状态：{STATUS_NAMES[ticket.status]}。",
+             f"期限：{when(ticket.due_at, tz)}；责任人：{worker or '待指派'}；状态：{status_name(ticket)}。",
              f"内容：{excerpt(ticket.text)}",
              f"可回复“督办 {ticket.id} 要求”或“指派 {ticket.id} 人员”。"]
     return "\n".join(lines)
@@ -275,7 +284,7 @@ def ask_place_several(tickets: list[Ticket]) -> str:
 def chased_reporter(ticket: Ticket, worker_name: str | None, times: int, overdue: bool) -> str:
     who = f"，负责人：网格员{worker_name}" if worker_name else ""
     late = "，已超过办理时限" if overdue else ""
-    return (f"工单#{ticket.id}（{ticket.category_name}，{place(ticket)}）状态：{STATUS_NAMES[ticket.status]}{who}{late}。"
+    return (f"工单#{ticket.id}（{ticket.category_name}，{place(ticket)}）状态：{status_name(ticket)}{who}{late}。"
             f"已帮您催办（第{times}次），请耐心等候。")
 
 

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from storage.models import Ticket, TicketEvent
 
 # notes staff or the bot wrote; `created`, `merged` and `located` hold residents' own words and names
-NOTE_KINDS = ("assigned", "transferred", "returned", "extended", "resolved", "reopened", "closed")
+NOTE_KINDS = ("assigned", "transferred", "returned", "extended", "resolved", "reopened", "closed", "voided")
 
 
 def _touched_since(since: datetime):  # noqa: ANN202
@@ -33,3 +33,15 @@ def latest_notes(*, session: Session, since: datetime | None) -> dict[int, str]:
         latest = latest.join(Ticket, col(Ticket.id) == TicketEvent.ticket_id).where(_touched_since(since))
     rows = session.exec(select(TicketEvent.ticket_id, TicketEvent.note).where(col(TicketEvent.id).in_(latest)))
     return {ticket_id: note for ticket_id, note in rows}
+
+
+def corrections(*, session: Session, since: datetime | None) -> list[tuple[Ticket, bool]]:
+    """Staff corrections of the classifier, oldest first: (ticket, True) for a message a staff member filed by hand
+    (its "created" event is not the reporter's: handlers.staff_filing), (ticket, False) for a ticket voided as no
+    request (撤销). What `mulin export corrections` writes as labelled lines."""
+    by_staff = (select(TicketEvent.ticket_id).join(Ticket, col(Ticket.id) == TicketEvent.ticket_id)
+                .where(TicketEvent.kind == "created", TicketEvent.actor_id != Ticket.reporter_id))
+    query = select(Ticket).where(or_(col(Ticket.voided).is_(True), col(Ticket.id).in_(by_staff)))
+    if since is not None:
+        query = query.where(_touched_since(since))
+    return [(t, not t.voided) for t in session.exec(query.order_by(Ticket.created_at, Ticket.id))]

@@ -30,7 +30,9 @@ def community_scope(grid_ids: list[str], rooms: list[str]) -> ColumnElement:
 
 
 def _within(scope: Scope) -> tuple:
-    return () if scope is None else (scope,)
+    """The tickets the numbers count: not voided (撤销, no request), and in the scope when there is one."""
+    counted = col(Ticket.voided).is_(False)
+    return (counted,) if scope is None else (counted, scope)
 
 KPI_DEFINITIONS = {
     "响应率": "应接单的工单中按时接单的比例：接单时间不晚于接单期限 ÷（已接单 + 已过接单期限未接单）",
@@ -136,9 +138,8 @@ def activity(*, session: Session, since: datetime, until: datetime, scope: Scope
     overdue_query = select(func.count(Notice.id)).where(
         Notice.kind == "escalate", col(Notice.key).startswith("escalate1:"), Notice.scheduled_at >= since,
         Notice.scheduled_at < until)
-    if scope is not None:
-        moves_query = moves_query.join(Ticket, Ticket.id == TicketEvent.ticket_id).where(scope)
-        overdue_query = overdue_query.join(Ticket, cast(Ticket.id, String) == Notice.target).where(scope)
+    moves_query = moves_query.join(Ticket, Ticket.id == TicketEvent.ticket_id).where(*_within(scope))
+    overdue_query = overdue_query.join(Ticket, cast(Ticket.id, String) == Notice.target).where(*_within(scope))
     moves = dict(session.exec(moves_query.group_by(TicketEvent.kind)).all())
     overdue = session.exec(overdue_query).one()
     return Activity(new=int(new), accepted=int(moves.get("accepted", 0)), resolved=int(moves.get("resolved", 0)),
@@ -201,8 +202,7 @@ def daily_counts(*, session: Session, since: datetime, until: datetime, tz,  # n
         out.setdefault(at.astimezone(tz).date().isoformat(), {"new": 0, "resolved": 0})["new"] += 1
     done_query = select(TicketEvent.at).where(TicketEvent.kind == "resolved", TicketEvent.at >= since,
                                               TicketEvent.at < until)
-    if scope is not None:
-        done_query = done_query.join(Ticket, Ticket.id == TicketEvent.ticket_id).where(scope)
+    done_query = done_query.join(Ticket, Ticket.id == TicketEvent.ticket_id).where(*_within(scope))
     done = session.exec(done_query)
     for at in done:
         out.setdefault(at.astimezone(tz).date().isoformat(), {"new": 0, "resolved": 0})["resolved"] += 1

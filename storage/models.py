@@ -48,6 +48,8 @@ class TicketStatus(str, Enum):
 class Ticket(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     status: TicketStatus = Field(default=TicketStatus.NEW, index=True)
+    # closed by staff as no request (撤销: chatter the classifier filed); counted in no KPI, kept for the record
+    voided: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
     category: str = Field(index=True)
     category_name: str
     urgent: bool = False

@@ -34,10 +34,17 @@ TRANSITIONS: dict[str, Transition] = {
     "located": Transition((S.NEW,), None),
     "reopened": Transition((S.RESOLVED, S.CLOSED), S.ASSIGNED),
     "closed": Transition((S.RESOLVED,), S.CLOSED),
+    # 撤销: staff say the ticket is no request (the classifier filed chatter); it is closed and counted in no KPI
+    "voided": Transition((S.NEW, S.ASSIGNED, S.ACCEPTED, S.RETURNED), S.CLOSED),
 }
 
 STATUS_NAMES = {S.NEW: "待派单", S.ASSIGNED: "待接单", S.ACCEPTED: "处理中", S.RESOLVED: "已办结待回访",
                 S.CLOSED: "已关闭", S.RETURNED: "已退回待重新指派"}
+
+
+def status_name(ticket: Ticket) -> str:
+    """What people read as a ticket's status: a voided ticket (撤销) is closed, but says so."""
+    return "已撤销" if ticket.voided else STATUS_NAMES[ticket.status]
 
 
 class IllegalTransition(Exception):
@@ -98,6 +105,11 @@ def transition(*, session: Session, ticket: Ticket, action: str, actor_id: str, 
     elif action == "closed":
         ticket.closed_at = now
         ticket.followup_due_at = None
+    elif action == "voided":
+        ticket.voided = True
+        ticket.closed_at = now
+        ticket.followup_due_at = None
+        ticket.place_asked_until = None
     ticket.updated_at = now
     session.add(ticket)
     event = TicketEvent(ticket_id=ticket.id, kind=action, actor_id=actor_id, at=now, note=note,
@@ -108,7 +120,7 @@ def transition(*, session: Session, ticket: Ticket, action: str, actor_id: str, 
 
 ACTION_NAMES = {"assigned": "指派", "accepted": "接单", "resolved": "办结", "transferred": "转办",
                 "returned": "退回", "extended": "延期", "supervised": "督办", "merged": "合并", "chased": "催办",
-                "located": "补充地点", "reopened": "重新办理", "closed": "关闭"}
+                "located": "补充地点", "reopened": "重新办理", "closed": "关闭", "voided": "撤销"}
 
 
 def get_ticket(*, session: Session, ticket_id: int) -> Ticket | None:

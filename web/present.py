@@ -13,7 +13,7 @@ from handlers.followup import RATING_NAMES
 from handlers.texts import mask
 from storage.models import IncomingMessage, Ticket, TicketStatus
 from storage.staff import StaffDirectory
-from storage.tickets import ACTION_NAMES, STATUS_NAMES, events_of, followers_of
+from storage.tickets import ACTION_NAMES, STATUS_NAMES, events_of, followers_of, status_name
 
 DAY, HOUR = timedelta(days=1), timedelta(hours=1)
 BOT = "mulin"
@@ -55,7 +55,7 @@ def deadline(ticket: Ticket, *, config: Config, calendar: WorkCalendar, now: dat
 def row(ticket: Ticket, *, config: Config, calendar: WorkCalendar, now: datetime) -> dict:
     """One line of the ledger; phone and ID numbers masked as in the group."""
     return {"id": ticket.id, "created": local(ticket.created_at, config, "%m-%d %H:%M"),
-            "category": ticket.category_name, "place": where(ticket), "status": STATUS_NAMES[ticket.status],
+            "category": ticket.category_name, "place": where(ticket), "status": status_name(ticket),
             "status_code": ticket.status.value, "worker": worker_name(config, ticket) or "未指派",
             "grid": grid_name(config, ticket), "urgent": ticket.urgent,
             "deadline": deadline(ticket, config=config, calendar=calendar, now=now),

@@ -1,4 +1,5 @@
-"""`mulin export open311|xlsx`: tickets for the street office's systems and the 12345 ledger (台账)."""
+"""`mulin export open311|xlsx|corrections`: tickets for the street office's systems, the 12345 ledger (台账), and
+the staff's corrections of the classifier as labelled lines."""
 from __future__ import annotations
 
 import json
@@ -16,7 +17,7 @@ from handlers.export.open311 import service_requests
 from storage import schema
 from storage.db import DatabaseError, make_engine, new_session
 from storage.attachments import first_photos
-from storage.export import latest_notes, tickets_since
+from storage.export import corrections, latest_notes, tickets_since
 
 
 class _Refused(Exception):
@@ -71,9 +72,14 @@ def export_open311(*, config: Config, database_url: str, since: str | None, out_
     engine.dispose()
     # one request a line: readable, and the C encoder (indent= would fall back to the pure-Python one)
     text = "[\n" + ",\n".join(json.dumps(r, ensure_ascii=False) for r in requests) + "\n]\n" if requests else "[]\n"
+    return _write(text, out_path, out, f"已导出 {len(requests)} 张工单到 {out_path}")
+
+
+def _write(text: str, out_path: str | None, out: TextIO, done: str) -> int:
+    """To the file (saying so on stderr) or to `out`."""
     if out_path:
         Path(out_path).write_text(text, encoding="utf-8")
-        print(f"已导出 {len(requests)} 张工单到 {out_path}", file=sys.stderr)
+        print(done, file=sys.stderr)
     else:
         out.write(text)
     return 0
@@ -94,3 +100,24 @@ def export_xlsx(*, config: Config, database_url: str, since: str | None, out_pat
     book.save(path)
     out.write(f"台账已写入 {path}（{book.worksheets[0].max_row - 1} 张工单）\n")
     return 0
+
+
+@_refusing
+def export_corrections(*, config: Config, database_url: str, since: str | None, out_path: str | None,
+                       out: TextIO) -> int:
+    """One JSON line per correction, in the shape of the classifier's labelled files (tests/data/classifier/): a
+    message a staff member filed by hand is a request of the ticket's category, a voided ticket is none. Phone and ID
+    numbers are masked; whoever adds them to the labelled data reads each line against classifier/LABELS.md first."""
+    from handlers.texts import mask
+
+    tz = ZoneInfo(config.community.timezone)
+    start = _since(since, tz)
+    engine = _engine(database_url)
+    with new_session(engine) as session:
+        found = corrections(session=session, since=start)
+    engine.dispose()
+    lines = [json.dumps({"text": mask(t.text), "expect_request": filed, "expect_category": t.category if filed else None,
+                         "expect_urgent": bool(t.urgent) if filed else False, "group": "mulin",
+                         "source": f"mulin:ticket#{t.id}", "why": "staff filed" if filed else "staff voided"},
+                        ensure_ascii=False) for t, filed in found]
+    return _write("".join(line + "\n" for line in lines), out_path, out, f"已导出 {len(lines)} 条更正到 {out_path}")

@@ -216,9 +216,12 @@ def cmd_digest(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from core.clock import SystemClock
     from core.config import database_url
-    from bot.cli.export import export_open311, export_xlsx
+    from bot.cli.export import export_corrections, export_open311, export_xlsx
 
     config = _config(args.config)
+    if args.format == "corrections":
+        return export_corrections(config=config, database_url=database_url(config), since=args.since,
+                                  out_path=args.out, out=sys.stdout)
     if args.format == "open311":
         return export_open311(config=config, database_url=database_url(config), since=args.since, out_path=args.out,
                               out=sys.stdout)
@@ -402,11 +405,12 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument("--community", help="one community's digest, by its id in communities: (default: all)")
     digest.set_defaults(func=cmd_digest)
 
-    export = sub.add_parser("export", help="导出工单：Open311 JSON（街道系统）或 12345 式台账 xlsx")
-    export.add_argument("format", choices=["open311", "xlsx"])
+    export = sub.add_parser("export", help="导出工单：Open311 JSON（街道系统）、12345 式台账 xlsx，或网格员对分类的更正")
+    export.add_argument("format", choices=["open311", "xlsx", "corrections"])
     export.add_argument("--config")
     export.add_argument("--since", help="YYYY-MM-DD: tickets filed or changed since that day (default: all)")
-    export.add_argument("--out", help="file to write (open311 default: stdout; xlsx default: 工单台账-<date>.xlsx)")
+    export.add_argument("--out", help="file to write (open311, corrections default: stdout; xlsx default: "
+                                      "工单台账-<date>.xlsx)")
     export.set_defaults(func=cmd_export)
 
     privacy = sub.add_parser("privacy", help="个人信息：导出、删除某位居民的信息，打印入群告知")

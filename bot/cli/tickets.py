@@ -11,7 +11,7 @@ from bot.cli.db import open_database
 from storage import attachments
 from storage.db import new_session
 from storage.models import Attachment, TicketStatus
-from storage.tickets import STATUS_NAMES, list_tickets
+from storage.tickets import list_tickets, status_name
 
 # C0 and C1 controls (ESC, CR, BEL, ...) and the bidi overrides that reorder what a terminal shows
 _UNPRINTABLE_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -48,7 +48,7 @@ def print_tickets(url: str, *, statuses: list[str] | None, as_json: bool, out: T
         else:
             created = t.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
             urgent = "紧急 " if t.urgent else ""
-            out.write(visible(f"#{t.id:<5} {created} {STATUS_NAMES[t.status]:<8} {urgent}{t.category_name} "
+            out.write(visible(f"#{t.id:<5} {created} {status_name(t):<8} {urgent}{t.category_name} "
                               f"{place(t)} 负责:{t.assignee_staff_id or '—'} 反映人:{t.reporter_name} "
                               f"{mask(t.text)[:40]}") + "\n")
     if not as_json:

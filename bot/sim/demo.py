@@ -13,7 +13,7 @@ from bot.sim.scenario import Scenario
 DEMO_DATABASE = Path("data/demo.db")
 EVENT_NAMES = {"created": "登记", "assigned": "派单", "accepted": "接单", "resolved": "办结", "closed": "关闭",
                "transferred": "转办", "returned": "退回", "extended": "延期", "reopened": "重办",
-               "merged": "合并", "supervised": "督办", "located": "补充地点", "chased": "催办"}
+               "merged": "合并", "supervised": "督办", "located": "补充地点", "chased": "催办", "voided": "撤销"}
 
 
 class Printer:

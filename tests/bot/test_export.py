@@ -219,3 +219,26 @@ def test_xlsx_writes_control_characters_and_formulas_as_plain_text(engine, datab
     assert all(c.quotePrefix for c in cells[:5] + cells[6:])
     names = {sheet.cell(row=r, column=TICKET_HEADERS.index("反映人") + 1).value for r in range(2, 2 + len(HOSTILE))}
     assert names == {"=****"}
+
+
+def test_corrections_are_the_staffs_filings_and_voids_as_labelled_lines(engine, database_url, monkeypatch, capsys):
+    """A staff member filed one message by hand and voided one ticket; the classifier's own ticket is no correction."""
+    monkeypatch.setenv("MULIN_DATABASE_URL", database_url)
+    when = at("2026-11-23T09:00:00")
+    with new_session(engine) as session:
+        filed = create_ticket(session=session, now=when, source_message_id="m1", text=f"停车场好多油渍啊 {PHONE}",
+                              category="parking", category_name="停车与充电", reporter_id="wxid_zhang",
+                              reporter_name="张阿姨", created_by="wxid_wangfang", note="王芳代为登记（机器人未识别为诉求）")
+        chatter = create_ticket(session=session, now=when, source_message_id="m2", text="爪机也快停电了",
+                                category="power", category_name="供电", reporter_id="wxid_li", reporter_name="李大爷")
+        create_ticket(session=session, now=when, source_message_id="m3", text="A2积水", category="drainage",
+                      category_name="排水", reporter_id="wxid_li", reporter_name="李大爷")
+        transition(session=session, ticket=chatter, action="voided", actor_id="wxid_wangfang",
+                   now=when + timedelta(minutes=5), note="说的是手机没电")
+        session.commit()
+        filed_id, chatter_id = filed.id, chatter.id
+    assert main(["export", "corrections"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["source"], r["expect_request"], r["expect_category"]) for r in lines] == [
+        (f"mulin:ticket#{filed_id}", True, "parking"), (f"mulin:ticket#{chatter_id}", False, None)]
+    assert lines[0]["text"] == "停车场好多油渍啊 138****5678" and lines[1]["why"] == "staff voided"

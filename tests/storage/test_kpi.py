@@ -132,3 +132,24 @@ def test_community_scope_counts_its_grids_and_its_groups_unrouted_tickets(engine
     assert (act.new, act.accepted, act.became_overdue) == (2, 1, 1)
     assert (everyone.new, everyone.accepted, everyone.became_overdue) == (4, 2, 2)
     assert numbers.tickets == 2 and by_grid == {"g1": 1, None: 1}
+
+
+def test_a_voided_ticket_counts_in_no_number(filled):
+    """撤销: chatter the classifier filed is closed by staff and leaves every figure as it was."""
+    window = dict(since=NOW - timedelta(days=30), until=NOW)
+    with new_session(filled) as session:
+        before = (kpi.kpis(session=session, now=NOW, **window), kpi.activity(session=session, **window),
+                  kpi.hot_spots(session=session, min_reports=3, **window)[0],
+                  kpi.daily_counts(session=session, tz=SHANGHAI, **window))
+        # a chatter line filed at A2 (the hot spot's building), accepted, then voided
+        make(session, 7, status=S.CLOSED, voided=True, accepted_at=NOW - timedelta(days=1), building="A2",
+             accept_due_at=NOW - timedelta(days=1))
+        session.commit()
+        after = (kpi.kpis(session=session, now=NOW, **window), kpi.activity(session=session, **window),
+                 kpi.hot_spots(session=session, min_reports=3, **window)[0],
+                 kpi.daily_counts(session=session, tz=SHANGHAI, **window))
+        make(session, 8, status=S.CLOSED, accepted_at=NOW - timedelta(days=1), building="A2")  # the same, kept
+        session.commit()
+        counted = kpi.kpis(session=session, now=NOW, **window)
+    assert after == before
+    assert counted.tickets == before[0].tickets + 1  # the check could fail: an unvoided one does count
