@@ -69,9 +69,10 @@ REPLY_BLOCK = 0.5
 # "啥时候修"). In a residents' group every line is written like chat; the extra bar is for chatty lines with weak
 # evidence, not for an explicit ask. Out of fold: keyword chat false alarms 36 -> 39 of 776, dev recall 7 -> 8 of 16.
 ASKED_CUE = 3
-# A message that @-mentions the bot asks it in so many words: it counts as that many cue points ("@睦邻助手 家里有老鼠？？？"),
-# and a problem it names is filed as a stated one (STATED_FLOOR) unless a blocker speaks of another place or time.
-# "@睦邻助手 你好" names no problem and stays chatter (the bot answers it with help instead, handlers.intake).
+# A message that @-mentions the bot (or a staff member) asks in so many words: the mention counts as that many cue
+# points ("@睦邻助手 家里有老鼠？？？"), and a problem it names is filed as a stated one (STATED_FLOOR) unless a blocker
+# holds it or it is said to be elsewhere or at another time. "@睦邻助手 你好" names no problem and stays chatter (the
+# bot answers it with help instead, handlers.addressed).
 ADDRESSED_CUE = ASKED_CUE
 # ...a problem worth this many points, in a line of chat length (request.states max_chars) that no blocker holds
 # ("哈哈哈垃圾"): a place word alone ("@睦邻助手 马上到楼下", 楼下 +1) or a letter is no report to the bot
@@ -181,7 +182,7 @@ class Classifier:
     def classify(self, text: str, explain: bool = False, addressed: bool = False) -> Classification:
         """explain: also name the features that weigh most for the category in `matched` (what `mulin classify`
         prints for a person; it costs a tenth of the time of a request, so the bot does without). addressed: the
-        writer @-mentioned the bot (the mention itself already taken out of `text`), see ADDRESSED_CUE."""
+        writer @-mentioned the bot or a staff member (the @-names already taken out of `text`), see ADDRESSED_CUE."""
         norm = normalise(text)
         head = norm.lstrip()
         if not head:
