@@ -52,7 +52,7 @@ class StaffFilesQuoted:
 
     def handle(self, ctx: Ctx, match: FileQuoted) -> None:
         row = match.row
-        if row is None or row.purged_at is not None:
+        if row is None or row.purged_at is not None or row.kind != "text":
             ctx.reply(texts.QUOTED_NOT_FOUND)
             return
         if row.ticket_id is not None:
