@@ -83,6 +83,9 @@ def render_daily(*, session: Session, config: Config, calendar: WorkCalendar, pe
     if chased:
         lines.append(f"居民催办{sum(chased.values())}次：" + " ".join(
             f"#{i}" + (f"×{n}" if n > 1 else "") for i, n in sorted(chased.items(), key=lambda kv: (-kv[1], kv[0]))[:8]))
+    filed, voided = kpi.corrections(session=session, since=period.start, until=period.end, scope=scope)
+    if filed or voided:
+        lines.append(f"识别更正：网格员代登记{filed}件（助手漏识别），撤销{voided}件（助手误登记，不计入指标）。")
     by_grid = kpi.open_by(session=session, column=Ticket.grid_id, scope=scope)
     total_open = sum(by_grid.values())
     lines.append(f"在办共{total_open}件。")

@@ -146,6 +146,16 @@ def activity(*, session: Session, since: datetime, until: datetime, scope: Scope
                     became_overdue=int(overdue))
 
 
+def corrections(*, session: Session, since: datetime, until: datetime, scope: Scope = None) -> tuple[int, int]:
+    """How the staff corrected the classifier in a period: messages they filed by hand (a "created" event that is
+    not the reporter's, handlers.staff_filing) and tickets they voided as no request (撤销)."""
+    query = (select(func.count(TicketEvent.id)).join(Ticket, Ticket.id == TicketEvent.ticket_id)
+             .where(TicketEvent.at >= since, TicketEvent.at < until, *(() if scope is None else (scope,))))
+    filed = session.exec(query.where(TicketEvent.kind == "created", TicketEvent.actor_id != Ticket.reporter_id)).one()
+    voided = session.exec(query.where(TicketEvent.kind == "voided")).one()
+    return int(filed), int(voided)
+
+
 def open_by(*, session: Session, column, scope: Scope = None) -> dict[str | None, int]:  # noqa: ANN001
     query = (select(column, func.count(Ticket.id)).where(col(Ticket.status).in_(OPEN_STATUSES), *_within(scope))
              .group_by(column))
