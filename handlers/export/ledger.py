@@ -67,6 +67,7 @@ def ticket_row(ticket: Ticket, *, config: Config, tz: tzinfo, now: datetime) -> 
         *(_local(at, tz) for at in (ticket.created_at, ticket.assigned_at, ticket.accepted_at, ticket.resolved_at,
                                      ticket.resolve_due_at)),
         "是" if is_overdue(ticket, now) else "否", worker_name(config, ticket),
+        "已撤销（不是诉求）" if ticket.voided else
         mask(ticket.resolution_note) if ticket.resolution_note and not ticket.status.is_open else "",
         RATING_NAMES.get(ticket.rating, "") if ticket.rating else "", ticket.reopen_count,
     ]

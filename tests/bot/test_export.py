@@ -221,7 +221,8 @@ def test_xlsx_writes_control_characters_and_formulas_as_plain_text(engine, datab
     assert names == {"=****"}
 
 
-def test_corrections_are_the_staffs_filings_and_voids_as_labelled_lines(engine, database_url, monkeypatch, capsys):
+def test_corrections_are_the_staffs_filings_and_voids_as_labelled_lines(engine, database_url, monkeypatch, capsys,
+                                                                       tmp_path):
     """A staff member filed one message by hand and voided one ticket; the classifier's own ticket is no correction."""
     monkeypatch.setenv("MULIN_DATABASE_URL", database_url)
     when = at("2026-11-23T09:00:00")
@@ -242,3 +243,8 @@ def test_corrections_are_the_staffs_filings_and_voids_as_labelled_lines(engine, 
     assert [(r["source"], r["expect_request"], r["expect_category"]) for r in lines] == [
         (f"mulin:ticket#{filed_id}", True, "parking"), (f"mulin:ticket#{chatter_id}", False, None)]
     assert lines[0]["text"] == "停车场好多油渍啊 138****5678" and lines[1]["why"] == "staff voided"
+    ledger = tmp_path / "台账.xlsx"
+    assert main(["export", "xlsx", "--out", str(ledger)]) == 0
+    rows = {r[0]: r for r in load_workbook(ledger)["工单台账"].iter_rows(values_only=True)}
+    result = TICKET_HEADERS.index("办理结果")
+    assert rows[chatter_id][result] == "已撤销（不是诉求）" and rows[filed_id][result] in ("", None)
