@@ -7,12 +7,17 @@ directly and hears nothing has been ignored.
 """
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import replace
+from datetime import timedelta
 
 from handlers import texts
 from handlers.context import Ctx
 from handlers.threads import Rewrite
+from storage.outbox import answered_since
+
+log = logging.getLogger("mulin.addressed")
 
 # one @-name as WeChat writes it: "@" and the name, then the mention separator (U+2005) or a space, or the text's end
 _LEADING = re.compile(r"^(?:\s*@[^\s\u2005@]{1,40}(?:[\u2005\s]+|$))+")
@@ -71,7 +76,10 @@ class AddressedFallback:
         return None
 
     def handle(self, ctx: Ctx, match: bool) -> None:
-        if _THANKS.match(ctx.msg.text.strip()):
-            ctx.reply(texts.YOU_ARE_WELCOME)
-        else:
-            ctx.reply(texts.addressed_help())
+        answer = texts.YOU_ARE_WELCOME if _THANKS.match(ctx.msg.text.strip()) else texts.addressed_help()
+        window = timedelta(minutes=ctx.config.tickets.repeat_reply_minutes)
+        if answered_since(session=ctx.session, room_id=ctx.msg.room_id, contact_id=ctx.msg.sender_id,
+                          texts=(texts.mask(answer),), since=ctx.now - window):
+            log.info("message %s asks the bot again within %s: answered already", ctx.msg.id, window)
+            return  # one answer per person and window: mentioning the bot ten times does not make it talk ten times
+        ctx.reply(answer)

@@ -33,6 +33,13 @@ def enqueue(*, session: Session, out: Outgoing, now: datetime, ticket_id: int | 
     return row
 
 
+def answered_since(*, session: Session, room_id: str, contact_id: str, texts: Sequence[str], since: datetime) -> bool:
+    """Did the bot answer this person in this group with one of these texts since then (any state: written counts)?"""
+    query = select(OutboxMessage.id).where(OutboxMessage.room_id == room_id, OutboxMessage.mentions == contact_id,
+                                           col(OutboxMessage.text).in_(list(texts)), OutboxMessage.created_at >= since)
+    return session.exec(query.limit(1)).first() is not None
+
+
 def held_by_room(*, session: Session) -> dict[str, list[OutboxMessage]]:
     """Held group acknowledgements, oldest first, per group."""
     rows = session.exec(select(OutboxMessage).where(OutboxMessage.state == OutboxState.HELD)
