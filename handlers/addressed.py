@@ -19,9 +19,13 @@ from storage.outbox import answered_since
 
 log = logging.getLogger("mulin.addressed")
 
-# one @-name as WeChat writes it: "@" and the name, then the mention separator (U+2005) or a space, or the text's end
-_LEADING = re.compile(r"^(?:\s*@[^\s\u2005@]{1,40}(?:[\u2005\s]+|$))+")
-_TRAILING = re.compile(r"(?:[\u2005\s]+@[^\s\u2005@]{1,40})+\s*$")
+# one @-name as WeChat writes it: "@" and the name, then the mention separator (U+2005), a space or punctuation. A
+# name holds no punctuation here: "@睦邻助手，2号楼楼道灯坏了" loses its @-name, not its words. An @-name with nothing
+# after it to say where it ends ("@睦邻助手2号楼楼道灯坏了", or "@睦邻助手" alone) is left as it is: the words are worth
+# more than a clean text, and the classifier still reads them.
+_NAME = r"@[^\s\u2005@，。！？、：；,.!?;:]{1,40}"
+_LEADING = re.compile(r"^(?:\s*" + _NAME + r"(?:[\u2005\s]+|[，。！？、：；,.!?;:]+\s*))+")
+_TRAILING = re.compile(r"(?:[\u2005\s]+" + _NAME + r")+\s*$")
 # what needs no answer beyond a short one: thanks and acknowledgements
 _THANKS = re.compile(r"^(谢谢|多谢|感谢|辛苦|麻烦了|好的|好嘞|收到|知道了|明白|嗯|ok|OK|👍|🙏)")
 

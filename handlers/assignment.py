@@ -27,7 +27,12 @@ def assign(ctx: Ctx, ticket: Ticket, found: Route, *, actor_id: str, note: str |
 
 
 def notify_secretaries(ctx: Ctx, ticket: Ticket, note: str) -> None:
+    tell_secretaries(ctx, ticket, texts.worker_new_ticket(ticket, note=note))
+
+
+def tell_secretaries(ctx: Ctx, ticket: Ticket, text: str) -> None:
+    """A private message about the ticket to each secretary of its community who is bound to WeChat."""
     for secretary in ctx.config.secretaries_of(ctx.community_of(ticket)):
         wechat_id = ctx.deps.directory.wechat_id_of(secretary.id)
         if wechat_id:
-            ctx.say_private(wechat_id, texts.worker_new_ticket(ticket, note=note), ticket_id=ticket.id)
+            ctx.say_private(wechat_id, text, ticket_id=ticket.id)

@@ -26,7 +26,7 @@ VERBS: dict[str, str] = {
 }
 NEEDS_TICKET = {"accept", "resolve", "transfer", "return", "extend", "progress", "assign", "supervise", "void"}
 NEEDS_ARGUMENT = {"resolve": "办结说明", "transfer": "网格或人员", "return": "退回原因", "extend": "天数",
-                  "assign": "人员", "supervise": "督办内容", "bind": "绑定码"}
+                  "assign": "人员", "supervise": "督办内容", "bind": "绑定码", "void": "撤销原因"}
 
 # zero-width characters vanish; full-width digits, "＃" and the ideographic space become ASCII.
 # Only these: the worker's note (办结 N 已清理，排水口已疏通) keeps its Chinese punctuation.
@@ -78,8 +78,8 @@ def parse_command(text: str) -> Command | Malformed | NoSuchTicket | None:
     if name in NEEDS_TICKET:
         number = _NUMBER_RE.match(rest)
         if number is None:
-            if rest and not rest.startswith("#") and not rest[0].isdigit() and name in ("accept", "progress"):
-                return None  # "接孩子去了" or "进度怎么样" is conversation, not a command
+            if rest and not rest.startswith("#") and not rest[0].isdigit() and name in ("accept", "progress", "void"):
+                return None  # "接孩子去了", "进度怎么样" or "作废了别管了" is conversation, not a command
             return Malformed(name, "工单号")
         digits = number.group(1)
         if not digits.isascii() or digits.startswith("-") or len(digits) > MAX_TICKET_DIGITS or int(digits) == 0:

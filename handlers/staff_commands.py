@@ -12,7 +12,7 @@ from handlers import deadlines, due, texts
 from handlers.binding import redeem
 from handlers.commands import Command, Malformed, NoSuchTicket, parse_command
 from handlers.context import Ctx
-from handlers.assignment import assign, notify_secretaries
+from handlers.assignment import assign, notify_secretaries, tell_secretaries
 from handlers.routing import Route
 from handlers.photos import attach_after_photos
 from handlers.status import tell_reporters, worker_name
@@ -105,9 +105,11 @@ class ChatCommand:
     def _void(self, ctx: Ctx, cmd: Command, ticket: Ticket) -> None:
         """撤销: the ticket is no request (the classifier filed chatter). Closed and counted in no KPI; the reporter
         is told politely in the group, without the staff member's reason."""
-        ctx.transition(ticket, "voided", actor_id=ctx.msg.sender_id, note=cmd.argument or None)
+        ctx.transition(ticket, "voided", actor_id=ctx.msg.sender_id, note=cmd.argument)
         ctx.reply(texts.worker_voided(ticket))
         tell_reporters(ctx, ticket, texts.voided_group(ticket))
+        if ctx.staff.role != "secretary":  # a ticket leaving every KPI is the secretaries' to know of
+            tell_secretaries(ctx, ticket, texts.secretaries_voided(ticket, ctx.staff.name, cmd.argument))
 
     def _transfer(self, ctx: Ctx, cmd: Command, ticket: Ticket) -> None:
         target, _, reason = cmd.argument.partition(" ")

@@ -3,7 +3,8 @@
 The classifier misses requests (a vent it reads as chatter: "停车场好多油渍啊"); the grid worker who reads the group
 sees it. Quoting the message and writing "登记" (or 建单, 立案, 帮忙登记) files it as the resident's ticket, with the
 classifier's category and place, routed and acknowledged as any ticket is; the ticket's "created" event names the
-staff member, so `mulin tickets` and the web console show who filed it and the misses can be labelled later.
+staff member, so `mulin tickets` and the web console show who filed it and the misses can be labelled later. A
+message whose ticket was voided (撤销) by mistake is restored the same way: the same ticket, routed again.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from handlers.context import Ctx
 from handlers.intake import dispatch_ticket, keywords
 from handlers.quotes import parse_quote
 from storage import threads as store
-from storage.models import IncomingMessage
+from storage.models import IncomingMessage, Ticket
 from storage.tickets import create_ticket
 
 log = logging.getLogger("mulin.staff_filing")
@@ -45,7 +46,7 @@ class StaffFilesQuoted:
         if quote is None or not _FILE.match(without_mentions(quote.reply)):
             return None
         return FileQuoted(store.quoted_message(session=ctx.session, room_id=msg.room_id, author=quote.author,
-                                               text=quote.quoted))
+                                               text=quote.quoted, skip=msg.id, quotes=False))
 
     def permit(self, ctx: Ctx, match: FileQuoted) -> str | None:
         return None  # any bound staff member may file in a group they serve
@@ -56,15 +57,22 @@ class StaffFilesQuoted:
             ctx.reply(texts.QUOTED_NOT_FOUND)
             return
         if row.ticket_id is not None:
+            filed = ctx.session.get(Ticket, row.ticket_id)
+            if filed is not None and filed.voided:  # voided by mistake: the same ticket, routed again
+                ctx.transition(filed, "restored", actor_id=ctx.msg.sender_id, note=texts.restored_note(ctx.staff.name))
+                ctx.ticket_id = filed.id
+                dispatch_ticket(ctx, filed)
+                return
             ctx.reply(texts.quoted_already_filed(row.ticket_id))
             return
         if ctx.deps.directory.staff_id_of(row.sender_id) is not None:
             ctx.reply(texts.QUOTED_FROM_STAFF)
             return
-        c = ctx.classifier.as_request(row.text)
+        text = without_mentions(row.text) if row.mentions else row.text
+        c = ctx.classifier.as_request(text, addressed=bool(row.mentions))
         loc = c.location
         ticket = create_ticket(
-            session=ctx.session, now=ctx.now, source_message_id=row.message_id, text=row.text,
+            session=ctx.session, now=ctx.now, source_message_id=row.message_id, text=text,
             category=c.category, category_name=c.category_name, urgent=c.urgent, urgent_reason=c.urgent_reason,
             reporter_id=row.sender_id, reporter_name=row.sender_name,
             building=loc.building if loc else None, unit=loc.unit if loc else None,

@@ -156,6 +156,15 @@ def worker_voided(ticket: Ticket) -> str:
     return f"已撤销工单#{ticket.id}（不计入考核指标），已告知居民。"
 
 
+def secretaries_voided(ticket: Ticket, staff_name: str, reason: str) -> str:
+    return (f"【撤销】工单#{ticket.id}（{ticket.category_name}，{place(ticket)}）已由{staff_name}撤销，不计入指标。"
+            f"原因：{excerpt(reason)}\n内容：{excerpt(ticket.text)}\n如撤销有误，请在群里引用居民原消息回复“登记”恢复。")
+
+
+def restored_note(staff_name: str) -> str:
+    return f"{staff_name}重新登记（撤销有误）"
+
+
 def voided_group(ticket: Ticket) -> str:
     return f"工单#{ticket.id}经核实不是需要登记办理的问题，已撤销。如确有问题需要处理，请再说明一下具体情况和楼栋。"
 

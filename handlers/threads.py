@@ -97,8 +97,8 @@ class QuoteReply:
                 or ctx.config.is_staff_group(ctx.msg.room_id, ctx.msg.room_topic):
             return Rewrite(reply)
         ticket = self._quoted_ticket(ctx, quote)
-        if ticket is None:
-            return Rewrite(reply)  # a quote of chatter: the reply stands alone
+        if ticket is None or ticket.voided:
+            return Rewrite(reply)  # a quote of chatter (or of a ticket voided as chatter): the reply stands alone
         action = self._decide(ctx, ticket, quote.reply)
         return Rewrite(reply) if action is None else QuoteAction(ticket, action, reply)
 

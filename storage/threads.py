@@ -70,10 +70,11 @@ def link(*, session: Session, message_ids: list[str], ticket_id: int) -> None:
                         .values(ticket_id=ticket_id))
 
 
-def _quoted(*, room_id: str | None, author: str, text: str, filed: bool | None):
+def _quoted(*, room_id: str | None, text: str, filed: bool | None, skip: str | None, quotes: bool):
     """The select of the latest messages in this chat whose text holds the quoted text's start (WeChat cuts long
-    quotes with …), newest first, and of those by someone of that display name; None for an empty quote.
-    filed: only messages that filed or joined a ticket (True), only those that did not (False), or all (None)."""
+    quotes with …), newest first; None for an empty quote. filed: only messages that filed or joined a ticket (True),
+    only those that did not (False), or all (None); skip: a message id to leave out (the quote reply itself); quotes:
+    whether other quote replies count (their text holds the words they quote)."""
     head = text.rstrip("…. ").strip()
     if not head:
         return None
@@ -81,8 +82,15 @@ def _quoted(*, room_id: str | None, author: str, text: str, filed: bool | None):
         IncomingMessage.room_id == room_id, col(IncomingMessage.text).contains(head[:60], autoescape=True))
     if filed is not None:
         query = query.where(col(IncomingMessage.ticket_id).is_not(None) if filed else col(IncomingMessage.ticket_id).is_(None))
-    query = query.order_by(col(IncomingMessage.id).desc())
-    return query, query.where(IncomingMessage.sender_name == author)
+    if skip is not None:
+        query = query.where(IncomingMessage.message_id != skip)
+    if not quotes:
+        query = query.where(~col(IncomingMessage.text).startswith("「"))
+    return query.order_by(col(IncomingMessage.id).desc()).limit(QUOTE_CANDIDATES)
+
+
+# how many recent messages holding the quoted words are weighed against each other (see quoted_message)
+QUOTE_CANDIDATES = 20
 
 
 def quoted_ticket(*, session: Session, room_id: str | None, author: str, text: str) -> Ticket | None:
@@ -92,14 +100,24 @@ def quoted_ticket(*, session: Session, room_id: str | None, author: str, text: s
     return session.get(Ticket, found.ticket_id) if found is not None else None
 
 
-def quoted_message(*, session: Session, room_id: str | None, author: str, text: str,
-                   filed: bool | None = None) -> IncomingMessage | None:
-    """The inbox row of a quoted message: by display name first; a renamed author is still found by the words."""
-    queries = _quoted(room_id=room_id, author=author, text=text, filed=filed)
-    if queries is None:
+def quoted_message(*, session: Session, room_id: str | None, author: str, text: str, filed: bool | None = None,
+                   skip: str | None = None, quotes: bool = True) -> IncomingMessage | None:
+    """The inbox row of a quoted message: among the recent messages holding the quoted words, the one whose text is
+    the quote, else one that starts with it, else the newest; by that display name first, and by anyone's when none
+    is (a renamed author, or a group alias in the quote, is still found by the words)."""
+    query = _quoted(room_id=room_id, text=text, filed=filed, skip=skip, quotes=quotes)
+    if query is None:
         return None
-    everyone, by_author = queries
-    return session.exec(by_author).first() or session.exec(everyone).first()
+    quoted = text.strip()
+    head = quoted.rstrip("…. ").strip()
+
+    def best(rows: list[IncomingMessage]) -> IncomingMessage | None:
+        return (next((r for r in rows if r.text.strip() == quoted), None)
+                or next((r for r in rows if r.text.strip().startswith(head)), None)
+                or (rows[0] if rows else None))
+
+    return best(list(session.exec(query.where(IncomingMessage.sender_name == author)))) or best(
+        list(session.exec(query)))
 
 
 def open_tickets_of(*, session: Session, contact_id: str, room_id: str | None) -> list[Ticket]:

@@ -36,6 +36,8 @@ TRANSITIONS: dict[str, Transition] = {
     "closed": Transition((S.RESOLVED,), S.CLOSED),
     # 撤销: staff say the ticket is no request (the classifier filed chatter); it is closed and counted in no KPI
     "voided": Transition((S.NEW, S.ASSIGNED, S.ACCEPTED, S.RETURNED), S.CLOSED),
+    # a voided ticket filed again by staff (登记 under its message): back to NEW, to be routed as a new one
+    "restored": Transition((S.CLOSED,), S.NEW),
 }
 
 STATUS_NAMES = {S.NEW: "待派单", S.ASSIGNED: "待接单", S.ACCEPTED: "处理中", S.RESOLVED: "已办结待回访",
@@ -76,8 +78,10 @@ def transition(*, session: Session, ticket: Ticket, action: str, actor_id: str, 
                note: str | None = None, assignee_staff_id: str | None = None,
                grid_id: str | None = None) -> TicketEvent:
     rule = TRANSITIONS[action]
-    if ticket.status not in rule.sources:
-        raise IllegalTransition(f"工单#{ticket.id}当前状态为“{STATUS_NAMES[ticket.status]}”，不能{ACTION_NAMES[action]}")
+    # a voided ticket is closed as no request: it is restored (登记 again), never reopened; only it is restored
+    if ticket.status not in rule.sources or (action == "reopened" and ticket.voided) or (
+            action == "restored" and not ticket.voided):
+        raise IllegalTransition(f"工单#{ticket.id}当前状态为“{status_name(ticket)}”，不能{ACTION_NAMES[action]}")
     before = ticket.status
     if rule.target is not None:
         ticket.status = rule.target
@@ -110,6 +114,11 @@ def transition(*, session: Session, ticket: Ticket, action: str, actor_id: str, 
         ticket.closed_at = now
         ticket.followup_due_at = None
         ticket.place_asked_until = None
+    elif action == "restored":
+        ticket.voided = False
+        ticket.closed_at = None
+        ticket.assignee_staff_id = None
+        ticket.accepted_at = None
     ticket.updated_at = now
     session.add(ticket)
     event = TicketEvent(ticket_id=ticket.id, kind=action, actor_id=actor_id, at=now, note=note,
@@ -120,7 +129,8 @@ def transition(*, session: Session, ticket: Ticket, action: str, actor_id: str, 
 
 ACTION_NAMES = {"assigned": "指派", "accepted": "接单", "resolved": "办结", "transferred": "转办",
                 "returned": "退回", "extended": "延期", "supervised": "督办", "merged": "合并", "chased": "催办",
-                "located": "补充地点", "reopened": "重新办理", "closed": "关闭", "voided": "撤销"}
+                "located": "补充地点", "reopened": "重新办理", "closed": "关闭", "voided": "撤销",
+                "restored": "恢复"}
 
 
 def get_ticket(*, session: Session, ticket_id: int) -> Ticket | None:

@@ -8,7 +8,7 @@ import pytest
 
 from storage import kpi
 from storage.db import new_session
-from storage.models import Ticket, TicketStatus
+from storage.models import Ticket, TicketEvent, TicketStatus
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # community.timezone in config.yaml
 
@@ -142,8 +142,11 @@ def test_a_voided_ticket_counts_in_no_number(filled):
                   kpi.hot_spots(session=session, min_reports=3, **window)[0],
                   kpi.daily_counts(session=session, tz=SHANGHAI, **window))
         # a chatter line filed at A2 (the hot spot's building), accepted, then voided
-        make(session, 7, status=S.CLOSED, voided=True, accepted_at=NOW - timedelta(days=1), building="A2",
-             accept_due_at=NOW - timedelta(days=1))
+        voided = make(session, 7, status=S.CLOSED, voided=True, accepted_at=NOW - timedelta(days=1), building="A2",
+                      accept_due_at=NOW - timedelta(days=1), resolved_at=NOW - timedelta(hours=1))
+        session.flush()
+        for kind in ("accepted", "resolved"):  # its moves, which activity and the daily chart count from the trail
+            session.add(TicketEvent(ticket_id=voided.id, kind=kind, actor_id="w", at=NOW - timedelta(hours=2)))
         session.commit()
         after = (kpi.kpis(session=session, now=NOW, **window), kpi.activity(session=session, **window),
                  kpi.hot_spots(session=session, min_reports=3, **window)[0],
