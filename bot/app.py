@@ -127,11 +127,12 @@ class App:
                       "account (harmless right after a restart of a crashed one)", rival, self.account.name,
                       nodes.NODE_TIMEOUT.total_seconds())
 
-    def link_changed(self, up: bool) -> None:
-        """The transport's gateway link went up or down: recorded for `mulin status`."""
+    def link_changed(self, up: bool, wechat_id: str | None = None) -> None:
+        """The transport's gateway link went up or down: recorded for `mulin status`; wechat_id, the account's own id
+        once logged in, for the other accounts' processes to know a mention of this one (handlers.addressed)."""
         try:
             with new_session(self.engine) as session:
-                nodes.link(session=session, account=self.node, up=up, now=self.clock.now())
+                nodes.link(session=session, account=self.node, up=up, now=self.clock.now(), wechat_id=wechat_id)
         except Exception:  # noqa: BLE001 - the database may be what is down; the log keeps the news
             log.exception("could not record the gateway link as %s", "up" if up else "down")
         if up and self._link_up is False and self.metrics is not None:

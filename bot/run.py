@@ -54,7 +54,7 @@ async def serve(*, config: Config, endpoint: str, token: str, database_url: str,
                                      on_link=app.link_changed)
         app.sender = transport
         await transport.start()
-        app.link_changed(True)
+        app.link_changed(True, wechat_id=transport.self_id)
     except GatewayError as exc:
         print(f"微信网关错误 (gateway error): {exc}", file=sys.stderr)
         return EXIT_GATEWAY

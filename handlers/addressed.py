@@ -15,6 +15,7 @@ from datetime import timedelta
 from handlers import texts
 from handlers.context import Ctx
 from handlers.threads import Rewrite
+from storage.nodes import bot_wechat_ids
 from storage.outbox import answered_since
 
 log = logging.getLogger("mulin.addressed")
@@ -44,16 +45,18 @@ class AddressedMessage:
 
     def check(self, ctx: Ctx) -> Rewrite | None:
         msg = ctx.msg
-        if msg.kind != "text" or msg.is_private:
+        if msg.kind != "text" or msg.is_private or not msg.mentions:
             return None
         directory = ctx.deps.directory
         asks_staff = any(directory.staff_id_of(m) is not None for m in msg.mentions if m != msg.sender_id)
-        if not msg.addressed and not asks_staff:
+        # the receiving account knows its own id; another bot account in the group is known by its node row
+        addressed = msg.addressed or not bot_wechat_ids(session=ctx.session).isdisjoint(msg.mentions)
+        if not addressed and not asks_staff:
             return None
         text = without_mentions(msg.text)
-        if text == msg.text and asks_staff == msg.asks_staff:
+        if (text, addressed, asks_staff) == (msg.text, msg.addressed, msg.asks_staff):
             return None
-        return Rewrite(replace(msg, text=text, asks_staff=asks_staff))
+        return Rewrite(replace(msg, text=text, addressed=addressed, asks_staff=asks_staff))
 
     def permit(self, ctx: Ctx, match: Rewrite) -> str | None:
         return None

@@ -212,6 +212,7 @@ class Node(SQLModel, table=True):
     link_up: bool | None = None         # the gateway link as the process last saw it (None: not reported)
     link_since: datetime | None = _time()  # when the link last went up or down
     reconnects: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # links restored since start
+    wechat_id: str | None = None        # the account's own WeChat id, as its gateway said at login
     scan_at: datetime | None = _time()  # the last due-scan this process ran
     scan_seconds: float | None = None   # how long it took
 

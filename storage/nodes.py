@@ -41,8 +41,9 @@ def stale(*, session: Session, now: datetime, but: str | None = None) -> list[st
 
 
 
-def link(*, session: Session, account: str, up: bool, now: datetime) -> None:
-    """The gateway link went up or down (as this process sees it); a restored link counts as a reconnect."""
+def link(*, session: Session, account: str, up: bool, now: datetime, wechat_id: str | None = None) -> None:
+    """The gateway link went up or down (as this process sees it); a restored link counts as a reconnect.
+    wechat_id: the account's own WeChat id once logged in (see bot_wechat_ids)."""
     node = session.get(Node, account, with_for_update=True)
     if node is None:
         return
@@ -50,7 +51,16 @@ def link(*, session: Session, account: str, up: bool, now: datetime) -> None:
         node.reconnects += bool(up and node.link_up is False)
         node.link_up, node.link_since = up, now
         session.add(node)
+    if wechat_id and node.wechat_id != wechat_id:
+        node.wechat_id = wechat_id
+        session.add(node)
     session.commit()
+
+
+def bot_wechat_ids(*, session: Session) -> set[str]:
+    """The WeChat ids of every bot account on this database: a resident's @ of any of them asks the bot, whichever
+    account's copy of the message was stored (handlers.addressed)."""
+    return {i for i in session.exec(select(Node.wechat_id).where(col(Node.wechat_id).is_not(None)))}
 
 
 def scanned(*, session: Session, account: str, at: datetime, seconds: float) -> None:

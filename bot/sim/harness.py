@@ -126,7 +126,7 @@ class Community:
                                          on_message=bot.app.on_message, tls=False, on_link=bot.app.link_changed)
         bot.app.sender = bot.transport
         await bot.transport.start()
-        bot.app.link_changed(True)
+        bot.app.link_changed(True, wechat_id=bot.transport.self_id)
         await bot.app.start()
 
     async def _stop_bot(self, bot: Bot) -> None:

@@ -203,3 +203,23 @@ def test_replies_in_a_group_go_out_through_the_account_that_lists_it(engine, cla
     senders, south = asyncio.run(main())
     assert senders == {south}  # north sits in the group too, but does not serve it
     assert len(tickets(engine)) == 3
+
+
+def test_a_mention_of_either_account_asks_the_bot_whichever_copy_is_stored(engine, classifier):
+    """Both accounts receive every message and one copy is stored; each account's own id is in its node row, so a
+    resident's @ of the account whose copy was not stored still asks the bot."""
+    config = two_account_config()
+
+    async def main():
+        async with cluster(config, engine, classifier, datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)) as c:
+            for n, bot in enumerate(c.bots):
+                await c.post(ROOM, RESIDENTS[n], "@睦邻助手\u2005A1停车场好多油渍啊" if n == 0 else
+                             "@睦邻助手\u2005A2停车场好多油渍啊", mentions=[bot.sim.self_id])
+                await c.post(ROOM, RESIDENTS[n + 2], "@睦邻助手\u2005你好", mentions=[bot.sim.self_id])
+            await c.post(ROOM, RESIDENTS[5], "A2停车场好多油渍啊")  # told to the group: a vent, not filed
+            await c.drain()
+            return [s.text for s in c.sent(room=ROOM)]
+    sent = asyncio.run(main())
+    filed = tickets(engine)
+    assert sorted((t.category, t.building) for t in filed) == [("parking", "A1"), ("parking", "A2")]
+    assert sum("没看出要登记的问题" in text for text in sent) == 2
