@@ -94,19 +94,13 @@ class ResidentComplaint:
     def handle(self, ctx: Ctx, match: Complaint) -> None:
         c = as_dispute(match.classification, ctx.msg.text, private=ctx.config.private_categories,
                        classifier=ctx.classifier)
-        loc = c.location
         existing = find_duplicate(ctx, c)
         if existing is not None:
             join(ctx, existing)
             return
-        ticket = create_ticket(
-            session=ctx.session, now=ctx.now, source_message_id=ctx.msg.id, text=ctx.msg.text,
-            category=c.category, category_name=c.category_name, urgent=c.urgent, urgent_reason=c.urgent_reason,
-            reporter_id=ctx.msg.sender_id, reporter_name=ctx.msg.sender_name,
-            building=loc.building if loc else None, unit=loc.unit if loc else None,
-            room_no=loc.room if loc else None, location_raw=loc.raw if loc else None,
-            room_id=ctx.msg.room_id, room_topic=ctx.msg.room_topic, keywords=",".join(sorted(keywords(c))),
-        )
+        msg = ctx.msg
+        ticket = file_ticket(ctx, c, source_message_id=msg.id, text=msg.text, reporter_id=msg.sender_id,
+                             reporter_name=msg.sender_name, room_id=msg.room_id, room_topic=msg.room_topic)
         ctx.ticket_id = ticket.id
         private = ticket.category in ctx.config.private_categories
         if ticket.building is None and ctx.msg.room_id is not None and not ticket.urgent and not private \
@@ -117,6 +111,20 @@ class ResidentComplaint:
             ctx.reply(texts.ask_place(ticket))
             return
         dispatch_ticket(ctx, ticket)
+
+
+def file_ticket(ctx: Ctx, c: "Classification", *, source_message_id: str, text: str, reporter_id: str,
+                reporter_name: str, room_id: str | None, room_topic: str | None, **event) -> Ticket:
+    """A new ticket of this classification: its category, urgency, place and keywords; `event`: who filed it, when
+    not the reporter (create_ticket's created_by and note)."""
+    loc = c.location
+    return create_ticket(
+        session=ctx.session, now=ctx.now, source_message_id=source_message_id, text=text,
+        category=c.category, category_name=c.category_name, urgent=c.urgent, urgent_reason=c.urgent_reason,
+        reporter_id=reporter_id, reporter_name=reporter_name,
+        building=loc.building if loc else None, unit=loc.unit if loc else None,
+        room_no=loc.room if loc else None, location_raw=loc.raw if loc else None,
+        room_id=room_id, room_topic=room_topic, keywords=",".join(sorted(keywords(c))), **event)
 
 
 def dispatch_ticket(ctx: Ctx, ticket: Ticket) -> None:

@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from handlers import texts
 from handlers.addressed import without_mentions
 from handlers.context import Ctx
-from handlers.intake import dispatch_ticket, keywords
+from handlers.intake import dispatch_ticket, file_ticket
 from handlers.quotes import parse_quote
 from storage import threads as store
 from storage.models import IncomingMessage, Ticket
-from storage.tickets import create_ticket
 
 log = logging.getLogger("mulin.staff_filing")
 
@@ -70,16 +69,9 @@ class StaffFilesQuoted:
             return
         text = without_mentions(row.text) if row.mentions else row.text
         c = ctx.classifier.as_request(text, addressed=bool(row.mentions))
-        loc = c.location
-        ticket = create_ticket(
-            session=ctx.session, now=ctx.now, source_message_id=row.message_id, text=text,
-            category=c.category, category_name=c.category_name, urgent=c.urgent, urgent_reason=c.urgent_reason,
-            reporter_id=row.sender_id, reporter_name=row.sender_name,
-            building=loc.building if loc else None, unit=loc.unit if loc else None,
-            room_no=loc.room if loc else None, location_raw=loc.raw if loc else None,
-            room_id=row.room_id, room_topic=row.room_topic, keywords=",".join(sorted(keywords(c))),
-            created_by=ctx.msg.sender_id, note=f"{ctx.staff.name}代为登记（机器人未识别为诉求）",
-        )
+        ticket = file_ticket(ctx, c, source_message_id=row.message_id, text=text, reporter_id=row.sender_id,
+                             reporter_name=row.sender_name, room_id=row.room_id, room_topic=row.room_topic,
+                             created_by=ctx.msg.sender_id, note=f"{ctx.staff.name}代为登记（机器人未识别为诉求）")
         row.ticket_id = ticket.id
         ctx.session.add(row)
         ctx.ticket_id = ticket.id

@@ -22,14 +22,13 @@ from classifier.location import parse_location
 from handlers import texts
 from handlers.context import Ctx
 from handlers.disputes import as_dispute
-from handlers.intake import (BOT_ACTOR, PlaceAnswer, PlaceReply, assign, dispatch_ticket, find_duplicate, is_late,
-                             join, keywords, notify_secretaries)
+from handlers.intake import (BOT_ACTOR, PlaceAnswer, PlaceReply, assign, dispatch_ticket, file_ticket, find_duplicate,
+                             is_late, join, keywords, notify_secretaries)
 from handlers.quotes import Quote, parse_quote
 from handlers.routing import route
 from handlers.status import worker_name
 from storage import threads as store
 from storage.models import Ticket, TicketStatus
-from storage.tickets import create_ticket
 
 if TYPE_CHECKING:
     from classifier import Classification
@@ -404,14 +403,10 @@ class SeveralProblems:
             if existing is not None:
                 join(ctx, existing)
                 continue
-            loc = c.location
-            new.append(create_ticket(
-                session=ctx.session, now=ctx.now, source_message_id=ctx.msg.id if n == 0 else f"{ctx.msg.id}#{n + 1}",
-                text=problem.text, category=c.category, category_name=c.category_name, urgent=c.urgent,
-                urgent_reason=c.urgent_reason, reporter_id=ctx.msg.sender_id, reporter_name=ctx.msg.sender_name,
-                building=loc.building if loc else None, unit=loc.unit if loc else None,
-                room_no=loc.room if loc else None, location_raw=loc.raw if loc else None,
-                room_id=ctx.msg.room_id, room_topic=ctx.msg.room_topic, keywords=",".join(sorted(keywords(c)))))
+            msg = ctx.msg
+            new.append(file_ticket(
+                ctx, c, source_message_id=msg.id if n == 0 else f"{msg.id}#{n + 1}", text=problem.text,
+                reporter_id=msg.sender_id, reporter_name=msg.sender_name, room_id=msg.room_id, room_topic=msg.room_topic))
         if not new:
             return
         ctx.ticket_id = ctx.ticket_id or new[0].id
