@@ -10,6 +10,9 @@ from handlers.texts import mask
 from storage.models import Ticket
 
 
+VOIDED_NOTE = "已撤销（不是诉求）"
+
+
 def _iso(at: datetime | None, tz: tzinfo) -> str | None:
     return at.astimezone(tz).isoformat(timespec="seconds") if at else None
 
@@ -26,8 +29,10 @@ def service_request(ticket: Ticket, *, config: Config, tz: tzinfo, latest_note: 
                     photo_id: int | None = None) -> dict[str, Any]:
     worker = worker_name(config, ticket)
     agency = " ".join(p for p in (grid_name(config, ticket), f"网格员{worker}" if worker else "") if p)
-    # an open ticket may be a reopened one whose old resolution note no longer holds
-    note = latest_note if ticket.status.is_open else ticket.resolution_note or latest_note
+    # an open ticket may be a reopened one whose old resolution note no longer holds; a voided one (撤销) was never a
+    # request, and the staff's reason for voiding it is for the secretaries, not for the street office's systems
+    note = (VOIDED_NOTE if ticket.voided else latest_note if ticket.status.is_open
+            else ticket.resolution_note or latest_note)
     return {
         "service_request_id": str(ticket.id),
         "status": "open" if ticket.status.is_open else "closed",

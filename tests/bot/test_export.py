@@ -221,8 +221,8 @@ def test_xlsx_writes_control_characters_and_formulas_as_plain_text(engine, datab
     assert names == {"=****"}
 
 
-def test_corrections_are_the_staffs_filings_and_voids_as_labelled_lines(engine, database_url, monkeypatch, capsys,
-                                                                       tmp_path):
+def test_corrections_are_the_staffs_filings_and_voids_as_labelled_lines(engine, config, database_url, monkeypatch,
+                                                                       capsys, tmp_path):
     """A staff member filed one message by hand and voided one ticket; the classifier's own ticket is no correction."""
     monkeypatch.setenv("MULIN_DATABASE_URL", database_url)
     when = at("2026-11-23T09:00:00")
@@ -248,3 +248,6 @@ def test_corrections_are_the_staffs_filings_and_voids_as_labelled_lines(engine, 
     rows = {r[0]: r for r in load_workbook(ledger)["工单台账"].iter_rows(values_only=True)}
     result = TICKET_HEADERS.index("办理结果")
     assert rows[chatter_id][result] == "已撤销（不是诉求）" and rows[filed_id][result] in ("", None)
+    requests = {r["service_request_id"]: r for r in open311(config, database_url)}
+    # the staff's reason ("说的是手机没电") is for the secretaries; the street office sees that it was no request
+    assert (requests[str(chatter_id)]["status"], requests[str(chatter_id)]["status_notes"]) == ("closed", "已撤销（不是诉求）")
