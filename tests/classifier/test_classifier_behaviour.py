@@ -334,13 +334,14 @@ def test_a_danger_long_past_is_not_urgent(clf, forced):
 @pytest.mark.parametrize("text, doubt", [
     ("我家老头在电梯里困了二十分钟，后来维保来了", "后来"),  # over
     ("同事讲有辆电动车在楼道里着火了，吓人", "同事"),  # someone else's place
-    ("昨晚梦见家里水管爆了，水漫到膝盖，吓醒了", "梦见"),  # a dream
+    ("昨晚梦见家里水管爆了，水漫到膝盖，吓醒了", "梦见"),  # a dream (the story blocker holds it first now)
 ])
 def test_a_danger_in_a_doubtful_message_files_nothing(forced, text, doubt):
     """A message the model takes for chatter (0.3) is filed only for the danger it names; a doubt says the danger
     is not here and now. Without the doubt word the same danger is filed as urgent."""
     result = forced(text, 0.3)
-    assert not result.is_request and f"doubt:{doubt}" in result.matched, result.matched
+    assert not result.is_request and (f"doubt:{doubt}" in result.matched or "block:story" in result.matched), \
+        result.matched
     plain = forced(text.replace(doubt, ""), 0.3)
     assert plain.is_request and plain.urgent, plain.matched
 
@@ -696,3 +697,33 @@ def test_a_message_staff_file_by_hand_gets_the_category_and_place_it_names(clf):
     assert filed.is_request and filed.category == "parking" and "filed:staff" in filed.matched
     assert filed.location is not None and filed.location.building == "2号楼"
     assert clf.as_request("3号楼电梯坏了") == clf.classify("3号楼电梯坏了")  # a request stays as the classifier filed it
+
+
+@pytest.mark.parametrize("text", [
+    "电呢？？",  # a short "where is it" is a vent about the writer's home now
+    "楼上天天弹钢琴到半夜",
+    "车被堵死了，谁的黑色大众",  # asking the neighbours whose car it is still reports the blocked car
+    "下午到现在还没来水，有人知道啥时候来吗",
+    "水压太低了，洗澡跟下小雨似的",
+    "想了解一下我家老人的高龄补贴怎么办",  # wanting to know about one's own case stays a request
+])
+def test_vents_and_asks_about_the_writers_home_are_filed(clf, text):
+    assert clf.classify(text).is_request, clf.classify(text).matched
+
+
+@pytest.mark.parametrize("text, block", [
+    ("闺蜜家停水了，去她那洗个澡", "block:elsewhere"),  # a friend's home
+    ("同事说他们小区又停电了", "block:elsewhere"),
+    ("朋友圈都在说停电，咱这没停啊", "block:elsewhere"),  # the writer's place has none of it
+    ("想了解一下停车位的收费政策", "block:general_question"),
+    ("楼下装修终于结束了，清静了", "block:resolved"),
+])
+def test_the_same_words_about_somewhere_else_or_a_rule_are_not_filed(clf, text, block):
+    result = clf.classify(text)
+    assert not result.is_request and block in result.matched, result.matched
+
+
+def test_asking_the_other_place_is_no_report(forced):
+    """"你那边停电没": the outage asked about is the other person's, even when the model is unsure (0.3: a stated problem would lift it to STATED_FLOOR)."""
+    result = forced("你那边停电没？", 0.3)
+    assert not result.is_request and not any(m.startswith("states:") for m in result.matched), result.matched
