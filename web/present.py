@@ -85,6 +85,14 @@ def _names(session: Session, ticket: Ticket, config: Config, directory: StaffDir
 EVENT_NAMES = {**ACTION_NAMES, "created": "登记"}
 
 
+def _moved_to(event) -> str:  # noqa: ANN001
+    """The status an event moved the ticket to, as people read it ("" when it stayed): a void (撤销) closes it as
+    已撤销, the name the ticket itself shows (storage.tickets.status_name), not as a plain 已关闭."""
+    if not event.to_status or event.from_status == event.to_status:
+        return ""
+    return "已撤销" if event.kind == "voided" else STATUS_NAMES.get(TicketStatus(event.to_status), "")
+
+
 def case(session: Session, ticket: Ticket, *, config: Config, calendar: WorkCalendar, directory: StaffDirectory,
          now: datetime) -> dict:
     """Everything on a ticket's page: the text, the reporter, followers, deadlines, rating and every event."""
@@ -93,8 +101,7 @@ def case(session: Session, ticket: Ticket, *, config: Config, calendar: WorkCale
                  for f in followers_of(session=session, ticket_id=ticket.id)]
     events = [{"at": local(e.at, config), "kind": EVENT_NAMES.get(e.kind, e.kind), "code": e.kind,
                "actor": mask(names.get(e.actor_id, "居民")), "note": mask(e.note) if e.note else "",
-               "to": STATUS_NAMES.get(TicketStatus(e.to_status), "") if e.to_status and e.from_status != e.to_status
-               else ""} for e in events_of(session=session, ticket_id=ticket.id)]
+               "to": _moved_to(e)} for e in events_of(session=session, ticket_id=ticket.id)]
     return {**row(ticket, config=config, calendar=calendar, now=now), "text": mask(ticket.text),
             "reporter": mask(ticket.reporter_name), "room": ticket.room_topic or "私聊",
             "urgent_reason": ticket.urgent_reason or "",

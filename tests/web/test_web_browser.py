@@ -54,7 +54,8 @@ def test_the_console_in_chromium_at_phone_and_desktop_width(engine, web_config, 
                 browser = await playwright.chromium.launch(executable_path=CHROMIUM)
                 try:
                     await phone_secretary(community, browser, base, shots)
-                    await desktop_worker(browser, base, shots, lambda staff: parts.link(staff, community.clock.now()))
+                    await desktop_worker(community, browser, base, shots,
+                                         lambda staff: parts.link(staff, community.clock.now()))
                 finally:
                     await browser.close()
 
@@ -106,7 +107,7 @@ def test_the_console_in_chromium_at_phone_and_desktop_width(engine, web_config, 
         await page.goto("/tickets/1")
         assert "/login" in page.url and "楼道灯" not in await page.content()
 
-    async def desktop_worker(browser, base, shots, link) -> None:  # noqa: ANN001
+    async def desktop_worker(community, browser, base, shots, link) -> None:  # noqa: ANN001
         page = await (await browser.new_context(base_url=base, **DESKTOP)).new_page()
         await page.goto(f"/login/link/{link('wangfang')}")
         await page.wait_for_url(re.compile(r"/tickets$"))
@@ -126,5 +127,14 @@ def test_the_console_in_chromium_at_phone_and_desktop_width(engine, web_config, 
         assert "请求无效" in await page.content()
         await page.goto("/tickets")
         assert await _shown_numbers(page) == [1, 4]
+        # 王芳 voids #4 in chat (撤销: it was no request); its page says so, and the reason stands in its trail
+        await community.dm("wxid_wangfang", "撤销 4 邻居之间说笑，不是诉求")
+        await community.app.flush_outbox()
+        await community.settle()
+        await page.goto("/tickets/4")
+        assert await page.locator("span.status").inner_text() == "已撤销"
+        voided = await page.locator("ol.timeline li.ev-voided").inner_text()
+        assert "王芳 → 已撤销" in voided and "邻居之间说笑" in voided, voided
+        await _no_sideways_scroll(page)
 
     asyncio.run(story())
