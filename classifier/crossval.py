@@ -84,7 +84,8 @@ def real_fold_models(rules, buildings, k: int = 5) -> list[tuple[object, list[di
 
     committed = load_models(MODEL_PATH)
     real = read_records(REAL_TRAIN)
-    others = [r for r in training_records() + weak_records() if "group" not in r or r.get("_weak")]
+    others = [r for r in training_records() + weak_records()
+              if "group" not in r or r.get("_weak") or r.get("_from_groups")]
     fold_of = [int(hashlib.sha1(row_key(r["source"]).encode("utf-8")).hexdigest(), 16) % k for r in real]
     pairs = []
     for i in range(k):

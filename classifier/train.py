@@ -26,7 +26,12 @@ WRITTEN = LABELLED / "written"
 # weight is WRITTEN_WEIGHT: few real lines are colloquial requests, and the written ones are mostly that).
 REAL_TRAIN = [REAL / "train.jsonl"]
 WRITTEN_SETS = sorted(WRITTEN.glob("*.jsonl"))
-TRAIN_SETS = REAL_TRAIN + WRITTEN_SETS
+# Messages from the community's own groups that staff corrected (`mulin export corrections`: filed with 登记, voided
+# with 撤销) and a person then read against LABELS.md, marking each line with `reviewed_by`: real group text, the
+# evidence the corpus lacks. They train as real lines; a line nobody reviewed stops training with its file and line.
+GROUPS = LABELLED / "groups"
+GROUP_SETS = sorted(GROUPS.glob("*.jsonl"))
+TRAIN_SETS = REAL_TRAIN + GROUP_SETS + WRITTEN_SETS
 # Unlabelled rows of the real corpus (../shared/corpus, see SOURCES.md there) as weak labels, for the request model
 # only: a board appeal is a request (93-96 % of the labelled ones are, by batch), an official reply and a chat line
 # with no home or community word are not (none of the 450 labelled replies is, 9 of the 1,300 such chat lines are).
@@ -82,11 +87,48 @@ def read_records(paths: list[Path], weight: float = 1.0) -> list[dict]:
     return records
 
 
+class UnreviewedLine(ValueError):
+    """A corrected group message that nobody has read against LABELS.md yet, or whose labels do not fit it."""
+
+
+def group_records(paths: list[Path] | None = None, codes: set[str] | None = None) -> list[dict]:
+    """The reviewed group lines (GROUP_SETS when paths is None), each text once, marked `_from_groups`. Raises
+    UnreviewedLine naming the file and line of one without `reviewed_by`, or with labels LABELS.md does not allow."""
+    paths = GROUP_SETS if paths is None else paths
+    if not paths:
+        return []
+    if codes is None:
+        from classifier.rules import load_rules
+
+        codes = {c.code for c in load_rules().categories}
+    out, seen = [], set()
+    for path in paths:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            where = f"{path}:{number}"
+            if not str(record.get("reviewed_by") or "").strip():
+                raise UnreviewedLine(f"{where}: no reviewed_by: read the line against classifier/LABELS.md first")
+            request, category = record.get("expect_request"), record.get("expect_category")
+            if not isinstance(request, bool) or (category not in codes if request else category is not None) or (
+                    record.get("expect_urgent") and not request):
+                raise UnreviewedLine(f"{where}: labels do not fit LABELS.md (request {request!r}, category "
+                                     f"{category!r}, urgent {record.get('expect_urgent')!r})")
+            if record["text"] not in seen:
+                seen.add(record["text"])
+                out.append({**record, "_weight": 1.0, "_from_groups": True})
+    return out
+
+
 def training_records() -> list[dict]:
-    """Real training lines first (a text both real and written counts as real), then the written ones."""
+    """Real training lines first (a text both real and written counts as real), then the reviewed group lines, then
+    the written ones."""
     real = read_records(REAL_TRAIN)
     texts = {r["text"] for r in real}
-    return real + [r for r in read_records(WRITTEN_SETS, WRITTEN_WEIGHT) if r["text"] not in texts]
+    groups = [r for r in group_records() if r["text"] not in texts]
+    texts.update(r["text"] for r in groups)
+    return real + groups + [r for r in read_records(WRITTEN_SETS, WRITTEN_WEIGHT) if r["text"] not in texts]
 
 
 def weak_records(corpus: Path = CORPUS) -> list[dict]:

@@ -107,7 +107,8 @@ def export_corrections(*, config: Config, database_url: str, since: str | None, 
                        out: TextIO) -> int:
     """One JSON line per correction, in the shape of the classifier's labelled files (tests/data/classifier/): a
     message a staff member filed by hand is a request of the ticket's category, a voided ticket is none. Phone and ID
-    numbers are masked; whoever adds them to the labelled data reads each line against classifier/LABELS.md first."""
+    numbers are masked; whoever adds them to the labelled data (tests/data/classifier/groups/) reads each line against
+    classifier/LABELS.md first and fills in `reviewed_by`: classifier.train refuses a line without it."""
     from handlers.texts import mask
 
     tz = ZoneInfo(config.community.timezone)
@@ -118,6 +119,7 @@ def export_corrections(*, config: Config, database_url: str, since: str | None, 
     engine.dispose()
     lines = [json.dumps({"text": mask(t.text), "expect_request": filed, "expect_category": t.category if filed else None,
                          "expect_urgent": bool(t.urgent) if filed else False, "group": "mulin",
-                         "source": f"mulin:ticket#{t.id}", "why": "staff filed" if filed else "staff voided"},
+                         "source": f"mulin:ticket#{t.id}", "why": "staff filed" if filed else "staff voided",
+                         "reviewed_by": None},
                         ensure_ascii=False) for t, filed in found]
     return _write("".join(line + "\n" for line in lines), out_path, out, f"已导出 {len(lines)} 条更正到 {out_path}")

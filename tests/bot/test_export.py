@@ -243,6 +243,17 @@ def test_corrections_are_the_staffs_filings_and_voids_as_labelled_lines(engine, 
     assert [(r["source"], r["expect_request"], r["expect_category"]) for r in lines] == [
         (f"mulin:ticket#{filed_id}", True, "parking"), (f"mulin:ticket#{chatter_id}", False, None)]
     assert lines[0]["text"] == "停车场好多油渍啊 138****5678" and lines[1]["why"] == "staff voided"
+    # the lines train once a person has read them (classifier.train, tests/data/classifier/groups), never before
+    from classifier.train import UnreviewedLine, group_records
+
+    exported = tmp_path / "fixes.jsonl"
+    exported.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in lines), encoding="utf-8")
+    with pytest.raises(UnreviewedLine, match="fixes.jsonl:1: no reviewed_by"):
+        group_records([exported])
+    exported.write_text("".join(json.dumps({**r, "reviewed_by": "李书记"}, ensure_ascii=False) + "\n" for r in lines),
+                        encoding="utf-8")
+    assert [(r["source"], r["expect_request"]) for r in group_records([exported])] == [
+        (f"mulin:ticket#{filed_id}", True), (f"mulin:ticket#{chatter_id}", False)]
     ledger = tmp_path / "台账.xlsx"
     assert main(["export", "xlsx", "--out", str(ledger)]) == 0
     rows = {r[0]: r for r in load_workbook(ledger)["工单台账"].iter_rows(values_only=True)}

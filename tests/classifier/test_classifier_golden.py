@@ -77,8 +77,8 @@ def test_no_row_is_in_two_splits():
 
 
 # Written lines in the registers of Weibo posts, SMS and spoken chat (tests/data/classifier/written/README.md), the
-# half that never trains: measured 2026-12-07 13:18 (mulin classify --eval .../written/blind/registers.jsonl --totals)
-# recall 0.907, false alarms 0.073, category 0.894. Written text is no evidence about real residents; this guards the
+# half that never trains: measured 2026-12-07 14:05 (mulin classify --eval .../written/blind/registers.jsonl --totals)
+# recall 0.905, false alarms 0.074, category 0.895. Written text is no evidence about real residents; this guards the
 # rules and model against forgetting how people vent, it proves nothing about real groups.
 WRITTEN_BLIND = REAL.parent / "written" / "blind" / "registers.jsonl"
 

@@ -46,6 +46,41 @@ def test_training_records_take_each_text_once_and_real_lines_as_real():
     assert len({r["text"] for r in records}) == len(records)
 
 
+def _group_file(tmp_path, *records) -> "Path":
+    path = tmp_path / "2026-12.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def test_reviewed_group_lines_train_as_real_lines(tmp_path, monkeypatch):
+    """A corrected group message a person reviewed trains at a real line's weight, once, ahead of a written copy."""
+    written = train.read_records(train.WRITTEN_SETS)[0]
+    path = _group_file(tmp_path,
+                       {"text": "停车场好多油渍啊", "expect_request": True, "expect_category": "sanitation",
+                        "expect_urgent": False, "source": "mulin:ticket#7", "reviewed_by": "王芳"},
+                       {"text": written["text"], "expect_request": False, "expect_category": None,
+                        "expect_urgent": False, "source": "mulin:ticket#8", "reviewed_by": "王芳"})
+    monkeypatch.setattr(train, "GROUP_SETS", [path])
+    records = [r for r in train.training_records() if r["text"] in ("停车场好多油渍啊", written["text"])]
+    assert [(r["text"], r["_weight"], r.get("_from_groups"), r["expect_request"]) for r in records] == [
+        ("停车场好多油渍啊", 1.0, True, True), (written["text"], 1.0, True, False)]
+
+
+@pytest.mark.parametrize("record, says", [
+    ({"text": "停水了", "expect_request": True, "expect_category": "water", "reviewed_by": None}, "no reviewed_by"),
+    ({"text": "停水了", "expect_request": True, "expect_category": "water", "reviewed_by": " "}, "no reviewed_by"),
+    ({"text": "哈哈", "expect_request": False, "expect_category": "water", "reviewed_by": "王芳"}, "labels do not fit"),
+    ({"text": "停水了", "expect_request": True, "expect_category": "plumbing", "reviewed_by": "王芳"}, "labels do not fit"),
+    ({"text": "哈哈", "expect_request": False, "expect_category": None, "expect_urgent": True, "reviewed_by": "王芳"},
+     "labels do not fit"),
+])
+def test_a_group_line_nobody_reviewed_or_mislabelled_stops_training_with_its_place(tmp_path, record, says):
+    ok = {"text": "A2积水", "expect_request": True, "expect_category": "drainage", "reviewed_by": "王芳"}
+    path = _group_file(tmp_path, ok, record)
+    with pytest.raises(train.UnreviewedLine, match=f"{path}:2: {says}"):
+        train.group_records([path])
+
+
 def test_one_class_or_no_feature_trains_a_prior_not_an_error():
     model = train.fit([(["甲"], 1), (["乙"], 1)], ["no", "yes"], 1.0)
     assert model.yes_probability(["甲"]) > 0.5
