@@ -13,11 +13,11 @@ from classifier.evaluate import Tally
 
 REAL = Path(__file__).resolve().parents[1] / "data" / "classifier" / "real"
 
-# source -> {metric: floor}; "false_alarm" is a ceiling. Measured 2026-12-07 13:21 on the shipped model (mulin classify
+# source -> {metric: floor}; "false_alarm" is a ceiling. Measured 2026-12-07 13:35 on the shipped model (mulin classify
 # --eval tests/data/classifier/real/{dev,test}.jsonl --totals):
 #   dev:  appeal recall 0.949, headline 0.966, chat FA 0.009, keyword chat recall 0.625 FA 0.090, reply FA 0.000,
 #         category 0.743
-#   test: appeal recall 0.965, headline 0.963, chat recall 0.500 FA 0.020, keyword chat recall 0.417 FA 0.067,
+#   test: appeal recall 0.965, headline 0.963, chat recall 0.500 FA 0.018, keyword chat recall 0.417 FA 0.067,
 #         reply FA 0.040, category 0.684
 FLOORS = {
     "dev.jsonl": {
@@ -31,7 +31,7 @@ FLOORS = {
     "test.jsonl": {
         "appeal": {"request_recall": 0.93},
         "appeal_title": {"request_recall": 0.95},
-        "chat": {"request_recall": 0.5, "false_alarm": 0.025},
+        "chat": {"request_recall": 0.5, "false_alarm": 0.02},
         "chat_keyword": {"request_recall": 0.38, "false_alarm": 0.08},
         "reply": {"false_alarm": 0.06},
         None: {"category_accuracy": 0.65},
