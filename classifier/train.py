@@ -294,7 +294,12 @@ def rule_phrases(rules) -> list[tuple[str, str]]:
 def main(argv: list[str] | None = None) -> int:
     from classifier.rules import load_rules
 
-    model = train(training_records() + weak_records(), load_rules())
+    try:
+        records = training_records()
+    except UnreviewedLine as e:  # before the minutes of training, and without a traceback: the file and line say it
+        print(f"not trained: {e}", file=sys.stderr)
+        return 2
+    model = train(records + weak_records(), load_rules())
     model["inputs_sha256"] = inputs_hash()
     model["corpus_sha256"] = corpus_hash()
     model["trained_on"] = [str(p.relative_to(LABELLED)) for p in TRAIN_SETS]

@@ -81,6 +81,16 @@ def test_a_group_line_nobody_reviewed_or_mislabelled_stops_training_with_its_pla
         train.group_records([path])
 
 
+def test_training_refuses_an_unreviewed_group_file_and_leaves_the_model(tmp_path, monkeypatch, capsys):
+    path = _group_file(tmp_path, {"text": "停水了", "expect_request": True, "expect_category": "water",
+                                  "reviewed_by": None})
+    monkeypatch.setattr(train, "GROUP_SETS", [path])
+    before = train.MODEL_PATH.read_bytes()
+    assert train.main([]) == 2
+    assert f"not trained: {path}:1: no reviewed_by" in capsys.readouterr().err
+    assert train.MODEL_PATH.read_bytes() == before
+
+
 def test_one_class_or_no_feature_trains_a_prior_not_an_error():
     model = train.fit([(["甲"], 1), (["乙"], 1)], ["no", "yes"], 1.0)
     assert model.yes_probability(["甲"]) > 0.5
