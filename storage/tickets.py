@@ -44,9 +44,14 @@ STATUS_NAMES = {S.NEW: "待派单", S.ASSIGNED: "待接单", S.ACCEPTED: "处理
                 S.CLOSED: "已关闭", S.RETURNED: "已退回待重新指派"}
 
 
+# a voided ticket (撤销) is closed, but says so: its status, and its result in the ledger and in Open311
+VOIDED_NAME = "已撤销"
+VOIDED_RESULT = "已撤销（不是诉求）"
+
+
 def status_name(ticket: Ticket) -> str:
     """What people read as a ticket's status: a voided ticket (撤销) is closed, but says so."""
-    return "已撤销" if ticket.voided else STATUS_NAMES[ticket.status]
+    return VOIDED_NAME if ticket.voided else STATUS_NAMES[ticket.status]
 
 
 class IllegalTransition(Exception):

@@ -13,7 +13,7 @@ from handlers.followup import RATING_NAMES
 from handlers.texts import mask
 from storage.models import IncomingMessage, Ticket, TicketStatus
 from storage.staff import StaffDirectory
-from storage.tickets import ACTION_NAMES, STATUS_NAMES, events_of, followers_of, status_name
+from storage.tickets import ACTION_NAMES, STATUS_NAMES, VOIDED_NAME, events_of, followers_of, status_name
 
 DAY, HOUR = timedelta(days=1), timedelta(hours=1)
 BOT = "mulin"
@@ -90,7 +90,7 @@ def _moved_to(event) -> str:  # noqa: ANN001
     已撤销, the name the ticket itself shows (storage.tickets.status_name), not as a plain 已关闭."""
     if not event.to_status or event.from_status == event.to_status:
         return ""
-    return "已撤销" if event.kind == "voided" else STATUS_NAMES.get(TicketStatus(event.to_status), "")
+    return VOIDED_NAME if event.kind == "voided" else STATUS_NAMES.get(TicketStatus(event.to_status), "")
 
 
 def case(session: Session, ticket: Ticket, *, config: Config, calendar: WorkCalendar, directory: StaffDirectory,

@@ -20,6 +20,7 @@ from storage import kpi
 from storage.export import tickets_since
 from storage.kpi import KPI_DEFINITIONS, Kpis, Scope
 from storage.models import Ticket
+from storage.tickets import VOIDED_RESULT
 
 TICKET_SHEET, KPI_SHEET, NOTES_SHEET = "工单台账", "网格KPI", "说明"
 TICKET_HEADERS = ("工单号", "类别", "紧急", "诉求内容", "地点", "网格", "反映人", "来源群", "受理时间", "派单时间",
@@ -67,7 +68,7 @@ def ticket_row(ticket: Ticket, *, config: Config, tz: tzinfo, now: datetime) -> 
         *(_local(at, tz) for at in (ticket.created_at, ticket.assigned_at, ticket.accepted_at, ticket.resolved_at,
                                      ticket.resolve_due_at)),
         "是" if is_overdue(ticket, now) else "否", worker_name(config, ticket),
-        "已撤销（不是诉求）" if ticket.voided else
+        VOIDED_RESULT if ticket.voided else
         mask(ticket.resolution_note) if ticket.resolution_note and not ticket.status.is_open else "",
         RATING_NAMES.get(ticket.rating, "") if ticket.rating else "", ticket.reopen_count,
     ]

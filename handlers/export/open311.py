@@ -8,9 +8,7 @@ from core.config import Config
 from handlers.export.fields import address, grid_name, worker_name
 from handlers.texts import mask
 from storage.models import Ticket
-
-
-VOIDED_NOTE = "已撤销（不是诉求）"
+from storage.tickets import VOIDED_RESULT
 
 
 def _iso(at: datetime | None, tz: tzinfo) -> str | None:
@@ -31,7 +29,7 @@ def service_request(ticket: Ticket, *, config: Config, tz: tzinfo, latest_note: 
     agency = " ".join(p for p in (grid_name(config, ticket), f"网格员{worker}" if worker else "") if p)
     # an open ticket may be a reopened one whose old resolution note no longer holds; a voided one (撤销) was never a
     # request, and the staff's reason for voiding it is for the secretaries, not for the street office's systems
-    note = (VOIDED_NOTE if ticket.voided else latest_note if ticket.status.is_open
+    note = (VOIDED_RESULT if ticket.voided else latest_note if ticket.status.is_open
             else ticket.resolution_note or latest_note)
     return {
         "service_request_id": str(ticket.id),
