@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from classifier.features import char_features
+from classifier.labels import label_problem
 from classifier.linear import LinearModel
 from classifier.tokenize import normalise
 
@@ -66,7 +67,7 @@ PRUNE = {"request": 0.3, "category": 1.0, "urgent": 0.5, "register": 0.3}
 CATEGORY_IDF = True
 # what a model depends on besides the labelled files: a change to any of these makes the model stale
 CODE_INPUTS = [PACKAGE / "train.py", PACKAGE / "features.py", PACKAGE / "tokenize.py", PACKAGE / "corpus.py",
-               DATA_DIR / "rules.yaml"]
+               PACKAGE / "labels.py", DATA_DIR / "rules.yaml"]
 
 
 def features_of(text: str) -> list[str]:
@@ -110,11 +111,11 @@ def group_records(paths: list[Path] | None = None, codes: set[str] | None = None
             where = f"{path}:{number}"
             if not str(record.get("reviewed_by") or "").strip():
                 raise UnreviewedLine(f"{where}: no reviewed_by: read the line against classifier/LABELS.md first")
-            request, category = record.get("expect_request"), record.get("expect_category")
-            if not isinstance(request, bool) or (category not in codes if request else category is not None) or (
-                    record.get("expect_urgent") and not request):
+            request, category, urgent = (record.get("expect_request"), record.get("expect_category"),
+                                         record.get("expect_urgent"))
+            if label_problem(request, category, urgent, codes):
                 raise UnreviewedLine(f"{where}: labels do not fit LABELS.md (request {request!r}, category "
-                                     f"{category!r}, urgent {record.get('expect_urgent')!r})")
+                                     f"{category!r}, urgent {urgent!r})")
             if record["text"] not in seen:
                 seen.add(record["text"])
                 out.append({**record, "_weight": 1.0, "_from_groups": True})

@@ -86,6 +86,8 @@ def render_daily(*, session: Session, config: Config, calendar: WorkCalendar, pe
     filed, voided = kpi.corrections(session=session, since=period.start, until=period.end, scope=scope)
     if filed or voided:
         lines.append(f"识别更正：网格员代登记{filed}件（助手漏识别），撤销{voided}件（助手误登记，不计入指标）。")
+        if config.web.public_url:  # a secretary signs them there, and only signed ones teach the classifier
+            lines.append(f"请在工作台“更正审核”确认：{config.web.public_url.rstrip('/')}/corrections")
     by_grid = kpi.open_by(session=session, column=Ticket.grid_id, scope=scope)
     total_open = sum(by_grid.values())
     lines.append(f"在办共{total_open}件。")

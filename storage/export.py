@@ -1,4 +1,5 @@
-"""What the exports read: the tickets filed or changed since a moment, and the latest note on each."""
+"""What the exports read: the tickets filed or changed since a moment, the latest note on each, and the staff's
+corrections of the classifier with the labels a person signed for them."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -6,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from storage.models import Ticket, TicketEvent
+from storage.kpi import Scope
+from storage.models import LabelReview, Ticket, TicketEvent
 
 # notes staff or the bot wrote; `created`, `merged` and `located` hold residents' own words and names
 NOTE_KINDS = ("assigned", "transferred", "returned", "extended", "resolved", "reopened", "closed", "voided")
@@ -35,13 +37,35 @@ def latest_notes(*, session: Session, since: datetime | None) -> dict[int, str]:
     return {ticket_id: note for ticket_id, note in rows}
 
 
-def corrections(*, session: Session, since: datetime | None) -> list[tuple[Ticket, bool]]:
+def corrections(*, session: Session, since: datetime | None, scope: Scope = None) -> list[tuple[Ticket, bool]]:
     """Staff corrections of the classifier, oldest first: (ticket, True) for a message a staff member filed by hand
     (its "created" event is not the reporter's: handlers.staff_filing), (ticket, False) for a ticket voided as no
-    request (撤销). What `mulin export corrections` writes as labelled lines."""
+    request (撤销). What `mulin export corrections` writes as labelled lines; `scope`: only those a person may see."""
     by_staff = (select(TicketEvent.ticket_id).join(Ticket, col(Ticket.id) == TicketEvent.ticket_id)
                 .where(TicketEvent.kind == "created", TicketEvent.actor_id != Ticket.reporter_id))
     query = select(Ticket).where(or_(col(Ticket.voided).is_(True), col(Ticket.id).in_(by_staff)))
     if since is not None:
         query = query.where(_touched_since(since))
+    if scope is not None:
+        query = query.where(scope)
     return [(t, not t.voided) for t in session.exec(query.order_by(Ticket.created_at, Ticket.id))]
+
+
+def reviews_of(*, session: Session, ticket_ids: list[int]) -> dict[int, LabelReview]:
+    """The signed labels of these tickets' corrections, by ticket id (those not yet reviewed are absent)."""
+    if not ticket_ids:
+        return {}
+    return {r.ticket_id: r for r in session.exec(select(LabelReview).where(col(LabelReview.ticket_id).in_(ticket_ids)))}
+
+
+def save_review(*, session: Session, ticket_id: int, is_request: bool, category: str | None, urgent: bool,
+                reviewer_id: str, reviewer_name: str, now: datetime) -> LabelReview:
+    """Sign a correction's labels (the caller checked them against LABELS.md); a second reading replaces the first."""
+    row = session.get(LabelReview, ticket_id) or LabelReview(ticket_id=ticket_id, is_request=is_request,
+                                                             reviewer_id=reviewer_id, reviewer_name=reviewer_name,
+                                                             reviewed_at=now)
+    row.is_request, row.category, row.urgent = is_request, category, urgent
+    row.reviewer_id, row.reviewer_name, row.reviewed_at = reviewer_id, reviewer_name, now
+    session.add(row)
+    session.flush()
+    return row

@@ -364,3 +364,19 @@ class WebSession(SQLModel, table=True):
     created_at: datetime = _time(nullable=False)
     expires_at: datetime = _time(nullable=False)
     ended_at: datetime | None = _time()
+
+
+class LabelReview(SQLModel, table=True):
+    """A person's reading of a staff correction (a message filed by hand, a ticket voided) against
+    classifier/LABELS.md: the labels the line trains with, and who signed them. One per ticket; a later reading
+    replaces it."""
+
+    __tablename__ = "label_review"
+
+    ticket_id: int = Field(primary_key=True, foreign_key="ticket.id")
+    is_request: bool
+    category: str | None = None       # a code of the rules' categories; None when not a request
+    urgent: bool = False
+    reviewer_id: str                  # staff id
+    reviewer_name: str
+    reviewed_at: datetime = _time(nullable=False)

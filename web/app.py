@@ -6,6 +6,7 @@ the clock given to build_app, so tests drive it like the bot's.
 from __future__ import annotations
 
 import io
+import json
 import logging
 from datetime import timedelta
 from functools import wraps
@@ -37,7 +38,8 @@ from storage.outbox import enqueue
 from storage.staff import StaffDirectory
 from storage.tickets import IllegalTransition, events_of
 from storage.weblogin import (LoginRefused, end_session, new_code, open_session, redeem_code, redeem_link)
-from web import auth, dashboard, open311, present, query, scope
+from classifier.rules import load_rules
+from web import auth, corrections, dashboard, open311, present, query, scope
 
 log = logging.getLogger("mulin.web")
 HERE = Path(__file__).resolve().parent
@@ -54,6 +56,8 @@ def build_app(*, config: Config, engine: Engine, clock) -> Starlette:  # noqa: A
         Route("/tickets/{number:int}/{action:str}", ticket_action, methods=["POST"]),
         Route("/photos/{photo_id:int}", photo_file),
         Route("/dashboard", dashboard_page),
+        Route("/corrections", corrections_page), Route("/corrections.jsonl", corrections_jsonl),
+        Route("/corrections/{number:int}", correction_review, methods=["POST"]),
         Mount("/open311/v2", routes=open311.routes()),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
@@ -62,6 +66,7 @@ def build_app(*, config: Config, engine: Engine, clock) -> Starlette:  # noqa: A
     app.state.calendar = WorkCalendar(tz=config.tz, holidays=config.calendar.holidays, workdays=config.calendar.workdays)
     app.state.templates = templates
     app.state.services = open311.services()
+    app.state.categories = {c.code: c.name for c in load_rules().categories}  # the review form's codes
     return app
 
 
@@ -361,6 +366,63 @@ def tickets_open311(request: Request, who: auth.Who, form: FormData) -> Response
     def make(session, found, seen, now) -> bytes:  # noqa: ANN001
         return open311.as_json(found, config=config, session=session).encode()
     return _download(request, who, make, "application/json", "open311", ".json")
+
+
+# ---- the staff's corrections of the classifier ------------------------------------------------------------------
+def _not_reviewer(request: Request, who: auth.Who) -> Response | None:
+    """The refusal page for a grid worker (who made the corrections: someone else reads them), else None."""
+    if corrections.may_review(who.staff):
+        return None
+    return render(request, "error.html", who, status_code=403, message="更正审核由社区书记或街道负责。")
+
+
+@page()
+def corrections_page(request: Request, who: auth.Who, form: FormData, notice: str = "", error: str = "") -> Response:
+    if refused := _not_reviewer(request, who):
+        return refused
+    state = request.app.state
+    pending_only = request.query_params.get("show") != "all"
+    with new_session(state.engine) as session:
+        shown = corrections.page(session=session, config=state.config, scope=scope.of_staff(state.config, who.staff),
+                                 categories=state.categories, pending_only=pending_only)
+    return render(request, "corrections.html", who, status_code=400 if error else 200, d=shown,
+                  categories=state.categories, pending_only=pending_only, error=error,
+                  notice=notice or request.query_params.get("done", "")[:200])
+
+
+@page()
+def correction_review(request: Request, who: auth.Who, form: FormData) -> Response:
+    """Sign one correction's labels; labels LABELS.md does not allow are refused with the reason, nothing saved."""
+    if refused := _not_reviewer(request, who):
+        return refused
+    state = request.app.state
+    number = request.path_params["number"]
+    try:
+        labels = corrections.parse(form, set(state.categories))
+    except ValueError as exc:
+        return corrections_page.__wrapped__(request, who, form, error=f"#{number}：{exc}")
+    with new_session(state.engine) as session:
+        if not corrections.sign(session=session, ticket_id=number, scope=scope.of_staff(state.config, who.staff),
+                                labels=labels, staff=who.staff, now=state.clock.now()):
+            raise HTTPException(404)
+        session.commit()
+    log.info("staff %s signed the labels of correction #%s", who.staff.id, number)
+    back = "&show=all" if request.query_params.get("show") == "all" else ""
+    return RedirectResponse(f"/corrections?done={quote(f'已审核 #{number}')}{back}", status_code=303)
+
+
+@page()
+def corrections_jsonl(request: Request, who: auth.Who, form: FormData) -> Response:
+    """The signed corrections one may see, one JSON line each, for tests/data/classifier/groups/."""
+    if refused := _not_reviewer(request, who):
+        return refused
+    state = request.app.state
+    with new_session(state.engine) as session:
+        lines = corrections.signed_lines(session=session, scope=scope.of_staff(state.config, who.staff))
+    body = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
+    filename = f"更正标注-{state.clock.now().astimezone(state.config.tz).date().isoformat()}.jsonl"
+    return Response(body.encode(), media_type="application/jsonl; charset=utf-8",
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
 
 
 def serve(*, config: Config, engine: Engine, clock, host: str, port: int) -> None:  # noqa: ANN001

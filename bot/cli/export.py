@@ -12,12 +12,13 @@ from zoneinfo import ZoneInfo
 from core.config import Config
 from bot.exitcodes import EXIT_CONFIG, EXIT_DATABASE, EXIT_SCHEMA
 from handlers.digest import Period, midnight
+from handlers.export.corrections import correction_lines
 from handlers.export.ledger import ledger
 from handlers.export.open311 import service_requests
 from storage import schema
 from storage.db import DatabaseError, make_engine, new_session
 from storage.attachments import first_photos
-from storage.export import corrections, latest_notes, tickets_since
+from storage.export import corrections, latest_notes, reviews_of, tickets_since
 
 
 class _Refused(Exception):
@@ -104,22 +105,19 @@ def export_xlsx(*, config: Config, database_url: str, since: str | None, out_pat
 
 @_refusing
 def export_corrections(*, config: Config, database_url: str, since: str | None, out_path: str | None,
-                       out: TextIO) -> int:
+                       out: TextIO, reviewed_only: bool = False) -> int:
     """One JSON line per correction, in the shape of the classifier's labelled files (tests/data/classifier/): a
-    message a staff member filed by hand is a request of the ticket's category, a voided ticket is none. Phone and ID
-    numbers are masked; whoever adds them to the labelled data (tests/data/classifier/groups/) reads each line against
-    classifier/LABELS.md first and fills in `reviewed_by`: classifier.train refuses a line without it."""
-    from handlers.texts import mask
-
+    message a staff member filed by hand is a request of the ticket's category, a voided ticket is none, unless a
+    person has signed other labels for it on the console's 更正审核 page. Phone and ID numbers are masked. A line
+    nobody signed has `"reviewed_by": null`, and classifier.train refuses it; `reviewed_only`: only signed lines,
+    ready for tests/data/classifier/groups/."""
     tz = ZoneInfo(config.community.timezone)
     start = _since(since, tz)
     engine = _engine(database_url)
     with new_session(engine) as session:
         found = corrections(session=session, since=start)
+        lines = correction_lines(found, reviews_of(session=session, ticket_ids=[t.id for t, _ in found]),
+                                 reviewed_only=reviewed_only)
     engine.dispose()
-    lines = [json.dumps({"text": mask(t.text), "expect_request": filed, "expect_category": t.category if filed else None,
-                         "expect_urgent": bool(t.urgent) if filed else False, "group": "mulin",
-                         "source": f"mulin:ticket#{t.id}", "why": "staff filed" if filed else "staff voided",
-                         "reviewed_by": None},
-                        ensure_ascii=False) for t, filed in found]
-    return _write("".join(line + "\n" for line in lines), out_path, out, f"已导出 {len(lines)} 条更正到 {out_path}")
+    text = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
+    return _write(text, out_path, out, f"已导出 {len(lines)} 条更正到 {out_path}")

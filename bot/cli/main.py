@@ -221,7 +221,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     config = _config(args.config)
     if args.format == "corrections":
         return export_corrections(config=config, database_url=database_url(config), since=args.since,
-                                  out_path=args.out, out=sys.stdout)
+                                  out_path=args.out, out=sys.stdout, reviewed_only=args.reviewed)
     if args.format == "open311":
         return export_open311(config=config, database_url=database_url(config), since=args.since, out_path=args.out,
                               out=sys.stdout)
@@ -411,6 +411,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--since", help="YYYY-MM-DD: tickets filed or changed since that day (default: all)")
     export.add_argument("--out", help="file to write (open311, corrections default: stdout; xlsx default: "
                                       "工单台账-<date>.xlsx)")
+    export.add_argument("--reviewed", action="store_true",
+                        help="corrections: only the lines a person signed on the console's 更正审核 page")
     export.set_defaults(func=cmd_export)
 
     privacy = sub.add_parser("privacy", help="个人信息：导出、删除某位居民的信息，打印入群告知")

@@ -16,6 +16,7 @@ from bot.sim.harness import Community
 from handlers.export.ledger import KPI_HEADERS, TICKET_HEADERS, TOTAL
 from storage import kpi
 from storage.db import new_session
+from storage.export import save_review
 from storage.models import Ticket
 from storage.tickets import create_ticket, transition
 
@@ -254,6 +255,20 @@ def test_corrections_are_the_staffs_filings_and_voids_as_labelled_lines(engine, 
                         encoding="utf-8")
     assert [(r["source"], r["expect_request"]) for r in group_records([exported])] == [
         (f"mulin:ticket#{filed_id}", True), (f"mulin:ticket#{chatter_id}", False)]
+    # a secretary signs one line on the console's 更正审核 page, correcting its category: --reviewed gives it alone,
+    # with the signed labels and name, and training takes it as it is
+    with new_session(engine) as session:
+        save_review(session=session, ticket_id=filed_id, is_request=True, category="sanitation", urgent=False,
+                    reviewer_id="lishuji", reviewer_name="李书记", now=when + timedelta(days=1))
+        session.commit()
+    assert main(["export", "corrections", "--reviewed"]) == 0
+    signed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["source"], r["expect_category"], r["reviewed_by"]) for r in signed] == [
+        (f"mulin:ticket#{filed_id}", "sanitation", "李书记")]
+    exported.write_text(json.dumps(signed[0], ensure_ascii=False) + "\n", encoding="utf-8")
+    assert [r["expect_category"] for r in group_records([exported])] == ["sanitation"]
+    assert main(["export", "corrections"]) == 0
+    assert [json.loads(line)["reviewed_by"] for line in capsys.readouterr().out.splitlines()] == ["李书记", None]
     ledger = tmp_path / "台账.xlsx"
     assert main(["export", "xlsx", "--out", str(ledger)]) == 0
     rows = {r[0]: r for r in load_workbook(ledger)["工单台账"].iter_rows(values_only=True)}

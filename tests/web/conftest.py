@@ -59,8 +59,10 @@ def web_config(street_config_text) -> Config:
     return parse_config(head + WEB_SECTION, "web test config")
 
 
-def seed_tickets(engine: Engine, config: Config, now: datetime, rows=SEED) -> list[int]:  # noqa: ANN001
-    """File and route tickets as intake does: created, then assigned to the grid's worker (deadlines set)."""
+def seed_tickets(engine: Engine, config: Config, now: datetime, rows=SEED,  # noqa: ANN001
+                 created_by: str | None = None) -> list[int]:
+    """File and route tickets as intake does: created, then assigned to the grid's worker (deadlines set);
+    `created_by`: filed by that staff member's WeChat id (登记 of a message the bot missed), as staff_filing does."""
     ids = []
     with new_session(engine) as session:
         seed_bindings(session=session, pairs=[(s.id, s.wechat_id) for s in config.staff if s.wechat_id], now=now)
@@ -74,7 +76,8 @@ def seed_tickets(engine: Engine, config: Config, now: datetime, rows=SEED) -> li
             ticket = create_ticket(session=session, now=now, source_message_id=f"seed-{n}", text=text, category=category,
                                    category_name=name, reporter_id=f"wxid_resident{n}", reporter_name=f"居民{n}",
                                    urgent=urgent, building=building, room_id="20001@chatroom",
-                                   room_topic="奎星楼社区A1A2号居民群")
+                                   room_topic="奎星楼社区A1A2号居民群", created_by=created_by,
+                                   note="代为登记（机器人未识别为诉求）" if created_by else None)
             grid = config.grid_by_id(grid_id)
             worker = config.staff_by_id(grid.worker)
             assign(ctx, ticket, Route(grid, worker, directory.wechat_id_of(worker.id)), actor_id="mulin", note="按楼栋派单")
@@ -135,8 +138,8 @@ class Console:
     def advance(self, delta: timedelta) -> None:
         self.clock.advance(delta)
 
-    def seed(self, rows) -> list[int]:  # noqa: ANN001
-        return seed_tickets(self.engine, self.config, self.clock.now(), rows)
+    def seed(self, rows, created_by: str | None = None) -> list[int]:  # noqa: ANN001
+        return seed_tickets(self.engine, self.config, self.clock.now(), rows, created_by)
 
     @staticmethod
     def token(html: str) -> str:

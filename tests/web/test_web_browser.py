@@ -16,6 +16,8 @@ import pytest
 
 from bot.sim.harness import Community
 from bot.sim.scenario import load_scenario
+from storage.db import new_session
+from storage.models import LabelReview
 
 CHROMIUM = os.environ.get("MULIN_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 SCENARIO = Path(__file__).resolve().parents[1] / "data" / "scenarios" / "basic.yaml"
@@ -54,8 +56,9 @@ def test_the_console_in_chromium_at_phone_and_desktop_width(engine, web_config, 
                 browser = await playwright.chromium.launch(executable_path=CHROMIUM)
                 try:
                     await phone_secretary(community, browser, base, shots)
-                    await desktop_worker(community, browser, base, shots,
-                                         lambda staff: parts.link(staff, community.clock.now()))
+                    link = lambda staff: parts.link(staff, community.clock.now())  # noqa: E731
+                    await desktop_worker(community, browser, base, shots, link)
+                    await phone_review(browser, base, shots, link)
                 finally:
                     await browser.close()
 
@@ -137,4 +140,25 @@ def test_the_console_in_chromium_at_phone_and_desktop_width(engine, web_config, 
         assert "王芳 → 已撤销" in voided and "邻居之间说笑" in voided, voided
         await _no_sideways_scroll(page)
 
+    async def phone_review(browser, base, shots, link) -> None:  # noqa: ANN001
+        """李书记 reads 王芳's 撤销 of #4 on 更正审核 and signs it: no request, as 王芳 said."""
+        page = await (await browser.new_context(base_url=base, **PHONE)).new_page()
+        await page.goto(f"/login/link/{link('lishuji')}")
+        await page.click("nav >> text=更正审核")
+        await page.wait_for_url(re.compile(r"/corrections$"))
+        card = page.locator("section.correction#c4")
+        assert "邻居之间说笑" in await card.inner_text() and "撤销" in await card.inner_text()
+        assert await card.locator("input[name=request][value='0']").is_checked()
+        await _no_sideways_scroll(page)
+        await page.screenshot(path=str(shots / "corrections-390.png"), full_page=True)
+        await card.locator("button:has-text('确认')").click()
+        await page.wait_for_url(re.compile(r"/corrections\?done="))
+        assert "已审核 #4" in await page.locator(".notice").inner_text()
+        assert await page.locator("section.correction").count() == 0 and "没有待审核的更正" in await page.content()
+        await page.click("text=显示全部（含已审）")
+        assert "已审：不是诉求（李书记" in await page.locator("section.correction#c4").inner_text()
+
     asyncio.run(story())
+    with new_session(engine) as session:
+        signed = session.get(LabelReview, 4)
+    assert (signed.is_request, signed.category, signed.reviewer_name) == (False, None, "李书记")
