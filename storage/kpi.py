@@ -156,6 +156,38 @@ def corrections(*, session: Session, since: datetime, until: datetime, scope: Sc
     return int(filed), int(voided)
 
 
+@dataclass(frozen=True)
+class Hearing:
+    """How the classifier heard the tickets filed in a period, as the staff's corrections tell: `filed` by the bot
+    (its "created" event is the reporter's), of which staff `voided` as no request (撤销: a false alarm), and
+    `missed`, messages staff filed by hand (登记) because the bot had not."""
+
+    filed: int
+    voided: int
+    missed: int
+
+    @property
+    def false_alarm_rate(self) -> float | None:
+        return self.voided / self.filed if self.filed else None
+
+    @property
+    def found_rate(self) -> float | None:
+        """Of the requests the staff saw (bot-filed and not voided, plus the hand-filed), how many the bot filed."""
+        heard = self.filed - self.voided
+        return heard / (heard + self.missed) if heard + self.missed else None
+
+
+def hearing(*, session: Session, since: datetime, until: datetime, scope: Scope = None) -> Hearing:
+    by_bot = col(Ticket.id).in_(select(TicketEvent.ticket_id).join(Ticket, col(Ticket.id) == TicketEvent.ticket_id)
+                                .where(TicketEvent.kind == "created", TicketEvent.actor_id == Ticket.reporter_id))
+    query = select(func.count(Ticket.id), func.coalesce(func.sum(case((col(Ticket.voided).is_(True), 1), else_=0)), 0)
+                   ).where(Ticket.created_at >= since, Ticket.created_at < until, *(() if scope is None else (scope,)))
+    filed, voided = session.exec(query.where(by_bot)).one()
+    missed = session.exec(select(func.count(Ticket.id)).where(
+        Ticket.created_at >= since, Ticket.created_at < until, ~by_bot, *_within(scope))).one()
+    return Hearing(int(filed), int(voided), int(missed))
+
+
 def open_by(*, session: Session, column, scope: Scope = None) -> dict[str | None, int]:  # noqa: ANN001
     query = (select(column, func.count(Ticket.id)).where(col(Ticket.status).in_(OPEN_STATUSES), *_within(scope))
              .group_by(column))

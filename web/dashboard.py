@@ -57,10 +57,12 @@ def build(*, session: Session, config: Config, calendar: WorkCalendar, now: date
         got = counts.get(day.isoformat(), {"new": 0, "resolved": 0})
         trend.append({"label": f"{day.month}-{day.day}", "weekday": f"周{WEEKDAY_NAMES[day.weekday()]}",
                       "new": got["new"], "resolved": got["resolved"]})
+    heard = kpi.hearing(session=session, since=month_start, until=now, scope=seen)
     spots_total, spots = kpi.hot_spots(session=session, since=month_start, until=now,
                                        min_reports=config.digest.hot_spot_reports, scope=seen)
     return {"today": today, "month": month, "open_now": open_now, "overdue_now": overdue_now, "days": DAYS,
             "kpi_days": config.digest.kpi_days, "kpi_names": list(KPI_DEFINITIONS), "definitions": KPI_DEFINITIONS,
             "grids": grids, "workers": workers, "total": {"tickets": total.tickets, "rates": _rates(total)},
             "trend": trend, "peak": max([1, *(max(d["new"], d["resolved"]) for d in trend)]),
-            "spots": spots, "spots_total": spots_total, "hot_spot_reports": config.digest.hot_spot_reports}
+            "spots": spots, "spots_total": spots_total, "hot_spot_reports": config.digest.hot_spot_reports,
+            "heard": heard, "false_alarms": _percent(heard.false_alarm_rate), "found": _percent(heard.found_rate)}

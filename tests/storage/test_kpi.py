@@ -156,3 +156,22 @@ def test_a_voided_ticket_counts_in_no_number(filled):
         counted = kpi.kpis(session=session, now=NOW, **window)
     assert after == before
     assert counted.tickets == before[0].tickets + 1  # the check could fail: an unvoided one does count
+
+
+def test_hearing_counts_the_bots_filings_its_voids_and_the_hand_filings(engine):
+    """Four tickets the bot filed in the period (one voided), two filed by staff (one voided later: it was no
+    request after all, so no miss), and one bot filing before the period."""
+    with new_session(engine) as session:
+        tickets = [make(session, n) for n in range(1, 8)]
+        tickets[1].voided = True
+        tickets[5].voided = True
+        tickets[6].created_at = NOW - timedelta(days=40)
+        session.flush()
+        for n, ticket in enumerate(tickets):
+            actor = "wxid_wangfang" if n in (4, 5) else ticket.reporter_id
+            session.add(TicketEvent(ticket_id=ticket.id, kind="created", actor_id=actor, at=ticket.created_at))
+        session.commit()
+        heard = kpi.hearing(session=session, since=NOW - timedelta(days=30), until=NOW)
+    assert (heard.filed, heard.voided, heard.missed) == (4, 1, 1)
+    assert heard.false_alarm_rate == 0.25 and heard.found_rate == 0.75
+    assert kpi.Hearing(0, 0, 0).false_alarm_rate is None and kpi.Hearing(0, 0, 0).found_rate is None

@@ -127,3 +127,16 @@ def test_an_unsigned_line_never_reaches_the_download(corrected, tmp_path):
     unsigned.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in lines), encoding="utf-8")
     with pytest.raises(UnreviewedLine, match="unsigned.jsonl:1: no reviewed_by"):
         group_records([unsigned])
+
+
+def test_the_dashboard_tells_how_well_the_bot_heard_by_the_staffs_corrections(corrected):
+    """奎星楼: the bot filed #1 and #4, #4 was voided, #5 filed by hand; the street office sees 东苑's #2, #3 too."""
+    corrected.advance(timedelta(minutes=1))
+    li = corrected.logged_in("lishuji").get("/dashboard").text
+    assert "助手登记<b>2</b>件，其中撤销<b>1</b>件（误登记率50%）；网格员代登记<b>1</b>件" in li
+    assert "助手识别出50%" in li and 'href="/corrections"' in li
+    street = corrected.logged_in("jiedao").get("/dashboard").text
+    assert "助手登记<b>4</b>件，其中撤销<b>2</b>件（误登记率50%）；网格员代登记<b>1</b>件" in street
+    assert "助手识别出67%" in street
+    worker = corrected.logged_in("wangfang").get("/dashboard").text  # grid g1: the same tickets as 奎星楼
+    assert "助手登记<b>2</b>件" in worker and "更正审核" not in worker
