@@ -11,13 +11,19 @@ from storage.models import Ticket
 from storage.tickets import status_name
 
 _ID_RE = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")
-_PHONE_RE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+_OLD_ID_RE = re.compile(r"(?<!\d)(\d{6})\d{6}(\d{3})(?!\d)")  # the 15-digit ID cards issued before 1999
+# a mobile number, also as +86 / 86 138 1234 5678 or 138-1234-5678
+_PHONE_RE = re.compile(r"(?<!\d)((?:\+?86[ -]?)?1[3-9]\d)([ -]?)\d{4}([ -]?\d{4})(?!\d)")
 _LANDLINE_RE = re.compile(r"(?<!\d)(0\d{2,3}-?)\d{4}(\d{3,4})(?!\d)")
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９＋－", "0123456789+-")
 
 
 def mask(text: str) -> str:
+    """Phone and ID numbers hidden, however typed (full-width digits are read as digits, and come out so)."""
+    text = text.translate(_FULL_WIDTH)
     text = _ID_RE.sub(r"\1********\2", text)
-    text = _PHONE_RE.sub(r"\1****\2", text)
+    text = _OLD_ID_RE.sub(r"\1******\2", text)
+    text = _PHONE_RE.sub(r"\1\2****\3", text)
     return _LANDLINE_RE.sub(r"\1****\2", text)
 
 

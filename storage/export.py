@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
+from storage.db import dialect_insert
 from storage.kpi import Scope
 from storage.models import LabelReview, Ticket, TicketEvent
 
@@ -59,13 +60,12 @@ def reviews_of(*, session: Session, ticket_ids: list[int]) -> dict[int, LabelRev
 
 
 def save_review(*, session: Session, ticket_id: int, is_request: bool, category: str | None, urgent: bool,
-                reviewer_id: str, reviewer_name: str, now: datetime) -> LabelReview:
-    """Sign a correction's labels (the caller checked them against LABELS.md); a second reading replaces the first."""
-    row = session.get(LabelReview, ticket_id) or LabelReview(ticket_id=ticket_id, is_request=is_request,
-                                                             reviewer_id=reviewer_id, reviewer_name=reviewer_name,
-                                                             reviewed_at=now)
-    row.is_request, row.category, row.urgent = is_request, category, urgent
-    row.reviewer_id, row.reviewer_name, row.reviewed_at = reviewer_id, reviewer_name, now
-    session.add(row)
-    session.flush()
-    return row
+                reviewer_id: str, reviewer_name: str, now: datetime) -> None:
+    """Sign a correction's labels (the caller checked them against LABELS.md); a later reading replaces an earlier
+    one, also when two people sign the same line at once (one statement: insert, or update on conflict)."""
+    values = dict(ticket_id=ticket_id, is_request=is_request, category=category, urgent=urgent,
+                  reviewer_id=reviewer_id, reviewer_name=reviewer_name, reviewed_at=now)
+    statement = dialect_insert(session.get_bind().dialect.name)(LabelReview).values(**values)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["ticket_id"], set_={k: v for k, v in values.items() if k != "ticket_id"}))
+

@@ -4,11 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, func
+from sqlalchemy import bindparam, delete, func
 from sqlmodel import Session, col, select
 
 from storage.db import run
-from storage.models import Ticket, TicketEvent, TicketFollower, TicketStatus
+from storage.models import LabelReview, Ticket, TicketEvent, TicketFollower, TicketStatus
 
 S = TicketStatus
 OPEN_STATUSES = (S.NEW, S.ASSIGNED, S.ACCEPTED, S.RETURNED)
@@ -124,6 +124,8 @@ def transition(*, session: Session, ticket: Ticket, action: str, actor_id: str, 
         ticket.closed_at = None
         ticket.assignee_staff_id = None
         ticket.accepted_at = None
+    if action in ("voided", "restored"):  # the correction is made anew: an earlier signature no longer speaks for it
+        session.execute(delete(LabelReview).where(col(LabelReview.ticket_id) == ticket.id))
     ticket.updated_at = now
     session.add(ticket)
     event = TicketEvent(ticket_id=ticket.id, kind=action, actor_id=actor_id, at=now, note=note,

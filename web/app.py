@@ -18,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -45,6 +46,21 @@ log = logging.getLogger("mulin.web")
 HERE = Path(__file__).resolve().parent
 
 
+class RowId(Convertor):
+    """A row number in a path: digits that fit a database integer (a longer one is no row: 404, not an error)."""
+
+    regex = "[0-9]{1,18}"
+
+    def convert(self, value: str) -> int:
+        return int(value)
+
+    def to_string(self, value: int) -> str:
+        return str(value)
+
+
+register_url_convertor("id", RowId())
+
+
 def build_app(*, config: Config, engine: Engine, clock) -> Starlette:  # noqa: ANN001 - SystemClock or FakeClock
     templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
     routes = [
@@ -52,12 +68,12 @@ def build_app(*, config: Config, engine: Engine, clock) -> Starlette:  # noqa: A
         Route("/login/code", login_code, methods=["GET", "POST"]), Route("/login/link/{token}", login_link),
         Route("/logout", logout, methods=["POST"]),
         Route("/tickets", tickets), Route("/tickets.xlsx", tickets_xlsx), Route("/tickets.open311.json", tickets_open311),
-        Route("/tickets/{number:int}", ticket_page),
-        Route("/tickets/{number:int}/{action:str}", ticket_action, methods=["POST"]),
-        Route("/photos/{photo_id:int}", photo_file),
+        Route("/tickets/{number:id}", ticket_page),
+        Route("/tickets/{number:id}/{action:str}", ticket_action, methods=["POST"]),
+        Route("/photos/{photo_id:id}", photo_file),
         Route("/dashboard", dashboard_page),
         Route("/corrections", corrections_page), Route("/corrections.jsonl", corrections_jsonl),
-        Route("/corrections/{number:int}", correction_review, methods=["POST"]),
+        Route("/corrections/{number:id}", correction_review, methods=["POST"]),
         Mount("/open311/v2", routes=open311.routes()),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
@@ -257,7 +273,7 @@ def ticket_page(request: Request, who: auth.Who, form: FormData, notice: str = "
     workers = [s for s in state.config.staff if s.role == "grid_worker"]
     return render(request, "ticket.html", who, status_code=400 if error else 200, t=shown, actions=actions,
                   photos=photos, tz=state.config.tz,
-                  workers=workers, notice=notice or request.query_params.get("done", "")[:200], error=error,
+                  workers=workers, notice=notice or DONE.get(request.query_params.get("done", ""), ""), error=error,
                   max_extension=state.config.tickets.max_extension_days)
 
 
@@ -276,6 +292,9 @@ def photo_file(request: Request, who: auth.Who, form: FormData) -> Response:
 
 
 ACTIONS = ("supervise", "assign", "extend")
+# the notice after an action: chosen by the action's name in the address, never text from it (a link could say anything)
+DONE = {"supervise": "已督办，网格员会在微信里收到。", "assign": "已指派，新的网格员会在微信里收到。",
+        "extend": "已批准延期，网格员会在微信里收到新的期限。"}
 
 
 @page()
@@ -316,7 +335,7 @@ def ticket_action(request: Request, who: auth.Who, form: FormData) -> Response:
     if not changed:  # refused by the rule (unknown worker, too many days...): the answer says why
         return ticket_page.__wrapped__(request, who, form, error=answer)
     log.info("staff %s: %s on ticket %s from the web console", who.staff.id, action, number)
-    return RedirectResponse(f"/tickets/{number}?done={quote(answer)}", status_code=303)
+    return RedirectResponse(f"/tickets/{number}?done={action}", status_code=303)
 
 
 # ---- numbers and downloads ---------------------------------------------------------------------------------------
@@ -376,39 +395,56 @@ def _not_reviewer(request: Request, who: auth.Who) -> Response | None:
     return render(request, "error.html", who, status_code=403, message="更正审核由社区书记或街道负责。")
 
 
+def _me(session, state, who: auth.Who) -> set[str]:  # noqa: ANN001
+    """The ids a staff member's own actions carry: their staff id and the WeChat ids bound to it."""
+    directory = StaffDirectory()
+    directory.reload(session=session)
+    return {who.staff.id, *(i for i in (directory.wechat_id_of(who.staff.id), who.staff.wechat_id) if i)}
+
+
 @page()
-def corrections_page(request: Request, who: auth.Who, form: FormData, notice: str = "", error: str = "") -> Response:
+def corrections_page(request: Request, who: auth.Who, form: FormData, error: str = "",
+                     sent: tuple | None = None) -> Response:
     if refused := _not_reviewer(request, who):
         return refused
     state = request.app.state
     pending_only = request.query_params.get("show") != "all"
+    done = request.query_params.get("done", "")
     with new_session(state.engine) as session:
         shown = corrections.page(session=session, config=state.config, scope=scope.of_staff(state.config, who.staff),
-                                 categories=state.categories, pending_only=pending_only)
-    return render(request, "corrections.html", who, status_code=400 if error else 200, d=shown,
-                  categories=state.categories, pending_only=pending_only, error=error,
-                  notice=notice or request.query_params.get("done", "")[:200])
+                                 categories=state.categories, pending_only=pending_only,
+                                 me=_me(session, state, who), sent=sent)
+    return render(request, "corrections.html", who, status_code=(403 if error == corrections.OWN else 400) if error
+                  else 200, d=shown, categories=state.categories, pending_only=pending_only, error=error,
+                  notice=f"已审核 #{done}，谢谢。" if done.isdigit() and len(done) < 19 else "")
 
 
 @page()
 def correction_review(request: Request, who: auth.Who, form: FormData) -> Response:
-    """Sign one correction's labels; labels LABELS.md does not allow are refused with the reason, nothing saved."""
+    """Sign one correction's labels; labels LABELS.md does not allow are refused with the reason and the form as
+    sent, nothing saved; so is one's own correction."""
     if refused := _not_reviewer(request, who):
         return refused
     state = request.app.state
     number = request.path_params["number"]
+    labels = corrections.sent_labels(form)
     try:
-        labels = corrections.parse(form, set(state.categories))
+        corrections.check(labels, set(state.categories))
     except ValueError as exc:
-        return corrections_page.__wrapped__(request, who, form, error=f"#{number}：{exc}")
+        return corrections_page.__wrapped__(request, who, form, error=f"#{number}：{exc}", sent=(number, labels))
     with new_session(state.engine) as session:
-        if not corrections.sign(session=session, ticket_id=number, scope=scope.of_staff(state.config, who.staff),
-                                labels=labels, staff=who.staff, now=state.clock.now()):
+        try:
+            signed = corrections.sign(session=session, ticket_id=number, scope=scope.of_staff(state.config, who.staff),
+                                      labels=labels, staff=who.staff, me=_me(session, state, who),
+                                      now=state.clock.now())
+        except corrections.OwnCorrection:
+            return corrections_page.__wrapped__(request, who, form, error=corrections.OWN)
+        if not signed:
             raise HTTPException(404)
         session.commit()
     log.info("staff %s signed the labels of correction #%s", who.staff.id, number)
     back = "&show=all" if request.query_params.get("show") == "all" else ""
-    return RedirectResponse(f"/corrections?done={quote(f'已审核 #{number}')}{back}", status_code=303)
+    return RedirectResponse(f"/corrections?done={number}{back}", status_code=303)
 
 
 @page()

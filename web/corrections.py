@@ -18,8 +18,9 @@ from storage.kpi import Scope
 from storage.models import LabelReview, Ticket, TicketEvent
 from web.present import local
 
-REVIEWERS = ("secretary", "street")  # a grid worker made the correction; someone else reads it
+REVIEWERS = ("secretary", "street")  # grid workers make the corrections; someone else reads them
 SHOWN = 200  # the newest this many on the page; the download holds every signed line
+OWN = "这条更正是您本人做的，请由另一位书记或街道审核。"
 
 
 def may_review(staff: Staff) -> bool:
@@ -28,37 +29,66 @@ def may_review(staff: Staff) -> bool:
 
 @dataclass(frozen=True)
 class Labels:
-    request: bool
+    request: bool | None
     category: str | None
     urgent: bool
 
 
-def _staff_notes(session: Session, ticket_ids: list[int]) -> dict[int, str]:
-    """What the staff wrote with each correction: the 撤销 reason, or the note of the hand filing (its latest)."""
-    rows = session.exec(select(TicketEvent.ticket_id, TicketEvent.kind, TicketEvent.note)
-                        .where(col(TicketEvent.ticket_id).in_(ticket_ids), col(TicketEvent.kind).in_(("voided", "created")),
-                               col(TicketEvent.note).is_not(None)).order_by(TicketEvent.id))
-    return {ticket_id: note for ticket_id, _, note in rows}
+@dataclass(frozen=True)
+class Made:
+    """Who made a correction, with what note, and whether the ticket was filed by hand in the first place."""
+
+    actor: str
+    note: str
+    by_hand: bool
 
 
-def page(*, session: Session, config: Config, scope: Scope, categories: dict[str, str], pending_only: bool) -> dict:
-    """The corrections one may review, newest first: counts, and one row per correction with the labels the form
-    starts from (the signed ones, else the staff's correction)."""
+def _made(session: Session, ticket_ids: list[int]) -> dict[int, Made]:
+    """Per ticket: its latest 撤销 (actor and reason) if it was voided, else its hand filing."""
+    rows = session.exec(select(TicketEvent.ticket_id, TicketEvent.kind, TicketEvent.actor_id, TicketEvent.note,
+                               Ticket.reporter_id, Ticket.voided)
+                        .join(Ticket, col(Ticket.id) == TicketEvent.ticket_id)
+                        .where(col(TicketEvent.ticket_id).in_(ticket_ids), col(TicketEvent.kind).in_(("voided", "created")))
+                        .order_by(TicketEvent.id))
+    made: dict[int, Made] = {}
+    for ticket_id, kind, actor, note, reporter, voided in rows:
+        if kind == "created":
+            made[ticket_id] = Made(actor, note or "", actor != reporter)
+        elif voided:
+            made[ticket_id] = Made(actor, note or "", made[ticket_id].by_hand if ticket_id in made else False)
+    return made
+
+
+def _own(made: Made | None, me: set[str]) -> bool:
+    return made is not None and made.actor in me
+
+
+def page(*, session: Session, config: Config, scope: Scope, categories: dict[str, str], pending_only: bool,
+         me: set[str], sent: tuple[int, Labels] | None = None) -> dict:
+    """The corrections one may review, newest first: counts, and one row per correction with the labels its form
+    shows (what was just sent and refused, else the signed ones, else the staff's correction). `me`: the reviewer's
+    staff id and WeChat ids; their own corrections are shown without a form."""
     found = corrections(session=session, since=None, scope=scope)
     reviews = reviews_of(session=session, ticket_ids=[t.id for t, _ in found])
     pending = [(t, filed) for t, filed in found if t.id not in reviews]
     shown = list(reversed(pending if pending_only else found))[:SHOWN]
-    notes = _staff_notes(session, [t.id for t, _ in shown])
+    made = _made(session, [t.id for t, _ in shown])
     rows = []
     for ticket, filed in shown:
-        review = reviews.get(ticket.id)
-        start = (Labels(review.is_request, review.category, review.urgent) if review is not None
-                 else Labels(filed, ticket.category if filed else None, bool(ticket.urgent) and filed))
+        review, how = reviews.get(ticket.id), made.get(ticket.id)
+        if sent is not None and sent[0] == ticket.id:
+            labels = sent[1]
+        elif review is not None:
+            labels = Labels(review.is_request, review.category, review.urgent)
+        else:
+            labels = Labels(filed, ticket.category if filed else None, bool(ticket.urgent) and filed)
+        by_hand = how is not None and how.by_hand
+        did = ("手工登记（机器人漏了）" if filed else "代登记后又撤销（不是诉求）" if by_hand
+               else "撤销（机器人误登记）")
         rows.append({"id": ticket.id, "created": local(ticket.created_at, config, "%m-%d %H:%M"),
-                     "room": ticket.room_topic or "私聊", "text": mask(ticket.text),
-                     "did": "手工登记（机器人漏了）" if filed else "撤销（机器人误登记）",
-                     "bot": "" if filed else categories.get(ticket.category, ticket.category_name),
-                     "note": mask(notes.get(ticket.id, "")), "labels": start,
+                     "room": ticket.room_topic or "私聊", "text": mask(ticket.text), "did": did,
+                     "bot": "" if filed or by_hand else categories.get(ticket.category, ticket.category_name),
+                     "note": mask(how.note) if how else "", "labels": labels, "own": _own(how, me),
                      "review": _signed(review, categories, config)})
     return {"rows": rows, "total": len(found), "pending": len(pending), "reviewed": len(found) - len(pending),
             "more": max(0, (len(pending) if pending_only else len(found)) - SHOWN)}
@@ -72,26 +102,34 @@ def _signed(review: LabelReview | None, categories: dict[str, str], config: Conf
     return f"{what}（{review.reviewer_name} {local(review.reviewed_at, config, '%m-%d %H:%M')}审核）"
 
 
-def parse(form, codes: set[str]) -> Labels:  # noqa: ANN001 - starlette FormData
-    """The labels a reviewer sent; ValueError with the Chinese reason when LABELS.md does not allow them."""
-    answer = form.get("request")
-    request = {"1": True, "0": False}.get(answer or "")
+def sent_labels(form) -> Labels:  # noqa: ANN001 - starlette FormData
+    """What a reviewer sent, as they sent it (a non-request keeps no category: the form's select stays filled)."""
+    request = {"1": True, "0": False}.get(form.get("request") or "")
     category = (form.get("category") or "").strip()[:64] or None
-    urgent = form.get("urgent") == "1"
-    if request is False and category is not None:
-        category = None  # the form keeps its select filled; a non-request has no category
-    problem = label_problem(request, category, urgent, codes)
+    return Labels(request, None if request is False else category, form.get("urgent") == "1")
+
+
+def check(labels: Labels, codes: set[str]) -> None:
+    """ValueError with the Chinese reason when LABELS.md does not allow these labels."""
+    problem = label_problem(labels.request, labels.category, labels.urgent, codes)
     if problem:
         raise ValueError(problem)
-    return Labels(request, category, urgent)
 
 
-def sign(*, session: Session, ticket_id: int, scope: Scope, labels: Labels, staff: Staff, now: datetime) -> bool:
-    """Save the labels of one correction a person may see; False when ticket_id is no such correction."""
+class OwnCorrection(Exception):
+    """The reviewer made this correction themselves."""
+
+
+def sign(*, session: Session, ticket_id: int, scope: Scope, labels: Labels, staff: Staff, me: set[str],
+         now: datetime) -> bool:
+    """Save the labels of one correction a person may see; False when ticket_id is no such correction, and
+    OwnCorrection when they made it themselves."""
     only = col(Ticket.id) == ticket_id
     if not corrections(session=session, since=None, scope=only if scope is None else and_(only, scope)):
         return False
-    save_review(session=session, ticket_id=ticket_id, is_request=labels.request, category=labels.category,
+    if _own(_made(session, [ticket_id]).get(ticket_id), me):
+        raise OwnCorrection(OWN)
+    save_review(session=session, ticket_id=ticket_id, is_request=bool(labels.request), category=labels.category,
                 urgent=labels.urgent, reviewer_id=staff.id, reviewer_name=staff.name, now=now)
     return True
 

@@ -140,3 +140,78 @@ def test_the_dashboard_tells_how_well_the_bot_heard_by_the_staffs_corrections(co
     assert "助手识别出67%" in street
     worker = corrected.logged_in("wangfang").get("/dashboard").text  # grid g1: the same tickets as 奎星楼
     assert "助手登记<b>2</b>件" in worker and "更正审核" not in worker
+
+
+def test_ones_own_correction_is_read_by_someone_else(corrected):
+    """李书记 voids #1 herself: her page shows it without a form and refuses her signature; the street signs it."""
+    with new_session(corrected.engine) as session:
+        transition(session=session, ticket=session.get(Ticket, 1), action="voided", actor_id="wxid_lishuji",
+                   now=corrected.clock.now(), note="重复了")
+        session.commit()
+    li = corrected.logged_in("lishuji")
+    page = li.get("/corrections").text
+    card = page[page.index('id="c1"'):]
+    assert "这条更正是您本人做的" in card[:card.index("</section>")] and 'action="/corrections/1' not in page
+    refused = li.post("/corrections/1", data=_form(li, request="0"))
+    assert refused.status_code == 403 and "这条更正是您本人做的" in refused.text
+    street = corrected.logged_in("jiedao")
+    assert street.post("/corrections/1", data=_form(street, request="0")).status_code == 303
+    assert _reviews(corrected) == {1: (False, None, False, "街道王主任")}
+
+
+def test_a_correction_made_anew_is_read_anew(corrected):
+    """#4 signed, then restored (登记 again) and voided again: its old signature no longer speaks for it."""
+    li = corrected.logged_in("lishuji")
+    assert li.post("/corrections/4", data=_form(li, request="0")).status_code == 303
+    with new_session(corrected.engine) as session:
+        for action in ("restored", "voided"):
+            transition(session=session, ticket=session.get(Ticket, 4), action=action, actor_id="wxid_wangfang",
+                       now=corrected.clock.now(), note="再看了一下")
+        session.commit()
+    assert _reviews(corrected) == {} and 4 in _cards(li.get("/corrections").text)
+
+
+def test_a_hand_filing_voided_later_is_no_miss_of_the_bot(corrected):
+    with new_session(corrected.engine) as session:
+        transition(session=session, ticket=session.get(Ticket, 5), action="voided", actor_id="wxid_wangfang",
+                   now=corrected.clock.now(), note="看错了，是别的小区")
+        session.commit()
+    page = corrected.logged_in("lishuji").get("/corrections").text
+    card = page[page.index('id="c5"'):]
+    card = card[:card.index("</section>")]
+    assert "代登记后又撤销" in card and "机器人曾分为" not in card and "看错了" in card
+
+
+def test_a_refused_form_comes_back_as_sent_and_odd_addresses_are_no_error(corrected):
+    li = corrected.logged_in("lishuji")
+    refused = li.post("/corrections/4", data=_form(li, request="1", urgent="1")).text  # no category
+    card = refused[refused.index('id="c4"'):]
+    card = card[:card.index("</section>")]
+    assert re.search(r'value="1" checked> 是诉求', card) and re.search(r'name="urgent" value="1" checked', card)
+    form = _form(li, request="0")
+    for number in ("99999999999999999999999", "9" * 5000, "-1", "4.0"):
+        assert li.post(f"/corrections/{number}", data=form).status_code in (404, 405)
+        assert li.get(f"/tickets/{number}").status_code == 404
+    spoof = li.get("/corrections?done=系统升级，请拨打4001234567").text
+    assert "系统升级" not in spoof and 'class="notice"' not in spoof
+
+
+def test_two_people_signing_at_once_both_succeed_and_the_last_stands(corrected):
+    from concurrent.futures import ThreadPoolExecutor
+
+    li, street = corrected.logged_in("lishuji"), corrected.logged_in("jiedao")
+    forms = [(li, _form(li, request="0")), (street, _form(street, request="0"))] * 4
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(lambda cf: cf[0].post("/corrections/4", data=cf[1]).status_code, forms))
+    assert codes == [303] * 8
+    assert _reviews(corrected)[4][:3] == (False, None, False)
+
+
+def test_numbers_typed_in_other_ways_are_masked_in_the_download(corrected):
+    with new_session(corrected.engine) as session:
+        session.get(Ticket, 4).text = "A2下水道堵了，电话+86 138 1234 5678，老身份证110101900307123"
+        session.commit()
+    li = corrected.logged_in("lishuji")
+    li.post("/corrections/4", data=_form(li, request="0"))
+    text = li.get("/corrections.jsonl").text
+    assert "+86 138 **** 5678" in text and "110101******123" in text and "1234 5678" not in text
