@@ -26,6 +26,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from classifier.rules import load_rules
 from core.config import Config
 from core.types import Outgoing
 from core.workcalendar import WorkCalendar
@@ -39,7 +40,6 @@ from storage.outbox import enqueue
 from storage.staff import StaffDirectory
 from storage.tickets import IllegalTransition, events_of
 from storage.weblogin import (LoginRefused, end_session, new_code, open_session, redeem_code, redeem_link)
-from classifier.rules import load_rules
 from web import auth, corrections, dashboard, open311, present, query, scope
 
 log = logging.getLogger("mulin.web")
