@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from storage.db import dialect_insert
 from storage.kpi import Scope
 from storage.models import LabelReview, Ticket, TicketEvent
+from storage.tickets import filed_by_staff
 
 # notes staff or the bot wrote; `created`, `merged` and `located` hold residents' own words and names
 NOTE_KINDS = ("assigned", "transferred", "returned", "extended", "resolved", "reopened", "closed", "voided")
@@ -42,9 +43,7 @@ def corrections(*, session: Session, since: datetime | None, scope: Scope = None
     """Staff corrections of the classifier, oldest first: (ticket, True) for a message a staff member filed by hand
     (its "created" event is not the reporter's: handlers.staff_filing), (ticket, False) for a ticket voided as no
     request (撤销). What `mulin export corrections` writes as labelled lines; `scope`: only those a person may see."""
-    by_staff = (select(TicketEvent.ticket_id).join(Ticket, col(Ticket.id) == TicketEvent.ticket_id)
-                .where(TicketEvent.kind == "created", TicketEvent.actor_id != Ticket.reporter_id))
-    query = select(Ticket).where(or_(col(Ticket.voided).is_(True), col(Ticket.id).in_(by_staff)))
+    query = select(Ticket).where(or_(col(Ticket.voided).is_(True), col(Ticket.id).in_(filed_by_staff())))
     if since is not None:
         query = query.where(_touched_since(since))
     if scope is not None:

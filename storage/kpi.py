@@ -16,7 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from storage.models import Notice, Ticket, TicketEvent, TicketStatus
-from storage.tickets import OPEN_STATUSES
+from storage.tickets import OPEN_STATUSES, filed_by_staff
 
 S = TicketStatus
 DONE_STATUSES = (S.RESOLVED, S.CLOSED)
@@ -33,6 +33,11 @@ def _within(scope: Scope) -> tuple:
     """The tickets the numbers count: not voided (撤销, no request), and in the scope when there is one."""
     counted = col(Ticket.voided).is_(False)
     return (counted,) if scope is None else (counted, scope)
+
+
+def _scoped(scope: Scope) -> tuple:
+    """The scope alone, voided tickets included (for the numbers about corrections)."""
+    return () if scope is None else (scope,)
 
 KPI_DEFINITIONS = {
     "响应率": "应接单的工单中按时接单的比例：接单时间不晚于接单期限 ÷（已接单 + 已过接单期限未接单）",
@@ -150,7 +155,7 @@ def corrections(*, session: Session, since: datetime, until: datetime, scope: Sc
     """How the staff corrected the classifier in a period: messages they filed by hand (a "created" event that is
     not the reporter's, handlers.staff_filing) and tickets they voided as no request (撤销)."""
     query = (select(func.count(TicketEvent.id)).join(Ticket, Ticket.id == TicketEvent.ticket_id)
-             .where(TicketEvent.at >= since, TicketEvent.at < until, *(() if scope is None else (scope,))))
+             .where(TicketEvent.at >= since, TicketEvent.at < until, *_scoped(scope)))
     filed = session.exec(query.where(TicketEvent.kind == "created", TicketEvent.actor_id != Ticket.reporter_id)).one()
     voided = session.exec(query.where(TicketEvent.kind == "voided")).one()
     return int(filed), int(voided)
@@ -178,13 +183,12 @@ class Hearing:
 
 
 def hearing(*, session: Session, since: datetime, until: datetime, scope: Scope = None) -> Hearing:
-    by_bot = col(Ticket.id).in_(select(TicketEvent.ticket_id).join(Ticket, col(Ticket.id) == TicketEvent.ticket_id)
-                                .where(TicketEvent.kind == "created", TicketEvent.actor_id == Ticket.reporter_id))
-    query = select(func.count(Ticket.id), func.coalesce(func.sum(case((col(Ticket.voided).is_(True), 1), else_=0)), 0)
-                   ).where(Ticket.created_at >= since, Ticket.created_at < until, *(() if scope is None else (scope,)))
-    filed, voided = session.exec(query.where(by_bot)).one()
-    missed = session.exec(select(func.count(Ticket.id)).where(
-        Ticket.created_at >= since, Ticket.created_at < until, ~by_bot, *_within(scope))).one()
+    by_staff = col(Ticket.id).in_(filed_by_staff())
+    in_period = (Ticket.created_at >= since, Ticket.created_at < until)
+    filed, voided = session.exec(select(
+        func.count(Ticket.id), func.coalesce(func.sum(case((col(Ticket.voided).is_(True), 1), else_=0)), 0)
+    ).where(*in_period, ~by_staff, *_scoped(scope))).one()
+    missed = session.exec(select(func.count(Ticket.id)).where(*in_period, by_staff, *_within(scope))).one()
     return Hearing(int(filed), int(voided), int(missed))
 
 

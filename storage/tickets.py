@@ -140,6 +140,13 @@ ACTION_NAMES = {"assigned": "指派", "accepted": "接单", "resolved": "办结"
                 "restored": "恢复"}
 
 
+def filed_by_staff():  # noqa: ANN201 - a subquery of ticket ids
+    """The tickets a staff member filed by hand (登记 of a message the bot missed): their "created" event is not the
+    reporter's (create_ticket's created_by)."""
+    return (select(TicketEvent.ticket_id).join(Ticket, col(Ticket.id) == TicketEvent.ticket_id)
+            .where(TicketEvent.kind == "created", TicketEvent.actor_id != Ticket.reporter_id))
+
+
 def get_ticket(*, session: Session, ticket_id: int) -> Ticket | None:
     return session.get(Ticket, ticket_id)
 

@@ -26,12 +26,12 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from classifier.rules import load_rules
 from core.config import Config
 from core.types import Outgoing
 from core.workcalendar import WorkCalendar
 from handlers.context import Ctx, Deps
 from handlers.digest import Period
+from handlers.export.corrections import correction_lines
 from handlers.export.ledger import ledger
 from handlers.staff_commands import assign_to, extend, supervise, supervises
 from storage.attachments import photo, ticket_photos
@@ -82,7 +82,6 @@ def build_app(*, config: Config, engine: Engine, clock) -> Starlette:  # noqa: A
     app.state.calendar = WorkCalendar(tz=config.tz, holidays=config.calendar.holidays, workdays=config.calendar.workdays)
     app.state.templates = templates
     app.state.services = open311.services()
-    app.state.categories = {c.code: c.name for c in load_rules().categories}  # the review form's codes
     return app
 
 
@@ -404,7 +403,7 @@ def _me(session, state, who: auth.Who) -> set[str]:  # noqa: ANN001
 
 @page()
 def corrections_page(request: Request, who: auth.Who, form: FormData, error: str = "",
-                     sent: tuple | None = None) -> Response:
+                     sent: tuple | None = None, status: int = 400) -> Response:
     if refused := _not_reviewer(request, who):
         return refused
     state = request.app.state
@@ -412,10 +411,10 @@ def corrections_page(request: Request, who: auth.Who, form: FormData, error: str
     done = request.query_params.get("done", "")
     with new_session(state.engine) as session:
         shown = corrections.page(session=session, config=state.config, scope=scope.of_staff(state.config, who.staff),
-                                 categories=state.categories, pending_only=pending_only,
+                                 categories=corrections.categories(), pending_only=pending_only,
                                  me=_me(session, state, who), sent=sent)
-    return render(request, "corrections.html", who, status_code=(403 if error == corrections.OWN else 400) if error
-                  else 200, d=shown, categories=state.categories, pending_only=pending_only, error=error,
+    return render(request, "corrections.html", who, status_code=status if error else 200, d=shown,
+                  categories=corrections.categories(), pending_only=pending_only, error=error,
                   notice=f"已审核 #{done}，谢谢。" if done.isdigit() and len(done) < 19 else "")
 
 
@@ -429,7 +428,7 @@ def correction_review(request: Request, who: auth.Who, form: FormData) -> Respon
     number = request.path_params["number"]
     labels = corrections.sent_labels(form)
     try:
-        corrections.check(labels, set(state.categories))
+        corrections.check(labels, set(corrections.categories()))
     except ValueError as exc:
         return corrections_page.__wrapped__(request, who, form, error=f"#{number}：{exc}", sent=(number, labels))
     with new_session(state.engine) as session:
@@ -438,7 +437,7 @@ def correction_review(request: Request, who: auth.Who, form: FormData) -> Respon
                                       labels=labels, staff=who.staff, me=_me(session, state, who),
                                       now=state.clock.now())
         except corrections.OwnCorrection:
-            return corrections_page.__wrapped__(request, who, form, error=corrections.OWN)
+            return corrections_page.__wrapped__(request, who, form, error=corrections.OWN, status=403)
         if not signed:
             raise HTTPException(404)
         session.commit()
@@ -454,7 +453,8 @@ def corrections_jsonl(request: Request, who: auth.Who, form: FormData) -> Respon
         return refused
     state = request.app.state
     with new_session(state.engine) as session:
-        lines = corrections.signed_lines(session=session, scope=scope.of_staff(state.config, who.staff))
+        lines = correction_lines(session=session, since=None, scope=scope.of_staff(state.config, who.staff),
+                                 reviewed_only=True)
     body = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
     filename = f"更正标注-{state.clock.now().astimezone(state.config.tz).date().isoformat()}.jsonl"
     return Response(body.encode(), media_type="application/jsonl; charset=utf-8",

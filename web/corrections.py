@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy import and_
 from sqlmodel import Session, col, select
 
 from classifier.labels import label_problem
+from classifier.rules import load_rules
 from core.config import Config, Staff
-from handlers.export.corrections import correction_lines
+from handlers.export.corrections import labels_of
 from handlers.texts import mask
 from storage.export import corrections, reviews_of, save_review
 from storage.kpi import Scope
@@ -25,6 +27,12 @@ OWN = "这条更正是您本人做的，请由另一位书记或街道审核。"
 
 def may_review(staff: Staff) -> bool:
     return staff.role in REVIEWERS
+
+
+@lru_cache(maxsize=1)
+def categories() -> dict[str, str]:
+    """The review form's category codes and names: the classifier's rules, read on the page's first use."""
+    return {c.code: c.name for c in load_rules().categories}
 
 
 @dataclass(frozen=True)
@@ -78,10 +86,8 @@ def page(*, session: Session, config: Config, scope: Scope, categories: dict[str
         review, how = reviews.get(ticket.id), made.get(ticket.id)
         if sent is not None and sent[0] == ticket.id:
             labels = sent[1]
-        elif review is not None:
-            labels = Labels(review.is_request, review.category, review.urgent)
         else:
-            labels = Labels(filed, ticket.category if filed else None, bool(ticket.urgent) and filed)
+            labels = Labels(*labels_of(ticket, filed, review))
         by_hand = how is not None and how.by_hand
         did = ("手工登记（机器人漏了）" if filed else "代登记后又撤销（不是诉求）" if by_hand
                else "撤销（机器人误登记）")
@@ -134,8 +140,3 @@ def sign(*, session: Session, ticket_id: int, scope: Scope, labels: Labels, staf
     return True
 
 
-def signed_lines(*, session: Session, scope: Scope) -> list[dict]:
-    """The signed corrections one may see, as labelled lines for tests/data/classifier/groups/."""
-    found = corrections(session=session, since=None, scope=scope)
-    return correction_lines(found, reviews_of(session=session, ticket_ids=[t.id for t, _ in found]),
-                            reviewed_only=True)

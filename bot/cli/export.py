@@ -18,7 +18,7 @@ from handlers.export.open311 import service_requests
 from storage import schema
 from storage.db import DatabaseError, make_engine, new_session
 from storage.attachments import first_photos
-from storage.export import corrections, latest_notes, reviews_of, tickets_since
+from storage.export import latest_notes, tickets_since
 
 
 class _Refused(Exception):
@@ -115,9 +115,7 @@ def export_corrections(*, config: Config, database_url: str, since: str | None, 
     start = _since(since, tz)
     engine = _engine(database_url)
     with new_session(engine) as session:
-        found = corrections(session=session, since=start)
-        lines = correction_lines(found, reviews_of(session=session, ticket_ids=[t.id for t, _ in found]),
-                                 reviewed_only=reviewed_only)
+        lines = correction_lines(session=session, since=start, reviewed_only=reviewed_only)
     engine.dispose()
     text = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
     return _write(text, out_path, out, f"已导出 {len(lines)} 条更正到 {out_path}")

@@ -4,24 +4,38 @@ name in `reviewed_by` (classifier.train accepts it); one nobody reviewed carries
 `"reviewed_by": null` (classifier.train refuses it until someone signs it)."""
 from __future__ import annotations
 
-from storage.models import LabelReview, Ticket
+from datetime import datetime
+
+from sqlmodel import Session
+
 from handlers.texts import mask
+from storage.export import corrections, reviews_of
+from storage.kpi import Scope
+from storage.models import LabelReview, Ticket
+
+
+def labels_of(ticket: Ticket, filed: bool, review: LabelReview | None) -> tuple[bool, str | None, bool]:
+    """(request, category, urgent): the signed ones, else the staff's correction: a message staff filed by hand
+    (`filed`) is a request of the ticket's category, a voided ticket none."""
+    if review is not None:
+        return review.is_request, review.category, review.urgent
+    return filed, ticket.category if filed else None, bool(ticket.urgent) and filed
 
 
 def correction_line(ticket: Ticket, filed: bool, review: LabelReview | None) -> dict:
-    """`filed`: a message staff filed by hand (a request of the ticket's category); else a ticket voided as none.
-    Phone and ID numbers are masked."""
-    if review is not None:
-        request, category, urgent = review.is_request, review.category, review.urgent
-    else:
-        request, category, urgent = filed, ticket.category if filed else None, bool(ticket.urgent) and filed
+    """One labelled line; phone and ID numbers are masked."""
+    request, category, urgent = labels_of(ticket, filed, review)
     return {"text": mask(ticket.text), "expect_request": request, "expect_category": category,
             "expect_urgent": urgent, "group": "mulin", "source": f"mulin:ticket#{ticket.id}",
             "why": "staff filed" if filed else "staff voided",
             "reviewed_by": review.reviewer_name if review is not None else None}
 
 
-def correction_lines(found: list[tuple[Ticket, bool]], reviews: dict[int, LabelReview], *,
+def correction_lines(*, session: Session, since: datetime | None, scope: Scope = None,
                      reviewed_only: bool = False) -> list[dict]:
+    """The corrections filed or changed since `since` (all: None) within `scope`, oldest first; `reviewed_only`:
+    only the signed ones."""
+    found = corrections(session=session, since=since, scope=scope)
+    reviews = reviews_of(session=session, ticket_ids=[t.id for t, _ in found])
     return [correction_line(t, filed, reviews.get(t.id)) for t, filed in found
             if not reviewed_only or t.id in reviews]

@@ -117,11 +117,9 @@ def test_an_unsigned_line_never_reaches_the_download(corrected, tmp_path):
     unsigned lines, which training refuses."""
     assert corrected.logged_in("jiedao").get("/corrections.jsonl").text == ""
     with new_session(corrected.engine) as session:
-        from storage.export import corrections, reviews_of
         from handlers.export.corrections import correction_lines
 
-        found = corrections(session=session, since=None)
-        lines = correction_lines(found, reviews_of(session=session, ticket_ids=[t.id for t, _ in found]))
+        lines = correction_lines(session=session, since=None)
     assert [r["reviewed_by"] for r in lines] == [None, None, None]
     unsigned = tmp_path / "unsigned.jsonl"
     unsigned.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in lines), encoding="utf-8")
