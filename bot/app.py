@@ -23,6 +23,7 @@ from core.workcalendar import WorkCalendar
 from core.types import Disconnected, Fetcher, Incoming, Sender
 from handlers.context import Ctx, Deps
 from handlers.dispatcher import Dispatcher, build_dispatcher
+from handlers import spotcheck
 from handlers.intake import late_summary_due
 from handlers.sweeps import SWEEPS
 from storage import attachments, inbox, nodes, outbox, schema
@@ -315,7 +316,8 @@ class App:
                 ctx = Ctx(deps=self.deps, session=session, msg=msg, now=now, staff=staff, account=self.account_name,
                           stored=stored)
                 taken = self.dispatcher.handle(ctx)
-                inbox.mark_processed(session=session, message_id=msg.id, ticket_id=ctx.ticket_id)
+                inbox.mark_processed(session=session, message_id=msg.id, ticket_id=ctx.ticket_id,
+                                     spot_check=spotcheck.stratum(ctx))
                 session.commit()
                 self._outbox_dirty |= ctx.queued > 0
             except Exception as exc:  # noqa: BLE001 - recorded, retried, then parked; never dropped

@@ -216,6 +216,12 @@ class Classifier:
         return Classification(True, code, self.category_name(code), round(p_category, 2),
                               location=parse_location(norm, self.buildings), matched=[*message.matched, "filed:staff"])
 
+    def names_a_problem(self, text: str) -> bool:
+        """Does the text hold the rules' words of a problem, enough for them to say "request" or to state one (the
+        prefilter's bound, on substrings)? What 抽查 draws its near misses from among the messages not filed."""
+        say, _, stated = self._prefilter.reach(normalise(text))
+        return say or stated
+
     def inner_words(self, tok: str) -> tuple[str, ...]:
         """The rule words inside a token, to index at its place ("坏了" also as "坏"). Community and category words
         stay whole: 电梯口 is no 电梯, 打不着火 no 着火; a word only cues or urgent rules name ("关在电梯") is looked

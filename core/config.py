@@ -215,6 +215,18 @@ class Privacy(_Strict):
     scan_seconds: float = Field(default=2, gt=0)   # purge time per due-scan at most; the rest waits a minute
 
 
+class SpotCheck(_Strict):
+    """抽查: a share of the residents' group messages the bot did not file is kept (masked on the page) for a
+    secretary to read against classifier/LABELS.md: the misses nobody reported, and real group text to train on.
+    `random_rate` of all such messages (the unbiased sample the console's miss estimate rests on) and `near_rate`
+    of those that hold the rules' words of a problem; each kept `keep_days` before the usual purge. 0 turns a
+    stratum off."""
+
+    random_rate: float = Field(default=0.02, ge=0, le=1)
+    near_rate: float = Field(default=0.25, ge=0, le=1)
+    keep_days: float = Field(default=14, gt=0)
+
+
 class Health(_Strict):
     """`mulin status` thresholds and the Prometheus endpoint of `mulin run`."""
 
@@ -259,6 +271,7 @@ class Config(_Strict):
     sending: SendingPolicy = SendingPolicy()
     accounts: tuple[Account, ...] = ()  # several bot accounts on one database; empty: the one `wechat:` account
     privacy: Privacy = Privacy()
+    spot_check: SpotCheck = SpotCheck()
     health: Health = Health()
     web: Web = Web()
 

@@ -30,8 +30,9 @@ def purge_retention(ctx: Ctx) -> int:
     policy = ctx.config.privacy
     now, session = ctx.now, ctx.session
     steps = (
-        ("chatter", lambda: privacy.purge_chatter(session=session, before=now - timedelta(days=policy.chatter_days),
-                                                  now=now, limit=policy.batch)),
+        ("chatter", lambda: privacy.purge_chatter(
+            session=session, before=now - timedelta(days=policy.chatter_days), now=now, limit=policy.batch,
+            drawn_before=now - timedelta(days=max(policy.chatter_days, ctx.config.spot_check.keep_days)))),
         ("sent", lambda: privacy.purge_sent(session=session, before=now - timedelta(days=policy.sent_days),
                                             now=now, limit=policy.batch)),
         ("tickets", lambda: privacy.pseudonymise_closed(

@@ -33,6 +33,7 @@ _STATE = select(IncomingMessage.state, IncomingMessage.id, IncomingMessage.recei
 _PROCESSED = update(IncomingMessage).where(IncomingMessage.message_id == bindparam("b_message_id")).values(
     state=MessageState.PROCESSED)
 _PROCESSED_TICKET = _PROCESSED.values(ticket_id=bindparam("b_ticket_id"))
+_PROCESSED_DRAWN = _PROCESSED.values(spot_check=bindparam("b_spot_check"))
 
 
 def _insert(dialect: str):
@@ -94,8 +95,12 @@ def unfinished_entry(*, session: Session, message_id: str) -> Stored | None:
     return Stored(row.id, row.received_at, row.sender_id, row.room_id, row.sent_at)
 
 
-def mark_processed(*, session: Session, message_id: str, ticket_id: int | None = None) -> None:
-    if ticket_id is None:
+def mark_processed(*, session: Session, message_id: str, ticket_id: int | None = None,
+                   spot_check: str | None = None) -> None:
+    """Done with; `spot_check`: the stratum a message that filed nothing was drawn in for 抽查 (handlers.spotcheck)."""
+    if spot_check is not None:
+        session.connection().execute(_PROCESSED_DRAWN, {"b_message_id": message_id, "b_spot_check": spot_check})
+    elif ticket_id is None:
         session.connection().execute(_PROCESSED, {"b_message_id": message_id})
     else:
         session.connection().execute(_PROCESSED_TICKET, {"b_message_id": message_id, "b_ticket_id": ticket_id})

@@ -141,6 +141,8 @@ class IncomingMessage(SQLModel, table=True):
     error: str | None = Field(default=None, sa_column=Column(Text))
     ticket_id: int | None = None
     purged_at: datetime | None = _time()    # text (and sender name) removed under the retention rules
+    # drawn for 抽查 (handlers.spotcheck): "random" or "near"; its text outlives the chatter purge by spot_check.keep_days
+    spot_check: str | None = None
     reviewed_at: datetime | None = _time()  # parked or failed: an operator has looked (`mulin status --ack`)
 
 
@@ -378,5 +380,23 @@ class LabelReview(SQLModel, table=True):
     category: str | None = None       # a code of the rules' categories; None when not a request
     urgent: bool = False
     reviewer_id: str                  # staff id
+    reviewer_name: str
+    reviewed_at: datetime = _time(nullable=False)
+
+
+class MessageReview(SQLModel, table=True):
+    """A person's reading of a group message the bot did not file, drawn for 抽查 (IncomingMessage.spot_check),
+    against classifier/LABELS.md: its labels, its masked text (kept for training after the message's own text is
+    purged) and who signed them. One per message; a later reading replaces it."""
+
+    __tablename__ = "message_review"
+
+    message_row_id: int = Field(primary_key=True, foreign_key="incoming_message.id")
+    sample: str                       # the stratum it was drawn in: random | near
+    text: str = Field(sa_column=Column(Text, nullable=False))  # masked (handlers.texts.mask)
+    is_request: bool
+    category: str | None = None
+    urgent: bool = False
+    reviewer_id: str
     reviewer_name: str
     reviewed_at: datetime = _time(nullable=False)

@@ -17,9 +17,9 @@ from sqlmodel import Session, col, select
 
 from storage.attachments import expire_unlinked
 from storage.db import dialect_insert
-from storage.models import (Attachment, BindAttempt, BindCode, EraseRequest, IncomingMessage, MessageState,
-                            OutboxMessage, OutboxState, Setting, StaffBinding, Ticket, TicketEvent, TicketFollower,
-                            TicketStatus)
+from storage.models import (Attachment, BindAttempt, BindCode, EraseRequest, IncomingMessage, MessageReview,
+                            MessageState, OutboxMessage, OutboxState, Setting, StaffBinding, Ticket, TicketEvent,
+                            TicketFollower, TicketStatus)
 
 Mask = Callable[[str], str]
 PSEUDONYM_PREFIX = "anon_"
@@ -90,14 +90,19 @@ def _rewrite_sent(session: Session, row: OutboxMessage, contacts: dict[str, str]
 
 
 # ---- retention -------------------------------------------------------------------------------
-def purge_chatter(*, session: Session, before: datetime, now: datetime, limit: int) -> int:
+def purge_chatter(*, session: Session, before: datetime, now: datetime, limit: int,
+                  drawn_before: datetime | None = None) -> int:
     """Texts of messages that filed or joined no ticket, received before `before`; parked ones only once an
-    operator has looked. Returns how many rows were emptied (at most `limit`)."""
+    operator has looked; one drawn for 抽查 only once received before `drawn_before` (None: as any other). Returns
+    how many rows were emptied (at most `limit`)."""
     done = or_(IncomingMessage.state == MessageState.PROCESSED,
                and_(IncomingMessage.state == MessageState.PARKED, col(IncomingMessage.reviewed_at).is_not(None)))
+    due = IncomingMessage.received_at < before
+    if drawn_before is not None:
+        due = and_(due, or_(col(IncomingMessage.spot_check).is_(None), IncomingMessage.received_at < drawn_before))
     ids = list(session.exec(select(IncomingMessage.id).where(
         col(IncomingMessage.purged_at).is_(None), col(IncomingMessage.ticket_id).is_(None), done,
-        IncomingMessage.received_at < before).order_by(IncomingMessage.id).limit(limit)))
+        due).order_by(IncomingMessage.id).limit(limit)))
     if ids:
         session.execute(update(IncomingMessage).where(col(IncomingMessage.id).in_(ids))
                         .values(text="", sender_name="", purged_at=now))
@@ -249,6 +254,9 @@ def erase_contact(*, session: Session, contact_id: str, actor_id: str, now: date
                                 note="本人申请删除个人信息：反映人已替换为化名", from_status=ticket.status.value,
                                 to_status=ticket.status.value))
     session.execute(update(TicketEvent).where(TicketEvent.actor_id == contact_id).values(actor_id=alias))
+    # the signed readings of their messages (抽查) hold their words too
+    session.execute(delete(MessageReview).where(col(MessageReview.message_row_id).in_(
+        select(IncomingMessage.id).where(IncomingMessage.sender_id == contact_id))))
     messages = session.execute(update(IncomingMessage).where(
         IncomingMessage.sender_id == contact_id, IncomingMessage.state != MessageState.RECEIVED)
         .values(sender_id=alias, sender_name="", text="", purged_at=now)).rowcount

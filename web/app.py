@@ -40,7 +40,7 @@ from storage.outbox import enqueue
 from storage.staff import StaffDirectory
 from storage.tickets import IllegalTransition, events_of
 from storage.weblogin import (LoginRefused, end_session, new_code, open_session, redeem_code, redeem_link)
-from web import auth, corrections, dashboard, open311, present, query, scope
+from web import auth, corrections, dashboard, open311, present, query, scope, spotcheck
 
 log = logging.getLogger("mulin.web")
 HERE = Path(__file__).resolve().parent
@@ -74,6 +74,7 @@ def build_app(*, config: Config, engine: Engine, clock) -> Starlette:  # noqa: A
         Route("/dashboard", dashboard_page),
         Route("/corrections", corrections_page), Route("/corrections.jsonl", corrections_jsonl),
         Route("/corrections/{number:id}", correction_review, methods=["POST"]),
+        Route("/spotcheck", spotcheck_page), Route("/spotcheck/{number:id}", spotcheck_review, methods=["POST"]),
         Mount("/open311/v2", routes=open311.routes()),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
@@ -447,14 +448,53 @@ def correction_review(request: Request, who: auth.Who, form: FormData) -> Respon
 
 
 @page()
+def spotcheck_page(request: Request, who: auth.Who, form: FormData, error: str = "",
+                   sent: tuple | None = None) -> Response:
+    if refused := _not_reviewer(request, who):
+        return refused
+    state = request.app.state
+    pending_only = request.query_params.get("show") != "all"
+    done = request.query_params.get("done", "")
+    with new_session(state.engine) as session:
+        shown = spotcheck.page(session=session, config=state.config, staff=who.staff, now=state.clock.now(),
+                               pending_only=pending_only, sent=sent)
+    return render(request, "spotcheck.html", who, status_code=400 if error else 200, d=shown,
+                  categories=corrections.categories(), pending_only=pending_only, error=error,
+                  notice="已审核，谢谢。" if done == "1" else "")
+
+
+@page()
+def spotcheck_review(request: Request, who: auth.Who, form: FormData) -> Response:
+    """Sign one drawn message's labels; labels LABELS.md does not allow are refused with the reason and the form as
+    sent, nothing saved."""
+    if refused := _not_reviewer(request, who):
+        return refused
+    state = request.app.state
+    number = request.path_params["number"]
+    labels = corrections.sent_labels(form)
+    try:
+        corrections.check(labels, set(corrections.categories()))
+    except ValueError as exc:
+        return spotcheck_page.__wrapped__(request, who, form, error=str(exc), sent=(number, labels))
+    with new_session(state.engine) as session:
+        if not spotcheck.sign(session=session, config=state.config, staff=who.staff, row_id=number, labels=labels,
+                              now=state.clock.now()):
+            raise HTTPException(404)
+        session.commit()
+    log.info("staff %s signed the labels of drawn message row %s", who.staff.id, number)
+    back = "&show=all" if request.query_params.get("show") == "all" else ""
+    return RedirectResponse(f"/spotcheck?done=1{back}#m{number}", status_code=303)
+
+
+@page()
 def corrections_jsonl(request: Request, who: auth.Who, form: FormData) -> Response:
-    """The signed corrections one may see, one JSON line each, for tests/data/classifier/groups/."""
+    """The signed corrections and 抽查 readings one may see, one JSON line each, for tests/data/classifier/groups/."""
     if refused := _not_reviewer(request, who):
         return refused
     state = request.app.state
     with new_session(state.engine) as session:
         lines = correction_lines(session=session, since=None, scope=scope.of_staff(state.config, who.staff),
-                                 reviewed_only=True)
+                                 visible=spotcheck.visible(state.config, who.staff), reviewed_only=True)
     body = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
     filename = f"更正标注-{state.clock.now().astimezone(state.config.tz).date().isoformat()}.jsonl"
     return Response(body.encode(), media_type="application/jsonl; charset=utf-8",

@@ -110,7 +110,7 @@ def export_corrections(*, config: Config, database_url: str, since: str | None, 
     message a staff member filed by hand is a request of the ticket's category, a voided ticket is none, unless a
     person has signed other labels for it on the console's 更正审核 page. Phone and ID numbers are masked. A line
     nobody signed has `"reviewed_by": null`, and classifier.train refuses it; `reviewed_only`: only signed lines,
-    ready for tests/data/classifier/groups/."""
+    ready for tests/data/classifier/groups/. The group messages signed on the 抽查 page follow."""
     tz = ZoneInfo(config.community.timezone)
     start = _since(since, tz)
     engine = _engine(database_url)

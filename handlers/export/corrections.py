@@ -1,7 +1,8 @@
 """The staff's corrections of the classifier as labelled lines, in the shape of tests/data/classifier/: what `mulin
 export corrections` prints and the console's 更正审核 page downloads. A line a person reviewed carries their labels and
 name in `reviewed_by` (classifier.train accepts it); one nobody reviewed carries the staff's correction and
-`"reviewed_by": null` (classifier.train refuses it until someone signs it)."""
+`"reviewed_by": null` (classifier.train refuses it until someone signs it). The messages read on the 抽查 page
+follow, each signed (`source` mulin:message#N, `why` "spot check, random" or "spot check, near")."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -9,9 +10,10 @@ from datetime import datetime
 from sqlmodel import Session
 
 from handlers.texts import mask
+from storage import spotcheck
 from storage.export import corrections, reviews_of
 from storage.kpi import Scope
-from storage.models import LabelReview, Ticket
+from storage.models import LabelReview, MessageReview, Ticket
 
 
 def labels_of(ticket: Ticket, filed: bool, review: LabelReview | None) -> tuple[bool, str | None, bool]:
@@ -31,11 +33,20 @@ def correction_line(ticket: Ticket, filed: bool, review: LabelReview | None) -> 
             "reviewed_by": review.reviewer_name if review is not None else None}
 
 
+def spot_check_line(review: MessageReview) -> dict:
+    """One message read on the 抽查 page as a labelled line (its text was masked when it was signed)."""
+    return {"text": review.text, "expect_request": review.is_request, "expect_category": review.category,
+            "expect_urgent": review.urgent, "group": "mulin", "source": f"mulin:message#{review.message_row_id}",
+            "why": f"spot check, {review.sample}", "reviewed_by": review.reviewer_name}
+
+
 def correction_lines(*, session: Session, since: datetime | None, scope: Scope = None,
-                     reviewed_only: bool = False) -> list[dict]:
+                     visible: spotcheck.Visible = lambda room_id, topic: True, reviewed_only: bool = False) -> list[dict]:
     """The corrections filed or changed since `since` (all: None) within `scope`, oldest first; `reviewed_only`:
-    only the signed ones."""
+    only the signed ones. Then the drawn messages signed since `since` in the groups `visible` admits."""
     found = corrections(session=session, since=since, scope=scope)
     reviews = reviews_of(session=session, ticket_ids=[t.id for t, _ in found])
-    return [correction_line(t, filed, reviews.get(t.id)) for t, filed in found
-            if not reviewed_only or t.id in reviews]
+    lines = [correction_line(t, filed, reviews.get(t.id)) for t, filed in found
+             if not reviewed_only or t.id in reviews]
+    return lines + [spot_check_line(r) for r, _ in spotcheck.signed(session=session, visible=visible)
+                    if since is None or r.reviewed_at >= since]

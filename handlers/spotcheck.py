@@ -1,0 +1,38 @@
+"""抽查: which residents' group messages that filed nothing are kept for a person to read (web console, 抽查 page).
+
+A message is drawn by its fingerprint (room, sender, time, text: storage.inbox.fingerprint), so the draw is the same
+in every process, on every retry and for every bot account in the group: "random"
+at spot_check.random_rate among all such messages (the sample the miss estimate rests on), else "near" at
+spot_check.near_rate among those holding the rules' words of a problem (where misses gather)."""
+from __future__ import annotations
+
+import hashlib
+
+from handlers.context import Ctx
+from storage.inbox import fingerprint
+
+RANDOM, NEAR = "random", "near"
+SAMPLES = {RANDOM: "随机抽取", NEAR: "含问题用词"}
+
+
+def drawn(key: str, rate: float) -> bool:
+    """True for a share `rate` of keys, always the same ones."""
+    if rate <= 0:
+        return False
+    bucket = int.from_bytes(hashlib.sha1(key.encode("utf-8")).digest()[:8], "big") / 2 ** 64
+    return bucket < rate
+
+
+def stratum(ctx: Ctx) -> str | None:
+    """The sample this handled message joins, or None: only a resident's text in a residents' group that filed or
+    joined no ticket is drawn."""
+    msg, policy = ctx.msg, ctx.config.spot_check
+    if (msg is None or ctx.ticket_id is not None or ctx.staff is not None or msg.kind != "text"
+            or msg.room_id is None or not msg.text.strip() or ctx.config.group_for(msg.room_id, msg.room_topic) is None):
+        return None
+    key = fingerprint(msg) or msg.id
+    if drawn(key, policy.random_rate):
+        return RANDOM
+    if drawn(f"{key}#near", policy.near_rate) and ctx.classifier.names_a_problem(msg.text):
+        return NEAR
+    return None

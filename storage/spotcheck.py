@@ -1,0 +1,58 @@
+"""抽查 in the database: the residents' group messages drawn for a person to read (IncomingMessage.spot_check, see
+handlers.spotcheck) and the labels signed for them (MessageReview)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable
+
+from sqlmodel import Session, col, select
+
+from storage.db import dialect_insert
+from storage.models import IncomingMessage, MessageReview
+
+Visible = Callable[[str | None, str | None], bool]  # (room id, room topic) -> may this person see that group
+
+
+def drawn(*, session: Session, since: datetime, visible: Visible) -> list[IncomingMessage]:
+    """The drawn messages received since `since` whose text is still kept, in the groups one may see, oldest first."""
+    rows = session.exec(select(IncomingMessage).where(
+        col(IncomingMessage.spot_check).is_not(None), col(IncomingMessage.purged_at).is_(None),
+        col(IncomingMessage.ticket_id).is_(None), IncomingMessage.received_at >= since)
+        .order_by(IncomingMessage.id))
+    return [m for m in rows if visible(m.room_id, m.room_topic)]
+
+
+def one(*, session: Session, row_id: int, visible: Visible) -> IncomingMessage | None:
+    """A drawn message one may see and whose text is still kept, else None."""
+    m = session.get(IncomingMessage, row_id)
+    if m is None or m.spot_check is None or m.purged_at is not None or m.ticket_id is not None \
+            or not visible(m.room_id, m.room_topic):
+        return None
+    return m
+
+
+def reviews_of(*, session: Session, row_ids: list[int]) -> dict[int, MessageReview]:
+    if not row_ids:
+        return {}
+    return {r.message_row_id: r for r in session.exec(
+        select(MessageReview).where(col(MessageReview.message_row_id).in_(row_ids)))}
+
+
+def signed(*, session: Session, visible: Visible) -> list[tuple[MessageReview, IncomingMessage]]:
+    """Every signed reading in the groups one may see, with its message row (whose text may be purged since)."""
+    rows = session.exec(select(MessageReview, IncomingMessage)
+                        .join(IncomingMessage, col(IncomingMessage.id) == MessageReview.message_row_id)
+                        .order_by(MessageReview.message_row_id))
+    return [(r, m) for r, m in rows if visible(m.room_id, m.room_topic)]
+
+
+def save_review(*, session: Session, message: IncomingMessage, text: str, is_request: bool, category: str | None,
+                urgent: bool, reviewer_id: str, reviewer_name: str, now: datetime) -> None:
+    """Sign a drawn message's labels with its (masked) text; a later reading replaces an earlier one, also when two
+    people sign at once (one statement: insert, or update on conflict)."""
+    values = dict(message_row_id=message.id, sample=message.spot_check, text=text, is_request=is_request,
+                  category=category, urgent=urgent, reviewer_id=reviewer_id, reviewer_name=reviewer_name,
+                  reviewed_at=now)
+    statement = dialect_insert(session.get_bind().dialect.name)(MessageReview).values(**values)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["message_row_id"], set_={k: v for k, v in values.items() if k != "message_row_id"}))

@@ -1,0 +1,82 @@
+"""抽查: residents' group messages the bot did not file, drawn for a secretary or the street office to read against
+classifier/LABELS.md (handlers.spotcheck draws them). What it shows and counts: the misses nobody reported, with an
+estimate of how many there are from the randomly drawn ones, and signed real group lines to train on."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session
+
+from core.config import Config, Staff
+from handlers.spotcheck import RANDOM, SAMPLES
+from handlers.texts import mask
+from storage import spotcheck
+from storage.models import MessageReview
+from web.corrections import Labels
+from web.present import local
+
+SHOWN = 100  # the oldest pending this many on the page: their texts are purged first
+
+
+def visible(config: Config, staff: Staff) -> spotcheck.Visible:
+    """The groups whose messages a person may read: a secretary their community's, the street office all."""
+    mine = config.community_of_staff(staff)
+    if mine is None:
+        return lambda room_id, topic: True
+    return lambda room_id, topic: config.community_of(None, room_id, topic) == mine
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Of the randomly drawn messages people read: how many, and how many were requests the bot missed."""
+
+    read: int
+    requests: int
+
+    @property
+    def share(self) -> float | None:
+        return self.requests / self.read if self.read else None
+
+
+def estimate(reviews: list[MessageReview]) -> Estimate:
+    randoms = [r for r in reviews if r.sample == RANDOM]
+    return Estimate(len(randoms), sum(r.is_request for r in randoms))
+
+
+def page(*, session: Session, config: Config, staff: Staff, now: datetime, pending_only: bool,
+         sent: tuple[int, Labels] | None = None) -> dict:
+    """The drawn messages one may read whose text is still kept (oldest first: the first to go), with the form's
+    labels (what was just sent and refused, else the signed ones, else none), the counts and the estimate."""
+    see = visible(config, staff)
+    found = spotcheck.drawn(session=session, since=now - timedelta(days=config.spot_check.keep_days), visible=see)
+    reviews = spotcheck.reviews_of(session=session, row_ids=[m.id for m in found])
+    pending = [m for m in found if m.id not in reviews]
+    listed = pending if pending_only else found
+    rows = []
+    for m in listed[:SHOWN]:
+        review = reviews.get(m.id)
+        if sent is not None and sent[0] == m.id:
+            labels = sent[1]
+        elif review is not None:
+            labels = Labels(review.is_request, review.category, review.urgent)
+        else:
+            labels = Labels(None, None, False)
+        rows.append({"id": m.id, "at": local(m.received_at, config, "%m-%d %H:%M"), "room": m.room_topic or m.room_id,
+                     "text": mask(m.text), "sample": SAMPLES.get(m.spot_check or "", ""), "labels": labels,
+                     "review": review})
+    signed = [r for r, _ in spotcheck.signed(session=session, visible=see)]
+    return {"rows": rows, "pending": len(pending), "kept": len(found), "more": max(0, len(listed) - SHOWN),
+            "estimate": estimate(signed), "signed": len(signed), "keep_days": config.spot_check.keep_days}
+
+
+def sign(*, session: Session, config: Config, staff: Staff, row_id: int, labels: Labels, now: datetime) -> bool:
+    """Save the labels of one drawn message one may read, with its masked text; False when it is no such message
+    (not drawn, another community's, or its text already purged)."""
+    message = spotcheck.one(session=session, row_id=row_id, visible=visible(config, staff))
+    if message is None:
+        return False
+    spotcheck.save_review(session=session, message=message, text=mask(message.text), is_request=bool(labels.request),
+                          category=labels.category, urgent=labels.urgent, reviewer_id=staff.id,
+                          reviewer_name=staff.name, now=now)
+    return True
