@@ -216,7 +216,14 @@ def export_contact(*, session: Session, contact_id: str, now: datetime) -> dict[
                "size": a.size, "sha256": a.sha256, "ticket_id": a.ticket_id, "role": a.role}
               for a in session.exec(select(Attachment).where(Attachment.sender_id == contact_id)
                                     .order_by(Attachment.id))]
-    return {"contact": contact_id, "exported_at": _iso(now), "messages": messages, "messages_to_you": sent,
+    readings = [{"message_id": m.message_id, "sample": r.sample, "text": r.text, "is_request": r.is_request,
+                 "category": r.category, "reviewed_at": _iso(r.reviewed_at)}
+                for r, m in session.exec(select(MessageReview, IncomingMessage)
+                                         .join(IncomingMessage, col(IncomingMessage.id) == MessageReview.message_row_id)
+                                         .where(IncomingMessage.sender_id == contact_id)
+                                         .order_by(MessageReview.message_row_id))]
+    return {"contact": contact_id, "exported_at": _iso(now), "messages": messages, "spot_check_readings": readings,
+            "messages_to_you": sent,
             "photos": photos, "tickets": tickets, "ratings": ratings, "bindings": bindings,
             "erase_requests": requests}
 
