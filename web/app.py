@@ -427,11 +427,9 @@ def correction_review(request: Request, who: auth.Who, form: FormData) -> Respon
         return refused
     state = request.app.state
     number = request.path_params["number"]
-    labels = corrections.sent_labels(form)
-    try:
-        corrections.check(labels, set(corrections.categories()))
-    except ValueError as exc:
-        return corrections_page.__wrapped__(request, who, form, error=f"#{number}：{exc}", sent=(number, labels))
+    labels, problem = corrections.sent_labels(form)
+    if problem:
+        return corrections_page.__wrapped__(request, who, form, error=f"#{number}：{problem}", sent=(number, labels))
     with new_session(state.engine) as session:
         try:
             signed = corrections.sign(session=session, ticket_id=number, scope=scope.of_staff(state.config, who.staff),
@@ -471,11 +469,9 @@ def spotcheck_review(request: Request, who: auth.Who, form: FormData) -> Respons
         return refused
     state = request.app.state
     number = request.path_params["number"]
-    labels = corrections.sent_labels(form)
-    try:
-        corrections.check(labels, set(corrections.categories()))
-    except ValueError as exc:
-        return spotcheck_page.__wrapped__(request, who, form, error=str(exc), sent=(number, labels))
+    labels, problem = corrections.sent_labels(form)
+    if problem:
+        return spotcheck_page.__wrapped__(request, who, form, error=problem, sent=(number, labels))
     with new_session(state.engine) as session:
         if not spotcheck.sign(session=session, config=state.config, staff=who.staff, row_id=number, labels=labels,
                               now=state.clock.now()):

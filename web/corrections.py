@@ -108,18 +108,13 @@ def _signed(review: LabelReview | None, categories: dict[str, str], config: Conf
     return f"{what}（{review.reviewer_name} {local(review.reviewed_at, config, '%m-%d %H:%M')}审核）"
 
 
-def sent_labels(form) -> Labels:  # noqa: ANN001 - starlette FormData
-    """What a reviewer sent, as they sent it (a non-request keeps no category: the form's select stays filled)."""
+def sent_labels(form) -> tuple[Labels, str | None]:  # noqa: ANN001 - starlette FormData
+    """What a reviewer sent, as they sent it (a non-request keeps no category: the form's select stays filled), and
+    the Chinese reason when LABELS.md does not allow it (None: it does)."""
     request = {"1": True, "0": False}.get(form.get("request") or "")
     category = (form.get("category") or "").strip()[:64] or None
-    return Labels(request, None if request is False else category, form.get("urgent") == "1")
-
-
-def check(labels: Labels, codes: set[str]) -> None:
-    """ValueError with the Chinese reason when LABELS.md does not allow these labels."""
-    problem = label_problem(labels.request, labels.category, labels.urgent, codes)
-    if problem:
-        raise ValueError(problem)
+    labels = Labels(request, None if request is False else category, form.get("urgent") == "1")
+    return labels, label_problem(labels.request, labels.category, labels.urgent, set(categories())) or None
 
 
 class OwnCorrection(Exception):
