@@ -19,7 +19,8 @@ from core.workcalendar import WorkCalendar
 from handlers import texts
 from handlers.chart import weekly_png
 from handlers.context import Ctx
-from storage import inbox, kpi, notices
+from handlers.spotcheck import visible_in
+from storage import inbox, kpi, notices, spotcheck
 from storage.models import Ticket
 from storage.threads import chases
 
@@ -88,6 +89,12 @@ def render_daily(*, session: Session, config: Config, calendar: WorkCalendar, pe
         lines.append(f"识别更正：网格员代登记{filed}件（助手漏识别），撤销{voided}件（助手误登记，不计入指标）。")
         if config.web.public_url:  # a secretary signs them there, and only signed ones teach the classifier
             lines.append(f"请在工作台“更正审核”确认：{config.web.public_url.rstrip('/')}/corrections")
+    if config.web.public_url:  # messages the bot did not file, drawn for a look (抽查): the misses nobody reported
+        waiting = spotcheck.pending(session=session, visible=visible_in(config, community),
+                                    since=now - timedelta(days=config.spot_check.keep_days))
+        if waiting:
+            lines.append(f"抽查：{waiting}条助手没登记的群消息待看，看看有没有漏掉的诉求："
+                         f"{config.web.public_url.rstrip('/')}/spotcheck")
     by_grid = kpi.open_by(session=session, column=Ticket.grid_id, scope=scope)
     total_open = sum(by_grid.values())
     lines.append(f"在办共{total_open}件。")

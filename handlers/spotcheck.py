@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import hashlib
 
+from core.config import Config
 from handlers.context import Ctx
 from storage.inbox import fingerprint
+from storage.spotcheck import Visible
 
 RANDOM, NEAR = "random", "near"
 SAMPLES = {RANDOM: "随机抽取", NEAR: "含问题用词"}
@@ -36,3 +38,10 @@ def stratum(ctx: Ctx) -> str | None:
     if drawn(f"{key}#near", policy.near_rate) and ctx.classifier.names_a_problem(msg.text):
         return NEAR
     return None
+
+
+def visible_in(config: Config, community_id: str | None) -> Visible:
+    """The groups of one community (None: all of them): whose drawn messages its secretary reads and its digest counts."""
+    if community_id is None or len(config.all_communities()) == 1:
+        return lambda room_id, topic: True
+    return lambda room_id, topic: config.community_of(None, room_id, topic) == community_id

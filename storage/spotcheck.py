@@ -22,6 +22,12 @@ def drawn(*, session: Session, since: datetime, visible: Visible) -> list[Incomi
     return [m for m in rows if visible(m.room_id, m.room_topic)]
 
 
+def pending(*, session: Session, since: datetime, visible: Visible) -> int:
+    """How many drawn messages received since `since` in those groups wait for a reading (text still kept)."""
+    found = drawn(session=session, since=since, visible=visible)
+    return len(found) - len(reviews_of(session=session, row_ids=[m.id for m in found]))
+
+
 def one(*, session: Session, row_id: int, visible: Visible) -> IncomingMessage | None:
     """A drawn message one may see and whose text is still kept, else None."""
     m = session.get(IncomingMessage, row_id)

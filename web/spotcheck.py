@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from core.config import Config, Staff
-from handlers.spotcheck import RANDOM, SAMPLES
+from handlers.spotcheck import RANDOM, SAMPLES, visible_in
 from handlers.texts import mask
 from storage import spotcheck
 from storage.models import MessageReview
@@ -21,10 +21,7 @@ SHOWN = 100  # the oldest pending this many on the page: their texts are purged 
 
 def visible(config: Config, staff: Staff) -> spotcheck.Visible:
     """The groups whose messages a person may read: a secretary their community's, the street office all."""
-    mine = config.community_of_staff(staff)
-    if mine is None:
-        return lambda room_id, topic: True
-    return lambda room_id, topic: config.community_of(None, room_id, topic) == mine
+    return visible_in(config, config.community_of_staff(staff))
 
 
 @dataclass(frozen=True)

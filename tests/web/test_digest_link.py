@@ -1,7 +1,10 @@
-"""The daily digest ends with a link to the console when web.public_url is set, and not otherwise."""
+"""The daily digest ends with a link to the console when web.public_url is set, and not otherwise; it asks for the
+reviews (更正审核, 抽查) there."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+
+from sqlmodel import select
 
 from core.workcalendar import WorkCalendar
 from handlers.digest import Period, render_daily
@@ -34,3 +37,36 @@ def test_a_digest_with_corrections_links_to_their_review_only_when_it_has_an_add
                                 period=Period(start=now - timedelta(days=1), end=now), now=now)
             assert "撤销1件" in text
             assert ("请在工作台“更正审核”确认：https://mulin.example.org/corrections" in text) == link
+
+
+def test_a_digest_asks_each_secretary_to_look_at_her_own_groups_drawn_messages(engine, web_config, config):
+    """Two messages drawn in 奎星楼's A1A2 group, one in 东苑's, one of 奎星楼's already read: each community's digest
+    counts its own waiting ones (and links to 抽查 only when the console has an address); none waiting, no line."""
+    from storage.models import IncomingMessage, MessageReview, MessageState
+
+    now = datetime.fromisoformat("2026-11-24T08:00:00+08:00")
+    period = Period(start=now - timedelta(days=1), end=now)
+    with new_session(engine) as session:
+        for n, topic in enumerate(("奎星楼社区A1A2号居民群", "奎星楼社区A1A2号居民群", "东苑小区居民群",
+                                   "奎星楼社区A1A2号居民群")):
+            session.add(IncomingMessage(message_id=f"d{n}", room_id=f"r{n}", room_topic=topic, sender_id="wxid_li",
+                                        sender_name="李大爷", text=f"消息{n}", sent_at=now - timedelta(days=2),
+                                        received_at=now - timedelta(days=2), state=MessageState.PROCESSED,
+                                        spot_check="random"))
+        session.flush()
+        read = session.exec(select(IncomingMessage).where(IncomingMessage.message_id == "d3")).one()
+        session.add(MessageReview(message_row_id=read.id, sample="random", text="消息3", is_request=False,
+                                  reviewer_id="lishuji", reviewer_name="李书记", reviewed_at=now))
+        session.commit()
+
+        def digest(cfg, community):  # noqa: ANN001, ANN202
+            return render_daily(session=session, config=cfg, calendar=WorkCalendar(tz=cfg.tz), period=period, now=now,
+                                community=community)
+
+        link = "https://mulin.example.org/spotcheck"
+        assert f"抽查：2条助手没登记的群消息待看，看看有没有漏掉的诉求：{link}" in digest(web_config, "kxl")
+        assert f"抽查：1条助手没登记的群消息待看，看看有没有漏掉的诉求：{link}" in digest(web_config, "dy")
+        assert "抽查：3条" in digest(web_config, None)  # the street's digest over both
+        assert "抽查" not in digest(config, None)  # no console address: nowhere to look
+        assert "抽查" not in render_daily(session=session, config=web_config, calendar=WorkCalendar(tz=web_config.tz),
+                                        period=period, now=now + timedelta(days=15), community="kxl")  # past keep_days
