@@ -12,6 +12,8 @@ from handlers.digest import WEEKDAY_NAMES, midnight
 from storage import kpi
 from storage.kpi import KPI_DEFINITIONS, Scope
 from storage.models import Ticket
+from web import spotcheck
+from web.corrections import may_review
 from web.scope import grids_in
 
 DAYS = 30
@@ -65,4 +67,6 @@ def build(*, session: Session, config: Config, calendar: WorkCalendar, now: date
             "grids": grids, "workers": workers, "total": {"tickets": total.tickets, "rates": _rates(total)},
             "trend": trend, "peak": max([1, *(max(d["new"], d["resolved"]) for d in trend)]),
             "spots": spots, "spots_total": spots_total, "hot_spot_reports": config.digest.hot_spot_reports,
-            "heard": heard, "false_alarms": _percent(heard.false_alarm_rate), "found": _percent(heard.found_rate)}
+            "heard": heard, "false_alarms": _percent(heard.false_alarm_rate), "found": _percent(heard.found_rate),
+            "spot": (spotcheck.estimate_for(session=session, config=config, staff=staff)
+                     if may_review(staff) else None)}

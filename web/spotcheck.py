@@ -41,6 +41,11 @@ def estimate(reviews: list[MessageReview]) -> Estimate:
     return Estimate(len(randoms), sum(r.is_request for r in randoms))
 
 
+def estimate_for(*, session: Session, config: Config, staff: Staff) -> Estimate:
+    """The estimate over every signed reading in the groups this person may read."""
+    return estimate([r for r, _ in spotcheck.signed(session=session, visible=visible(config, staff))])
+
+
 def page(*, session: Session, config: Config, staff: Staff, now: datetime, pending_only: bool,
          sent: tuple[int, Labels] | None = None) -> dict:
     """The drawn messages one may read whose text is still kept (oldest first: the first to go), with the form's

@@ -13,11 +13,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 
 from bot.sim.harness import Community
 from bot.sim.scenario import load_scenario
+from core.config import SpotCheck
 from storage.db import new_session
-from storage.models import LabelReview
+from storage.models import LabelReview, MessageReview
 
 CHROMIUM = os.environ.get("MULIN_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 SCENARIO = Path(__file__).resolve().parents[1] / "data" / "scenarios" / "basic.yaml"
@@ -47,7 +49,8 @@ def test_the_console_in_chromium_at_phone_and_desktop_width(engine, web_config, 
     shots.mkdir(parents=True, exist_ok=True)
 
     async def story() -> None:
-        async with Community(config=web_config, scenario=load_scenario(SCENARIO), engine=engine,
+        drawing = web_config.model_copy(update={"spot_check": SpotCheck(random_rate=1, near_rate=0)})  # every line
+        async with Community(config=drawing, scenario=load_scenario(SCENARIO), engine=engine,
                              classifier=classifier) as community, async_playwright() as playwright:
             parts.seed(community.clock.now())
             await community.app.flush_outbox()
@@ -59,6 +62,7 @@ def test_the_console_in_chromium_at_phone_and_desktop_width(engine, web_config, 
                     link = lambda staff: parts.link(staff, community.clock.now())  # noqa: E731
                     await desktop_worker(community, browser, base, shots, link)
                     await phone_review(browser, base, shots, link)
+                    await phone_spotcheck(community, browser, base, shots, link)
                 finally:
                     await browser.close()
 
@@ -158,7 +162,31 @@ def test_the_console_in_chromium_at_phone_and_desktop_width(engine, web_config, 
         await page.click("text=显示全部（含已审）")
         assert "已审：不是诉求（李书记" in await page.locator("section.correction#c4").inner_text()
 
+    async def phone_spotcheck(community, browser, base, shots, link) -> None:  # noqa: ANN001
+        """张阿姨 tells of last night's outage in the A1A2 group (no ticket: it is over); the line is drawn, and 李书记
+        reads it on 抽查 on her phone and signs it: no request."""
+        await community.post("20001@chatroom", "wxid_zhang", "昨天停电了一晚上，今天早上就来电了")
+        await community.drain()
+        page = await (await browser.new_context(base_url=base, **PHONE)).new_page()
+        await page.goto(f"/login/link/{link('lishuji')}")
+        await page.click("nav >> text=抽查")
+        await page.wait_for_url(re.compile(r"/spotcheck$"))
+        card = page.locator("section.correction", has_text="昨天停电了一晚上")
+        assert "随机抽取" in await card.inner_text()
+        await _no_sideways_scroll(page)
+        await page.screenshot(path=str(shots / "spotcheck-390.png"), full_page=True)
+        await card.locator("input[name=request][value='0']").check()
+        await card.locator("button:has-text('确认')").click()
+        await page.wait_for_url(re.compile(r"/spotcheck\?done=1"))
+        assert "已审核，谢谢" in await page.locator("p.notice[role=status]").inner_text()
+        assert "随机抽取的已审" in await page.content()
+        assert await page.locator("section.correction", has_text="昨天停电了一晚上").count() == 0
+
     asyncio.run(story())
+    with new_session(engine) as session:
+        read = session.exec(select(MessageReview)).all()
+    assert [(r.text, r.is_request, r.reviewer_name) for r in read if "昨天停电" in r.text] == [
+        ("昨天停电了一晚上，今天早上就来电了", False, "李书记")]
     with new_session(engine) as session:
         signed = session.get(LabelReview, 4)
     assert (signed.is_request, signed.category, signed.reviewer_name) == (False, None, "李书记")

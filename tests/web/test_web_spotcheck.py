@@ -87,7 +87,11 @@ def test_a_secretary_reads_her_groups_drawn_messages_and_signs_them(drawn, tmp_p
     saved.write_bytes(download.content)
     assert len(group_records([saved])) == 3
     # the other community's secretary sees none of it
-    assert drawn.logged_in("chenshuji").get("/corrections.jsonl").text == ""
+    chen = drawn.logged_in("chenshuji")
+    assert chen.get("/corrections.jsonl").text == "" and "抽查：随机抽取" not in chen.get("/dashboard").text
+    # the dashboard's 助手识别 card carries the estimate for those who read
+    assert "抽查：随机抽取的助手未登记群消息已审<b>2</b>条，其中<b>1</b>条其实是诉求（约50.0%）" in li.get("/dashboard").text
+    assert "抽查：随机抽取" not in drawn.logged_in("wangfang").get("/dashboard").text
 
 
 def test_others_groups_purged_texts_and_grid_workers_are_refused(drawn):
