@@ -223,7 +223,7 @@ class SpotCheck(_Strict):
     stratum off."""
 
     random_rate: float = Field(default=0.02, ge=0, le=1)
-    near_rate: float = Field(default=0.25, ge=0, le=1)
+    near_rate: float = Field(default=0.1, ge=0, le=1)
     keep_days: float = Field(default=14, gt=0)
 
 
