@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 from sqlalchemy import text
-from sqlmodel import SQLModel
 
 from core.config import load_config
 from storage import schema
@@ -27,9 +26,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path}/mulin.db"
     url = os.environ["MULIN_TEST_DATABASE_URL"]
     engine = make_engine(url)
-    SQLModel.metadata.drop_all(engine)  # each test starts from an empty database
+    # each test starts from an empty database, whatever an earlier run (of another version) left in it
     with engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
     return url
 
