@@ -59,6 +59,15 @@ def _number(value: float) -> str:
     return f"{value:g}"
 
 
+def _spot_check(config: "Config") -> str:
+    """The notice's words on 抽查 (none when it is off)."""
+    policy = config.spot_check
+    if policy.random_rate <= 0 and policy.near_rate <= 0:
+        return ""
+    return (f"（其中抽出的一小部分保存{_number(policy.keep_days)}天，由社区书记查看有没有漏登的问题；"
+            f"看过的打码后用于改进识别）")
+
+
 def notice(config: "Config") -> str:
     """What the bot reads, what it keeps and for how long, and how to ask: posted when the bot joins a group."""
     p, bot = config.privacy, config.community.bot_name
@@ -67,7 +76,7 @@ def notice(config: "Config") -> str:
             f"一、读取：{bot}读取本群的文字消息，用来识别报修、求助等诉求并登记为工单；居民反映问题前后"
             f"{_number(config.photos.window_minutes)}分钟内发的照片随工单保存，其他图片一小时内删除；语音等不读取。\n"
             f"二、保存：登记为工单的诉求（内容、地点、反映人微信号和昵称）随工单保存，用于派单、办理、回访和统计；"
-            f"其他聊天的文字保存{_number(p.chatter_days)}天后删除，只留时间等记录；{bot}发出的消息保存"
+            f"其他聊天的文字保存{_number(p.chatter_days)}天后删除，只留时间等记录{_spot_check(config)}；{bot}发出的消息保存"
             f"{_number(p.sent_days)}天。\n"
             f"三、期限：工单办结{_number(p.ticket_years)}年后，反映人和附议人改为化名，只保留统计需要的内容。"
             f"手机号、身份证号在群里和导出中一律打码。\n"
@@ -98,6 +107,8 @@ def held_summary(held: privacy.Held, chatter_days: float) -> str:
         lines.append("· 您附议的工单：" + " ".join(f"#{n}" for n in held.followed))
     if held.ratings:
         lines.append(f"· 您的评价：{held.ratings}次")
+    if held.readings:
+        lines.append(f"· 抽查看过的消息：{held.readings}条（打码保存，用于改进识别）")
     lines.append("如需删除，请回复“删除我的信息”。")
     return "\n".join(lines)
 

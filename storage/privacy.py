@@ -161,6 +161,7 @@ class Held:
     reported: list[int]
     followed: list[int]
     ratings: int
+    readings: int = 0      # messages drawn for 抽查 and read: their masked text is kept with the labels
 
 
 def held(*, session: Session, contact_id: str) -> Held:
@@ -168,8 +169,11 @@ def held(*, session: Session, contact_id: str) -> Held:
     reported, followed = _ticket_ids_of(session, contact_id)
     ratings = len(list(session.exec(select(Ticket.id).where(
         Ticket.reporter_id == contact_id, col(Ticket.rating).in_(("satisfied", "basically", "dissatisfied"))))))
+    readings = len(list(session.exec(select(MessageReview.message_row_id).join(
+        IncomingMessage, col(IncomingMessage.id) == MessageReview.message_row_id).where(
+        IncomingMessage.sender_id == contact_id))))
     return Held(messages=sum(1 for r in rows if r is None), purged_messages=sum(1 for r in rows if r is not None),
-                reported=reported, followed=followed, ratings=ratings)
+                reported=reported, followed=followed, ratings=ratings, readings=readings)
 
 
 def export_contact(*, session: Session, contact_id: str, now: datetime) -> dict[str, Any]:

@@ -208,3 +208,14 @@ def test_notice_follows_the_config_and_the_readme_shows_the_default(capsys):
     text = capsys.readouterr().out.strip()
     assert "3天后删除" in text and "保存30天" in text and "3年后" in text and "我的信息" in text
     assert text in (ROOT / "README.md").read_text(encoding="utf-8")  # the README's notice is the one printed
+    assert "抽出的一小部分保存14天" in text  # 抽查 keeps some chatter longer: the notice says so
+
+
+def test_the_notice_names_the_spot_check_only_while_it_draws(config):
+    from core.config import SpotCheck
+    from handlers.privacy import notice
+
+    off = notice(config.model_copy(update={"spot_check": SpotCheck(random_rate=0, near_rate=0)}))
+    assert "3天后删除，只留时间等记录；" in off and "抽出" not in off
+    near_only = notice(config.model_copy(update={"spot_check": SpotCheck(random_rate=0, near_rate=0.1, keep_days=7)}))
+    assert "抽出的一小部分保存7天" in near_only

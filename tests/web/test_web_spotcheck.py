@@ -11,10 +11,11 @@ import pytest
 from sqlmodel import select
 
 from classifier.train import group_records
+from handlers.privacy import held_summary
+from handlers.texts import mask
 from storage.db import new_session
 from storage.models import IncomingMessage, MessageReview, MessageState
-from storage.privacy import erase_contact, export_contact, purge_chatter
-from handlers.texts import mask
+from storage.privacy import erase_contact, export_contact, held, purge_chatter
 
 KXL, DY = "奎星楼社区A1A2号居民群", "东苑小区居民群"
 # (room topic, sender, stratum, text): stored rows #1 ... in this order
@@ -134,8 +135,10 @@ def test_the_purge_keeps_a_drawn_text_for_keep_days_and_erasure_removes_its_read
         session.commit()
         kept = {m.text for m in session.exec(select(IncomingMessage)) if m.purged_at is None}
         assert kept == {text for _, _, sample, text in DRAWN if sample}
-        held = export_contact(session=session, contact_id="wxid_li", now=later)  # what a resident asks to see
-        assert [(r["sample"], r["text"]) for r in held["spot_check_readings"]] == [("random", "家里停水了，一滴都没有")]
+        exported = export_contact(session=session, contact_id="wxid_li", now=later)  # what a resident asks to see
+        assert [(r["sample"], r["text"]) for r in exported["spot_check_readings"]] == [("random", "家里停水了，一滴都没有")]
+        assert "· 抽查看过的消息：1条（打码保存，用于改进识别）" in held_summary(
+            held(session=session, contact_id="wxid_li"), 3)  # the private-chat answer to 我的信息
         erase_contact(session=session, contact_id="wxid_li", actor_id="lishuji", now=later, mask=mask)
         session.commit()
     assert _reviews(drawn) == {}  # 李大爷's words are gone from the readings too
