@@ -317,7 +317,7 @@ class App:
                           stored=stored)
                 taken = self.dispatcher.handle(ctx)
                 inbox.mark_processed(session=session, message_id=msg.id, ticket_id=ctx.ticket_id,
-                                     spot_check=spotcheck.stratum(ctx))
+                                     spot_check=spotcheck.stratum(ctx, msg))
                 session.commit()
                 self._outbox_dirty |= ctx.queued > 0
             except Exception as exc:  # noqa: BLE001 - recorded, retried, then parked; never dropped

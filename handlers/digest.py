@@ -19,7 +19,7 @@ from core.workcalendar import WorkCalendar
 from handlers import texts
 from handlers.chart import weekly_png
 from handlers.context import Ctx
-from handlers.spotcheck import visible_in
+from handlers.spotcheck import kept_days, visible_in
 from storage import inbox, kpi, notices, spotcheck
 from storage.models import Ticket
 from storage.threads import chases
@@ -91,7 +91,7 @@ def render_daily(*, session: Session, config: Config, calendar: WorkCalendar, pe
             lines.append(f"请在工作台“更正审核”确认：{config.web.public_url.rstrip('/')}/corrections")
     if config.web.public_url:  # messages the bot did not file, drawn for a look (抽查): the misses nobody reported
         waiting = spotcheck.pending(session=session, visible=visible_in(config, community),
-                                    since=now - timedelta(days=config.spot_check.keep_days))
+                                    since=now - timedelta(days=kept_days(config)))
         if waiting:
             lines.append(f"抽查：{waiting}条助手没登记的群消息待看，看看有没有漏掉的诉求："
                          f"{config.web.public_url.rstrip('/')}/spotcheck")

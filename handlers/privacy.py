@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from handlers import texts
+from handlers import spotcheck, texts
 from handlers.commands import normalize
 from handlers.context import Ctx
 from storage import privacy
@@ -32,9 +32,11 @@ def purge_retention(ctx: Ctx) -> int:
     steps = (
         ("chatter", lambda: privacy.purge_chatter(
             session=session, before=now - timedelta(days=policy.chatter_days), now=now, limit=policy.batch,
-            drawn_before=now - timedelta(days=max(policy.chatter_days, ctx.config.spot_check.keep_days)))),
+            drawn_before=now - timedelta(days=spotcheck.kept_days(ctx.config)))),
         ("sent", lambda: privacy.purge_sent(session=session, before=now - timedelta(days=policy.sent_days),
                                             now=now, limit=policy.batch)),
+        ("readings", lambda: privacy.purge_readings(
+            session=session, before=now - timedelta(days=policy.ticket_years * DAYS_PER_YEAR), limit=policy.batch)),
         ("tickets", lambda: privacy.pseudonymise_closed(
             session=session, before=now - timedelta(days=policy.ticket_years * DAYS_PER_YEAR), now=now,
             limit=policy.batch, mask=texts.mask)),
@@ -64,8 +66,8 @@ def _spot_check(config: "Config") -> str:
     policy = config.spot_check
     if policy.random_rate <= 0 and policy.near_rate <= 0:
         return ""
-    return (f"（其中抽出的一小部分保存{_number(policy.keep_days)}天，由社区书记查看有没有漏登的问题；"
-            f"看过的打码后用于改进识别）")
+    return (f"（其中抽出的一小部分保存{_number(spotcheck.kept_days(config))}天，由社区书记或街道查看有没有漏登的问题；"
+            f"看过的打码后保存{_number(config.privacy.ticket_years)}年，用于改进识别）")
 
 
 def notice(config: "Config") -> str:
@@ -97,10 +99,13 @@ class PrivacyAsk:
     contact_id: str | None = None  # confirm: whose data
 
 
-def held_summary(held: privacy.Held, chatter_days: float) -> str:
+def held_summary(held: privacy.Held, config: "Config") -> str:
     lines = ["目前保存的与您有关的信息："]
+    kept = f"闲聊{_number(config.privacy.chatter_days)}天后删除内容"
+    if _spot_check(config):
+        kept += f"，抽查抽中的{_number(spotcheck.kept_days(config))}天后"
     lines.append(f"· 您发的消息：{held.messages}条有内容" + (f"，{held.purged_messages}条只留时间" if held.purged_messages
-                                                      else "") + f"（闲聊{_number(chatter_days)}天后删除内容）")
+                                                      else "") + f"（{kept}）")
     if held.reported:
         lines.append("· 您反映的工单：" + " ".join(f"#{n}" for n in held.reported))
     if held.followed:
@@ -145,7 +150,7 @@ class PrivacyRequest:
     @staticmethod
     def _show(ctx: Ctx, match: PrivacyAsk) -> None:
         held = privacy.held(session=ctx.session, contact_id=ctx.msg.sender_id)
-        ctx.reply(held_summary(held, ctx.config.privacy.chatter_days))
+        ctx.reply(held_summary(held, ctx.config))
 
     @staticmethod
     def _erase(ctx: Ctx, match: PrivacyAsk) -> None:

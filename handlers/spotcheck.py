@@ -9,8 +9,11 @@ from __future__ import annotations
 import hashlib
 
 from core.config import Config
+from core.types import Incoming
 from handlers.context import Ctx
+from handlers.quotes import parse_quote
 from storage.inbox import fingerprint
+from storage.nodes import bot_wechat_ids
 from storage.spotcheck import Visible
 
 RANDOM, NEAR = "random", "near"
@@ -25,19 +28,29 @@ def drawn(key: str, rate: float) -> bool:
     return bucket < rate
 
 
-def stratum(ctx: Ctx) -> str | None:
-    """The sample this handled message joins, or None: only a resident's text in a residents' group that filed or
-    joined no ticket is drawn."""
-    msg, policy = ctx.msg, ctx.config.spot_check
-    if (msg is None or ctx.ticket_id is not None or ctx.staff is not None or msg.kind != "text"
-            or msg.room_id is None or not msg.text.strip() or ctx.config.group_for(msg.room_id, msg.room_topic) is None):
+def stratum(ctx: Ctx, msg: Incoming) -> str | None:
+    """The sample the message `msg` (as received and stored: handling may have rewritten ctx.msg) joins, or None.
+    Only a resident's own text in a residents' group that filed or joined no ticket is drawn: not a staff member's,
+    not another bot account's (its replies repeat residents' words), not a quote reply (it holds someone else's)."""
+    policy = ctx.config.spot_check
+    if (ctx.ticket_id is not None or ctx.staff is not None or msg.kind != "text" or msg.room_id is None
+            or not msg.text.strip() or ctx.config.group_for(msg.room_id, msg.room_topic) is None):
         return None
     key = fingerprint(msg) or msg.id
     if drawn(key, policy.random_rate):
-        return RANDOM
-    if drawn(f"{key}#near", policy.near_rate) and ctx.classifier.names_a_problem(msg.text):
-        return NEAR
-    return None
+        found = RANDOM
+    elif drawn(f"{key}#near", policy.near_rate) and ctx.classifier.names_a_problem(msg.text):
+        found = NEAR
+    else:
+        return None
+    if parse_quote(msg.text) is not None or msg.sender_id in bot_wechat_ids(session=ctx.session):
+        return None
+    return found
+
+
+def kept_days(config: Config) -> float:
+    """How long a drawn message's text is kept (and offered for reading): keep_days, never less than any chatter's."""
+    return max(config.privacy.chatter_days, config.spot_check.keep_days)
 
 
 def visible_in(config: Config, community_id: str | None) -> Visible:

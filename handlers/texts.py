@@ -15,14 +15,16 @@ _OLD_ID_RE = re.compile(r"(?<!\d)(\d{6})\d{6}(\d{3})(?!\d)")  # the 15-digit ID 
 # a mobile number, also as +86 / 86 138 1234 5678 or 138-1234-5678
 _PHONE_RE = re.compile(r"(?<!\d)((?:\+?86[ -]?)?1[3-9]\d)([ -]?)\d{4}([ -]?\d{4})(?!\d)")
 _LANDLINE_RE = re.compile(r"(?<!\d)(0\d{2,3}-?)\d{4}(\d{3,4})(?!\d)")
+_CARD_RE = re.compile(r"(?<!\d)(\d{4})\d{8,11}(\d{4})(?!\d)")  # a bank card: 16 to 19 digits (IDs are taken first)
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９＋－", "0123456789+-")
 
 
 def mask(text: str) -> str:
-    """Phone and ID numbers hidden, however typed (full-width digits are read as digits, and come out so)."""
+    """Phone, ID and bank card numbers hidden, however typed (full-width digits are read as digits, and come out so)."""
     text = text.translate(_FULL_WIDTH)
     text = _ID_RE.sub(r"\1********\2", text)
     text = _OLD_ID_RE.sub(r"\1******\2", text)
+    text = _CARD_RE.sub(r"\1********\2", text)
     text = _PHONE_RE.sub(r"\1\2****\3", text)
     return _LANDLINE_RE.sub(r"\1****\2", text)
 

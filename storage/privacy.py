@@ -109,6 +109,15 @@ def purge_chatter(*, session: Session, before: datetime, now: datetime, limit: i
     return len(ids)
 
 
+def purge_readings(*, session: Session, before: datetime, limit: int) -> int:
+    """Signed 抽查 readings (masked text and labels) signed before `before`: kept as long as a closed ticket's words."""
+    ids = list(session.exec(select(MessageReview.message_row_id).where(MessageReview.reviewed_at < before)
+                            .order_by(MessageReview.message_row_id).limit(limit)))
+    if ids:
+        session.execute(delete(MessageReview).where(col(MessageReview.message_row_id).in_(ids)))
+    return len(ids)
+
+
 def purge_sent(*, session: Session, before: datetime, now: datetime, limit: int) -> int:
     """Texts (and pictures) of messages delivered before `before`; failed ones only once an operator has looked."""
     sent = and_(OutboxMessage.state == OutboxState.SENT, OutboxMessage.sent_at < before)
@@ -254,6 +263,9 @@ def erase_contact(*, session: Session, contact_id: str, actor_id: str, now: date
     if session.exec(select(StaffBinding).where(StaffBinding.wechat_id == contact_id)).first() is not None:
         raise ErasureRefused(f"{contact_id} 是已绑定的工作人员，请先在 config.yaml 或绑定中解除，再删除 "
                              "(a bound staff member cannot be erased)")
+    # the signed readings of their messages (抽查) hold their words too; first, while their rows still carry their id
+    session.execute(delete(MessageReview).where(col(MessageReview.message_row_id).in_(
+        select(IncomingMessage.id).where(IncomingMessage.sender_id == contact_id))))
     alias = pseudonym(session=session, contact_id=contact_id)
     contacts = {contact_id: alias}
     reported, followed = _ticket_ids_of(session, contact_id)
@@ -265,9 +277,6 @@ def erase_contact(*, session: Session, contact_id: str, actor_id: str, now: date
                                 note="本人申请删除个人信息：反映人已替换为化名", from_status=ticket.status.value,
                                 to_status=ticket.status.value))
     session.execute(update(TicketEvent).where(TicketEvent.actor_id == contact_id).values(actor_id=alias))
-    # the signed readings of their messages (抽查) hold their words too
-    session.execute(delete(MessageReview).where(col(MessageReview.message_row_id).in_(
-        select(IncomingMessage.id).where(IncomingMessage.sender_id == contact_id))))
     messages = session.execute(update(IncomingMessage).where(
         IncomingMessage.sender_id == contact_id, IncomingMessage.state != MessageState.RECEIVED)
         .values(sender_id=alias, sender_name="", text="", purged_at=now)).rowcount

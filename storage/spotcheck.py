@@ -28,11 +28,12 @@ def pending(*, session: Session, since: datetime, visible: Visible) -> int:
     return len(found) - len(reviews_of(session=session, row_ids=[m.id for m in found]))
 
 
-def one(*, session: Session, row_id: int, visible: Visible) -> IncomingMessage | None:
-    """A drawn message one may see and whose text is still kept, else None."""
+def one(*, session: Session, row_id: int, since: datetime, visible: Visible) -> IncomingMessage | None:
+    """A drawn message received since `since` one may see and whose text is still kept (what `drawn` lists), else
+    None."""
     m = session.get(IncomingMessage, row_id)
     if m is None or m.spot_check is None or m.purged_at is not None or m.ticket_id is not None \
-            or not visible(m.room_id, m.room_topic):
+            or m.received_at < since or not visible(m.room_id, m.room_topic):
         return None
     return m
 

@@ -9,13 +9,14 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from core.config import Config, Staff
-from handlers.spotcheck import RANDOM, SAMPLES, visible_in
+from handlers.spotcheck import RANDOM, SAMPLES, kept_days, visible_in
 from handlers.texts import mask
 from storage import spotcheck
 from storage.models import MessageReview
 from web.corrections import Labels
 from web.present import local
 
+ROUGH_BELOW = 30  # readings: below this the estimate is shown as only a first indication
 SHOWN = 100  # the oldest pending this many on the page: their texts are purged first
 
 
@@ -35,6 +36,11 @@ class Estimate:
     def share(self) -> float | None:
         return self.requests / self.read if self.read else None
 
+    @property
+    def rough(self) -> bool:
+        """Too few readings for the share to say much (fewer than ROUGH_BELOW)."""
+        return self.read < ROUGH_BELOW
+
 
 def estimate(reviews: list[MessageReview]) -> Estimate:
     randoms = [r for r in reviews if r.sample == RANDOM]
@@ -51,7 +57,7 @@ def page(*, session: Session, config: Config, staff: Staff, now: datetime, pendi
     """The drawn messages one may read whose text is still kept (oldest first: the first to go), with the form's
     labels (what was just sent and refused, else the signed ones, else none), the counts and the estimate."""
     see = visible(config, staff)
-    found = spotcheck.drawn(session=session, since=now - timedelta(days=config.spot_check.keep_days), visible=see)
+    found = spotcheck.drawn(session=session, since=now - timedelta(days=kept_days(config)), visible=see)
     reviews = spotcheck.reviews_of(session=session, row_ids=[m.id for m in found])
     pending = [m for m in found if m.id not in reviews]
     listed = pending if pending_only else found
@@ -69,13 +75,14 @@ def page(*, session: Session, config: Config, staff: Staff, now: datetime, pendi
                      "review": review})
     signed = [r for r, _ in spotcheck.signed(session=session, visible=see)]
     return {"rows": rows, "pending": len(pending), "kept": len(found), "more": max(0, len(listed) - SHOWN),
-            "estimate": estimate(signed), "signed": len(signed), "keep_days": config.spot_check.keep_days}
+            "estimate": estimate(signed), "signed": len(signed), "keep_days": kept_days(config)}
 
 
 def sign(*, session: Session, config: Config, staff: Staff, row_id: int, labels: Labels, now: datetime) -> bool:
     """Save the labels of one drawn message one may read, with its masked text; False when it is no such message
     (not drawn, another community's, or its text already purged)."""
-    message = spotcheck.one(session=session, row_id=row_id, visible=visible(config, staff))
+    message = spotcheck.one(session=session, row_id=row_id, since=now - timedelta(days=kept_days(config)),
+                            visible=visible(config, staff))
     if message is None:
         return False
     spotcheck.save_review(session=session, message=message, text=mask(message.text), is_request=bool(labels.request),

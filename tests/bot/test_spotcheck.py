@@ -64,6 +64,30 @@ def test_near_draws_only_lines_with_the_words_of_a_problem(make, config, engine)
     assert after_4[ids["story"]].spot_check == "near" and after_4[ids["chat"]].text == ""
 
 
+def test_a_quote_reply_and_another_bot_accounts_message_are_never_drawn(make, config, engine):
+    """A quote reply holds someone else's words; a sibling bot account's reply repeats residents' words: neither is a
+    resident's own line to read."""
+    from datetime import datetime, timezone
+
+    from storage.models import Node
+
+    async def main() -> dict:
+        async with make(config_=config.model_copy(update={"spot_check": SpotCheck(random_rate=1, near_rate=1)})) as c:
+            with new_session(engine) as session:  # 路人's id is another bot account on this database
+                at = datetime(2026, 11, 23, tzinfo=timezone.utc)
+                session.add(Node(account="south", instance="x", started_at=at, heartbeat_at=at, wechat_id="wxid_stranger"))
+                session.commit()
+            ids = {
+                "own": await c.post(ROOM, "wxid_li", "今天天气真不错"),
+                "quote": await c.post(ROOM, "wxid_li", "「张阿姨：我家电话13812345678，昨天停电了」\n- - - - - - - - - - - - - - -\n哈哈"),
+                "bot": await c.post(ROOM, "wxid_stranger", "您反映的问题已登记，昨天停电的事网格员会跟进"),
+            }
+            await c.drain()
+            rows = _rows(engine)
+            return {k: rows[v].spot_check for k, v in ids.items()}
+    assert asyncio.run(main()) == {"own": "random", "quote": None, "bot": None}
+
+
 def test_with_both_rates_zero_nothing_is_drawn(make, config, engine):
     ids, after_4, _ = _story(make, config, SpotCheck(random_rate=0, near_rate=0), engine)
     assert not any(m.spot_check for m in after_4.values())

@@ -68,6 +68,26 @@ def test_all_of_a_backlog_goes_in_one_scan_when_time_allows(engine, config):
     assert _scan(engine, quick) == 1200 and _with_text(engine) == set()
 
 
+def test_the_scan_keeps_drawn_texts_for_keep_days_and_readings_for_ticket_years(engine, config):
+    """抽查: a drawn message's text outlives the chatter window until keep_days; a signed reading (masked text and
+    labels) is deleted by the same scan once ticket_years have passed since it was signed."""
+    from storage.models import MessageReview
+
+    rows = [_row(1, age=timedelta(days=10)), _row(2, age=timedelta(days=15)), _row(3, age=timedelta(days=10))]
+    rows[0].spot_check = rows[1].spot_check = "random"
+    with new_session(engine) as session:
+        session.add_all(rows)
+        session.flush()
+        for row, signed_ago in ((rows[0], timedelta(days=9)), (rows[1], timedelta(days=3 * 366))):
+            session.add(MessageReview(message_row_id=row.id, sample="random", text=row.text, is_request=False,
+                                      reviewer_id="lishuji", reviewer_name="李书记", reviewed_at=NOW - signed_ago))
+        session.commit()
+    assert _scan(engine, config) == 3  # m2 (15 days) and m3 (not drawn) emptied, one reading three years old gone
+    assert _with_text(engine) == {"m1"}
+    with new_session(engine) as session:
+        assert [r.text for r in session.exec(select(MessageReview))] == ["闲聊1"]
+
+
 @pytest.mark.parametrize("line, problem", [("chatter_days: 0", "应大于 0"), ("sent_days: 三十", "应为数字"),
                                            ("keep_forever: true", "未知的键")])
 def test_privacy_config_is_validated_with_file_and_line(line, problem):

@@ -18,6 +18,9 @@ from storage.models import Ticket
     ("电话１３８１２３４５６７８", "电话138****5678"),
     ("老身份证110101900307123", "老身份证110101******123"),
     ("3号楼 1234 户", "3号楼 1234 户"),
+    ("卡号6222021234567890123", "卡号6222********0123"),
+    ("卡号6222 0212 3456 7890", "卡号6222 0212 3456 7890"),  # grouped by fours: no run of 16 digits to see
+    ("电表户号3701234567", "电表户号3701234567"),
 ])
 def test_mask_hides_phone_and_id_numbers_only(raw, masked):
     assert mask(raw) == masked

@@ -15,7 +15,8 @@ from handlers.privacy import held_summary
 from handlers.texts import mask
 from storage.db import new_session
 from storage.models import IncomingMessage, MessageReview, MessageState
-from storage.privacy import erase_contact, export_contact, held, purge_chatter
+from storage.privacy import erase_contact, export_contact, held, purge_chatter, purge_readings
+from storage.tickets import create_ticket
 
 KXL, DY = "奎星楼社区A1A2号居民群", "东苑小区居民群"
 # (room topic, sender, stratum, text): stored rows #1 ... in this order
@@ -75,7 +76,7 @@ def test_a_secretary_reads_her_groups_drawn_messages_and_signs_them(drawn, tmp_p
     page = li.get("/spotcheck").text
     assert _cards(page) == [] and "已审3条" in page
     # the estimate rests on the random stratum only: 1 of the 2 randomly drawn lines read was a request
-    assert "随机抽取的已审2条中，1条其实是诉求（约占机器人未登记消息的50.0%）" in page
+    assert "随机抽取的已审2条中，1条其实是诉求（约占机器人未登记消息的50.0%；审过的还少，仅供参考）" in page
     assert "已审：是诉求 · 照明（李书记）" in li.get("/spotcheck?show=all").text
 
     download = li.get("/corrections.jsonl")
@@ -91,7 +92,8 @@ def test_a_secretary_reads_her_groups_drawn_messages_and_signs_them(drawn, tmp_p
     chen = drawn.logged_in("chenshuji")
     assert chen.get("/corrections.jsonl").text == "" and "抽查：随机抽取" not in chen.get("/dashboard").text
     # the dashboard's 助手识别 card carries the estimate for those who read
-    assert "抽查：随机抽取的助手未登记群消息已审<b>2</b>条，其中<b>1</b>条其实是诉求（约50.0%）" in li.get("/dashboard").text
+    assert "抽查：随机抽取的助手未登记群消息已审<b>2</b>条，其中<b>1</b>条其实是诉求（约50.0%，审过的还少，仅供参考）" in li.get(
+        "/dashboard").text
     assert "抽查：随机抽取" not in drawn.logged_in("wangfang").get("/dashboard").text
 
 
@@ -137,8 +139,34 @@ def test_the_purge_keeps_a_drawn_text_for_keep_days_and_erasure_removes_its_read
         assert kept == {text for _, _, sample, text in DRAWN if sample}
         exported = export_contact(session=session, contact_id="wxid_li", now=later)  # what a resident asks to see
         assert [(r["sample"], r["text"]) for r in exported["spot_check_readings"]] == [("random", "家里停水了，一滴都没有")]
-        assert "· 抽查看过的消息：1条（打码保存，用于改进识别）" in held_summary(
-            held(session=session, contact_id="wxid_li"), 3)  # the private-chat answer to 我的信息
+        answer = held_summary(held(session=session, contact_id="wxid_li"), drawn.config)  # the answer to 我的信息
+        assert "· 抽查看过的消息：1条（打码保存，用于改进识别）" in answer and "抽查抽中的14天后" in answer
+        # the message then joins a ticket of his (a 登记 quoting it): erasure must still find the reading
+        ticket = create_ticket(session=session, now=later, source_message_id="t1", text="家里停水了", category="water",
+                               category_name="供水", reporter_id="wxid_li", reporter_name="李大爷")
+        session.get(IncomingMessage, water).ticket_id = ticket.id
+        session.commit()
         erase_contact(session=session, contact_id="wxid_li", actor_id="lishuji", now=later, mask=mask)
         session.commit()
     assert _reviews(drawn) == {}  # 李大爷's words are gone from the readings too
+
+
+def test_a_reading_is_offered_only_while_listed_and_kept_only_ticket_years(drawn):
+    rows = drawn.rows
+    li = drawn.logged_in("lishuji")
+    calm, water = rows[DRAWN[0][3]], rows[DRAWN[3][3]]
+    form = _form(li, request="0")
+    assert li.post(f"/spotcheck/{calm}", data=form).status_code == 303
+    page = li.get("/spotcheck").text
+    assert "1条其实是诉求" not in page and "0条其实是诉求（约占机器人未登记消息的0.0%；审过的还少，仅供参考）" in page
+    drawn.advance(timedelta(days=14, minutes=1))  # past keep_days, before any purge ran: no longer listed nor signable
+    li = drawn.logged_in("lishuji")
+    assert water not in _cards(li.get("/spotcheck").text)
+    assert li.post(f"/spotcheck/{water}", data=_form(li, request="1", category="water")).status_code == 404
+    with new_session(drawn.engine) as session:
+        years = timedelta(days=3 * 365.25)  # privacy.ticket_years
+        assert purge_readings(session=session, before=drawn.clock.now() - years, limit=10) == 0  # 14 days old: kept
+        later = drawn.clock.now() + years
+        assert purge_readings(session=session, before=later - years, limit=10) == 1
+        session.commit()
+    assert _reviews(drawn) == {}
