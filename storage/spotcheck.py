@@ -13,13 +13,16 @@ from storage.models import IncomingMessage, MessageReview
 Visible = Callable[[str | None, str | None], bool]  # (room id, room topic) -> may this person see that group
 
 
-def drawn(*, session: Session, since: datetime, visible: Visible) -> list[IncomingMessage]:
-    """The drawn messages received since `since` whose text is still kept, in the groups one may see, oldest first."""
-    rows = session.exec(select(IncomingMessage).where(
+def _kept_drawn(since: datetime):  # noqa: ANN202
+    """Drawn messages received since `since` that filed nothing and whose text is still kept."""
+    return select(IncomingMessage).where(
         col(IncomingMessage.spot_check).is_not(None), col(IncomingMessage.purged_at).is_(None),
         col(IncomingMessage.ticket_id).is_(None), IncomingMessage.received_at >= since)
-        .order_by(IncomingMessage.id))
-    return [m for m in rows if visible(m.room_id, m.room_topic)]
+
+
+def drawn(*, session: Session, since: datetime, visible: Visible) -> list[IncomingMessage]:
+    """The drawn messages received since `since` whose text is still kept, in the groups one may see, oldest first."""
+    return [m for m in session.exec(_kept_drawn(since).order_by(IncomingMessage.id)) if visible(m.room_id, m.room_topic)]
 
 
 def pending(*, session: Session, since: datetime, visible: Visible) -> int:
@@ -29,13 +32,9 @@ def pending(*, session: Session, since: datetime, visible: Visible) -> int:
 
 
 def one(*, session: Session, row_id: int, since: datetime, visible: Visible) -> IncomingMessage | None:
-    """A drawn message received since `since` one may see and whose text is still kept (what `drawn` lists), else
-    None."""
-    m = session.get(IncomingMessage, row_id)
-    if m is None or m.spot_check is None or m.purged_at is not None or m.ticket_id is not None \
-            or m.received_at < since or not visible(m.room_id, m.room_topic):
-        return None
-    return m
+    """The drawn message `row_id` if `drawn` would list it for this person, else None."""
+    m = session.exec(_kept_drawn(since).where(IncomingMessage.id == row_id)).first()
+    return m if m is not None and visible(m.room_id, m.room_topic) else None
 
 
 def reviews_of(*, session: Session, row_ids: list[int]) -> dict[int, MessageReview]:

@@ -395,6 +395,17 @@ def _not_reviewer(request: Request, who: auth.Who) -> Response | None:
     return render(request, "error.html", who, status_code=403, message="更正审核由社区书记或街道负责。")
 
 
+def _pending_only(request: Request) -> bool:
+    """A review page lists only what waits for a reading, unless asked for all (?show=all)."""
+    return request.query_params.get("show") != "all"
+
+
+def _back_to_review(request: Request, path: str, done: str) -> RedirectResponse:
+    """After a signature: the review page again, as it was shown, saying what was done."""
+    back = "" if _pending_only(request) else "&show=all"
+    return RedirectResponse(f"{path}?done={done}{back}", status_code=303)
+
+
 def _me(session, state, who: auth.Who) -> set[str]:  # noqa: ANN001
     """The ids a staff member's own actions carry: their staff id and the WeChat ids bound to it."""
     directory = StaffDirectory()
@@ -408,7 +419,7 @@ def corrections_page(request: Request, who: auth.Who, form: FormData, error: str
     if refused := _not_reviewer(request, who):
         return refused
     state = request.app.state
-    pending_only = request.query_params.get("show") != "all"
+    pending_only = _pending_only(request)
     done = request.query_params.get("done", "")
     with new_session(state.engine) as session:
         shown = corrections.page(session=session, config=state.config, scope=scope.of_staff(state.config, who.staff),
@@ -441,8 +452,7 @@ def correction_review(request: Request, who: auth.Who, form: FormData) -> Respon
             raise HTTPException(404)
         session.commit()
     log.info("staff %s signed the labels of correction #%s", who.staff.id, number)
-    back = "&show=all" if request.query_params.get("show") == "all" else ""
-    return RedirectResponse(f"/corrections?done={number}{back}", status_code=303)
+    return _back_to_review(request, "/corrections", str(number))
 
 
 @page()
@@ -451,7 +461,7 @@ def spotcheck_page(request: Request, who: auth.Who, form: FormData, error: str =
     if refused := _not_reviewer(request, who):
         return refused
     state = request.app.state
-    pending_only = request.query_params.get("show") != "all"
+    pending_only = _pending_only(request)
     done = request.query_params.get("done", "")
     with new_session(state.engine) as session:
         shown = spotcheck.page(session=session, config=state.config, staff=who.staff, now=state.clock.now(),
@@ -478,8 +488,7 @@ def spotcheck_review(request: Request, who: auth.Who, form: FormData) -> Respons
             raise HTTPException(404)
         session.commit()
     log.info("staff %s signed the labels of drawn message row %s", who.staff.id, number)
-    back = "&show=all" if request.query_params.get("show") == "all" else ""
-    return RedirectResponse(f"/spotcheck?done=1{back}#m{number}", status_code=303)
+    return _back_to_review(request, "/spotcheck", "1")
 
 
 @page()
