@@ -1,5 +1,6 @@
 """Scores classifications against labelled lines (expect_request, expect_category, expect_urgent), in total and
-per source (the record's `group`: appeal, appeal_title, chat_keyword, chat, reply; written lines have none)."""
+per source: the record's `group` (appeal, appeal_title, chat_keyword, chat, reply), else its `dataset`, else the file
+its `source` locator names (`owner/repo:path#row=N` -> `path`); a line with none of them counts in the total only."""
 from __future__ import annotations
 
 from collections import Counter
@@ -15,7 +16,7 @@ class Tally:
 
     def add(self, record: dict, result) -> list[str]:
         """Counts one labelled message, in total and for its group; returns what went wrong with it."""
-        group = record.get("group")
+        group = source_of(record)
         errors = self._count(self.n, record, result)
         if group:
             self._count(self.per_group.setdefault(str(group), Counter()), record, result, per_category=False)
@@ -114,7 +115,8 @@ class Tally:
 
     def report_groups(self, out: TextIO) -> None:
         """One line per source: its requests filed, its non-requests filed, category and urgent on its requests."""
-        out.write(f"\n{'source':<14}{'lines':>6}{'requests':>9}{'recall':>8}{'non-req':>8}{'false al.':>10}"
+        name_width = max(14, *(len(g) + 2 for g in self.per_group))
+        out.write(f"\n{'source':<{name_width}}{'lines':>6}{'requests':>9}{'recall':>8}{'non-req':>8}{'false al.':>10}"
                   f"{'category':>9}{'urgent':>8}{'urg.prec':>9}\n")
         for group in sorted(self.per_group):
             n = self.per_group[group]
@@ -124,10 +126,22 @@ class Tally:
             def cell(value: float, present: int, width: int) -> str:
                 return f"{value:>{width}.3f}" if present else f"{'-':>{width}}"
 
-            out.write(f"{group:<14}{lines:>6}{n['expected_requests']:>9}{cell(m['request_recall'], n['expected_requests'], 8)}"
+            out.write(f"{group:<{name_width}}{lines:>6}{n['expected_requests']:>9}{cell(m['request_recall'], n['expected_requests'], 8)}"
                       f"{n['expected_chatter']:>8}{cell(m['false_alarm'], n['expected_chatter'], 10)}"
                       f"{cell(m['category_accuracy'], n['true_positive'], 9)}"
                       f"{cell(m['urgent_recall'], n['expected_urgent'], 8)}{cell(m['urgent_precision'], n['flagged_urgent'], 9)}\n")
+
+
+def source_of(record: dict) -> str | None:
+    """The name a labelled line is reported under per source (see the module's docstring)."""
+    for key in ("group", "dataset"):
+        if isinstance(record.get(key), str) and record[key].strip():
+            return record[key].strip()
+    locator = record.get("source")
+    if isinstance(locator, str) and locator.strip():
+        place = locator.split("#", 1)[0].strip()
+        return place.rsplit(":", 1)[-1].rsplit("/", 1)[-1] or place
+    return None
 
 
 def _ratio(a: int, b: int, empty: float = 1.0) -> float:

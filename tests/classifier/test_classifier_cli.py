@@ -41,3 +41,25 @@ def test_config_buildings_reads_aliases(tmp_path):
     path = tmp_path / "config.yaml"
     path.write_text("grids:\n  - id: g1\n    buildings: [A1, {name: 百意, aliases: [百意楼]}]\n", encoding="utf-8")
     assert ConfigBuildings(str(path)).building_aliases() == {"A1": [], "百意": ["百意楼"]}
+
+
+def test_eval_per_source_falls_back_to_dataset_and_locator(clf):
+    """Lines without `group` are reported under their `dataset`, else the file their `source` names."""
+    def row(text, request, category="other", **where):
+        return json.dumps({"text": text, "expect_request": request, "expect_category": category, **where},
+                          ensure_ascii=False)
+
+    lines = [row("楼道灯不亮了", True, "lighting", dataset="hotline_2025_appeals"),
+             row("谢谢大家", False, dataset="hotline_2025_appeals"),
+             row("电梯坏了", True, "elevator", source="someone/sms-corpus:data/sms_2019.csv#row=17"),
+             row("早上好", False, group="chat", dataset="ignored_when_group_is_there"),
+             row("有煤气味", True, "gas")]
+    out = io.StringIO()
+    run_classify(lines, out, clf, evaluate=True, totals_only=True)
+    table = out.getvalue().split("\nsource", 1)[1].splitlines()
+    rows = {line.split()[0]: line.split()[1:] for line in table[1:] if line.strip()}
+    assert set(rows) == {"hotline_2025_appeals", "sms_2019.csv", "chat"}
+    assert rows["hotline_2025_appeals"][:5] == ["2", "1", "1.000", "1", "0.000"]
+    assert rows["sms_2019.csv"][:3] == ["1", "1", "1.000"]
+    assert rows["chat"][:2] == ["1", "0"]
+    assert "messages: 5" in out.getvalue()  # the line with no source still counts in the total
