@@ -3,6 +3,7 @@ classifier/LABELS.md (handlers.spotcheck draws them). What it shows and counts: 
 estimate of how many there are from the randomly drawn ones, and signed real group lines to train on."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,6 +18,7 @@ from web.corrections import Labels
 from web.present import local
 
 ROUGH_BELOW = 30  # readings: below this the estimate is shown as only a first indication
+Z95 = 1.959964  # the normal quantile of a two-sided 95 % interval
 SHOWN = 100  # the oldest pending this many on the page: their texts are purged first
 
 
@@ -35,6 +37,23 @@ class Estimate:
     @property
     def share(self) -> float | None:
         return self.requests / self.read if self.read else None
+
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        """Wilson's 95 % score interval for the share: where the share among all the bot's unfiled messages lies,
+        given these readings (0 of 40 read still allows up to ~9 %). None before any reading."""
+        if not self.read:
+            return None
+        n, p, z2 = self.read, self.requests / self.read, Z95 * Z95
+        centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+        half = Z95 * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+        return max(0.0, centre - half), min(1.0, centre + half)
+
+    @property
+    def between(self) -> str:
+        """The interval as a page shows it: "2.2%到11.2%"."""
+        low, high = self.interval or (0.0, 0.0)
+        return f"{100 * low:.1f}%到{100 * high:.1f}%"
 
     @property
     def rough(self) -> bool:

@@ -17,6 +17,7 @@ from storage.db import new_session
 from storage.models import IncomingMessage, MessageReview, MessageState
 from storage.privacy import erase_contact, export_contact, held, purge_chatter, purge_readings
 from storage.tickets import create_ticket
+from web.spotcheck import Estimate
 
 KXL, DY = "奎星楼社区A1A2号居民群", "东苑小区居民群"
 # (room topic, sender, stratum, text): stored rows #1 ... in this order
@@ -76,7 +77,7 @@ def test_a_secretary_reads_her_groups_drawn_messages_and_signs_them(drawn, tmp_p
     page = li.get("/spotcheck").text
     assert _cards(page) == [] and "已审3条" in page
     # the estimate rests on the random stratum only: 1 of the 2 randomly drawn lines read was a request
-    assert "随机抽取的已审2条中，1条其实是诉求（约占机器人未登记消息的50.0%；审过的还少，仅供参考）" in page
+    assert "随机抽取的已审2条中，1条其实是诉求（约占机器人未登记消息的50.0%，估计在9.5%到90.5%之间；审过的还少，仅供参考）" in page
     assert "已审：是诉求 · 照明（李书记）" in li.get("/spotcheck?show=all").text
 
     download = li.get("/corrections.jsonl")
@@ -92,7 +93,7 @@ def test_a_secretary_reads_her_groups_drawn_messages_and_signs_them(drawn, tmp_p
     chen = drawn.logged_in("chenshuji")
     assert chen.get("/corrections.jsonl").text == "" and "抽查：随机抽取" not in chen.get("/dashboard").text
     # the dashboard's 助手识别 card carries the estimate for those who read
-    assert "抽查：随机抽取的助手未登记群消息已审<b>2</b>条，其中<b>1</b>条其实是诉求（约50.0%，审过的还少，仅供参考）" in li.get(
+    assert "抽查：随机抽取的助手未登记群消息已审<b>2</b>条，其中<b>1</b>条其实是诉求（约50.0%，估计在9.5%到90.5%之间，审过的还少，仅供参考）" in li.get(
         "/dashboard").text
     assert "抽查：随机抽取" not in drawn.logged_in("wangfang").get("/dashboard").text
 
@@ -158,7 +159,7 @@ def test_a_reading_is_offered_only_while_listed_and_kept_only_ticket_years(drawn
     form = _form(li, request="0")
     assert li.post(f"/spotcheck/{calm}", data=form).status_code == 303
     page = li.get("/spotcheck").text
-    assert "1条其实是诉求" not in page and "0条其实是诉求（约占机器人未登记消息的0.0%；审过的还少，仅供参考）" in page
+    assert "1条其实是诉求" not in page and "0条其实是诉求（约占机器人未登记消息的0.0%，估计在0.0%到79.3%之间；审过的还少，仅供参考）" in page
     drawn.advance(timedelta(days=14, minutes=1))  # past keep_days, before any purge ran: no longer listed nor signable
     li = drawn.logged_in("lishuji")
     assert water not in _cards(li.get("/spotcheck").text)
@@ -170,3 +171,12 @@ def test_a_reading_is_offered_only_while_listed_and_kept_only_ticket_years(drawn
         assert purge_readings(session=session, before=later - years, limit=10) == 1
         session.commit()
     assert _reviews(drawn) == {}
+
+
+def test_the_estimate_carries_wilsons_interval():
+    """Published values of Wilson's 95 % score interval: 5 of 100 -> 2.15 %..11.18 %; none of 40 still allows 8.8 %."""
+    low, high = Estimate(100, 5).interval
+    assert (round(low, 4), round(high, 4)) == (0.0215, 0.1118)
+    assert Estimate(40, 0).interval[0] == 0.0 and round(Estimate(40, 0).interval[1], 3) == 0.088
+    assert Estimate(40, 40).interval[1] == 1.0 and Estimate(0, 0).interval is None
+    assert Estimate(100, 5).between == "2.2%到11.2%" and not Estimate(100, 5).rough and Estimate(29, 1).rough
