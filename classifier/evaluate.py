@@ -1,10 +1,30 @@
 """Scores classifications against labelled lines (expect_request, expect_category, expect_urgent), in total and
 per source: the record's `group` (appeal, appeal_title, chat_keyword, chat, reply), else its `dataset`, else the file
-its `source` locator names (`owner/repo:path#row=N` -> `path`); a line with none of them counts in the total only."""
+its `source` locator names (`owner/repo:path#row=N` -> `path`); a line with none of them counts in the total only.
+Labels are read as JSON booleans, 0/1 or the words true/false, yes/no, 是/否; a category as its code or its Chinese name
+(供水 -> water). A line whose labels cannot be read is not scored: it is counted, named in its errors and fails the run."""
 from __future__ import annotations
 
 from collections import Counter
 from typing import TextIO
+
+_TRUE = frozenset({"true", "t", "yes", "y", "1", "是", "对"})
+_FALSE = frozenset({"false", "f", "no", "n", "0", "否", "不是", ""})
+
+
+class UnreadableLabel(ValueError):
+    pass
+
+
+def truth(value, field: str) -> bool:
+    """A label's yes/no as written in a labelled file; missing means no."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise UnreadableLabel(f"{field} {value!r}")
 
 
 class Tally:
@@ -16,11 +36,30 @@ class Tally:
 
     def add(self, record: dict, result) -> list[str]:
         """Counts one labelled message, in total and for its group; returns what went wrong with it."""
+        try:
+            record = self.labels_read(record)
+        except UnreadableLabel as e:
+            self.n["unreadable"] += 1
+            return [f"unreadable label: {e} (not scored)"]
         group = source_of(record)
         errors = self._count(self.n, record, result)
         if group:
             self._count(self.per_group.setdefault(str(group), Counter()), record, result, per_category=False)
         return errors
+
+    def labels_read(self, record: dict) -> dict:
+        """The record with its labels as booleans and a category code (a Chinese category name becomes its code; an
+        unknown code stays, and is reported as such)."""
+        category = record.get("expect_category")
+        if category is not None and not isinstance(category, str):
+            raise UnreadableLabel(f"expect_category {category!r}")
+        if category:
+            category = category.strip()
+            codes = {code.lower(): code for code, _ in self.clf.categories}
+            names = {name: code for code, name in self.clf.categories}
+            category = codes.get(category.lower()) or names.get(category) or category
+        return {**record, "expect_request": truth(record.get("expect_request"), "expect_request"),
+                "expect_urgent": truth(record.get("expect_urgent"), "expect_urgent"), "expect_category": category}
 
     def _count(self, n: Counter, record: dict, result, per_category: bool = True) -> list[str]:
         errors: list[str] = []
@@ -109,6 +148,9 @@ class Tally:
                 out.write(f"{code:<14}{name:<8}{row['recognised']:>11}{row['correct']:>9}{row['missed']:>8}{acc:>10.3f}\n")
         for code in sorted(set(self.per_category) - {c for c, _ in self.clf.categories}):
             out.write(f"{code:<14}(unknown category code in labels)\n")
+        if n["unreadable"]:
+            failed = True
+            out.write(f"\nunreadable labels: {n['unreadable']} line(s) not scored (FAIL); see their errors\n")
         if self.per_group:
             self.report_groups(out)
         return 1 if failed else 0

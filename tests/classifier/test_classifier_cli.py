@@ -63,3 +63,26 @@ def test_eval_per_source_falls_back_to_dataset_and_locator(clf):
     assert rows["sms_2019.csv"][:3] == ["1", "1", "1.000"]
     assert rows["chat"][:2] == ["1", "0"]
     assert "messages: 5" in out.getvalue()  # the line with no source still counts in the total
+
+
+def test_eval_reads_labels_written_as_words_and_names_and_refuses_the_rest(clf):
+    """"false" is no request (a bare bool() made it one), 供水 is water; a label that cannot be read fails the run."""
+    rows = [{"text": "楼道灯不亮了", "expect_request": "false"}, {"text": "早上好", "expect_request": "否"},
+            {"text": "电梯坏了", "expect_request": 1, "expect_category": "电梯"},
+            {"text": "家里停水了", "expect_request": "yes", "expect_category": " Water ", "expect_urgent": "no"}]
+    lines = [json.dumps(r, ensure_ascii=False) for r in rows]
+    out = io.StringIO()
+    run_classify(lines, out, clf, evaluate=True, totals_only=True)
+    report = out.getvalue()
+    assert "1 of 2 non-requests filed" in report and "2 of 2 requests" in report
+    assert "on 2 recognised requests" in report and "category accuracy   1.000" in report
+    assert "unknown category code" not in report and "unreadable" not in report
+
+    bad = lines + [json.dumps({"text": "停水了", "expect_request": "maybe"}, ensure_ascii=False),
+                   json.dumps({"text": "停电了", "expect_request": True, "expect_urgent": 2}, ensure_ascii=False)]
+    out = io.StringIO()
+    assert run_classify(bad, out, clf, evaluate=True) == 1
+    errors = [json.loads(line)["errors"] for line in out.getvalue().splitlines() if line.startswith("{")]
+    assert ["unreadable label: expect_request 'maybe' (not scored)"] in errors
+    assert ["unreadable label: expect_urgent 2 (not scored)"] in errors
+    assert "messages: 4" in out.getvalue() and "unreadable labels: 2 line(s) not scored (FAIL)" in out.getvalue()
