@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
+from storage import readings
 from storage.db import dialect_insert
 from storage.kpi import Scope
 from storage.models import LabelReview, Ticket, TicketEvent
@@ -61,9 +62,13 @@ def reviews_of(*, session: Session, ticket_ids: list[int]) -> dict[int, LabelRev
 def save_review(*, session: Session, ticket_id: int, is_request: bool, category: str | None, urgent: bool,
                 reviewer_id: str, reviewer_name: str, now: datetime) -> None:
     """Sign a correction's labels (the caller checked them against LABELS.md); a later reading replaces an earlier
-    one, also when two people sign the same line at once (one statement: insert, or update on conflict)."""
+    one, also when two people sign the same line at once (one statement: insert, or update on conflict), and keeps
+    the reading it replaces when the labels differ (storage.readings; of two signing at once, one may go unkept)."""
+    previous = session.exec(select(LabelReview).where(LabelReview.ticket_id == ticket_id)
+                            .execution_options(populate_existing=True)).first()
     values = dict(ticket_id=ticket_id, is_request=is_request, category=category, urgent=urgent,
-                  reviewer_id=reviewer_id, reviewer_name=reviewer_name, reviewed_at=now)
+                  reviewer_id=reviewer_id, reviewer_name=reviewer_name, reviewed_at=now,
+                  earlier=readings.after(previous, is_request=is_request, category=category, urgent=urgent))
     statement = dialect_insert(session.get_bind().dialect.name)(LabelReview).values(**values)
     session.execute(statement.on_conflict_do_update(
         index_elements=["ticket_id"], set_={k: v for k, v in values.items() if k != "ticket_id"}))

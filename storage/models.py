@@ -371,7 +371,7 @@ class WebSession(SQLModel, table=True):
 class LabelReview(SQLModel, table=True):
     """A person's reading of a staff correction (a message filed by hand, a ticket voided) against
     classifier/LABELS.md: the labels the line trains with, and who signed them. One per ticket; a later reading
-    replaces it."""
+    replaces it, keeping the one it replaced in `earlier` when the labels differ (storage.readings)."""
 
     __tablename__ = "label_review"
 
@@ -382,12 +382,14 @@ class LabelReview(SQLModel, table=True):
     reviewer_id: str                  # staff id
     reviewer_name: str
     reviewed_at: datetime = _time(nullable=False)
+    earlier: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # storage.readings
 
 
 class MessageReview(SQLModel, table=True):
     """A person's reading of a group message the bot did not file, drawn for 抽查 (IncomingMessage.spot_check),
     against classifier/LABELS.md: its labels, its masked text (kept for training after the message's own text is
-    purged) and who signed them. One per message; a later reading replaces it."""
+    purged) and who signed them. One per message; a later reading replaces it, keeping the one it replaced in
+    `earlier` when the labels differ (storage.readings)."""
 
     __tablename__ = "message_review"
 
@@ -400,3 +402,4 @@ class MessageReview(SQLModel, table=True):
     reviewer_id: str
     reviewer_name: str
     reviewed_at: datetime = _time(nullable=False)
+    earlier: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # storage.readings

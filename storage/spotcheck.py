@@ -7,6 +7,7 @@ from typing import Callable
 
 from sqlmodel import Session, col, select
 
+from storage import readings
 from storage.db import dialect_insert
 from storage.models import IncomingMessage, MessageReview
 
@@ -55,10 +56,14 @@ def signed(*, session: Session, visible: Visible) -> list[tuple[MessageReview, I
 def save_review(*, session: Session, message: IncomingMessage, text: str, is_request: bool, category: str | None,
                 urgent: bool, reviewer_id: str, reviewer_name: str, now: datetime) -> None:
     """Sign a drawn message's labels with its (masked) text; a later reading replaces an earlier one, also when two
-    people sign at once (one statement: insert, or update on conflict)."""
+    people sign at once (one statement: insert, or update on conflict), and keeps the reading it replaces when the
+    labels differ (storage.readings; of two signing at once, one may go unkept)."""
+    previous = session.exec(select(MessageReview).where(MessageReview.message_row_id == message.id)
+                            .execution_options(populate_existing=True)).first()
     values = dict(message_row_id=message.id, sample=message.spot_check, text=text, is_request=is_request,
                   category=category, urgent=urgent, reviewer_id=reviewer_id, reviewer_name=reviewer_name,
-                  reviewed_at=now)
+                  reviewed_at=now, earlier=readings.after(previous, is_request=is_request, category=category,
+                                                          urgent=urgent))
     statement = dialect_insert(session.get_bind().dialect.name)(MessageReview).values(**values)
     session.execute(statement.on_conflict_do_update(
         index_elements=["message_row_id"], set_={k: v for k, v in values.items() if k != "message_row_id"}))

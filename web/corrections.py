@@ -15,9 +15,10 @@ from classifier.rules import load_rules
 from core.config import Config, Staff
 from handlers.export.corrections import labels_of
 from handlers.texts import mask
+from storage import readings
 from storage.export import corrections, reviews_of, save_review
 from storage.kpi import Scope
-from storage.models import LabelReview, Ticket, TicketEvent
+from storage.models import LabelReview, MessageReview, Ticket, TicketEvent
 from web.present import local
 
 REVIEWERS = ("secretary", "street")  # grid workers make the corrections; someone else reads them
@@ -95,17 +96,26 @@ def page(*, session: Session, config: Config, scope: Scope, categories: dict[str
                      "room": ticket.room_topic or "私聊", "text": mask(ticket.text), "did": did,
                      "bot": "" if filed or by_hand else categories.get(ticket.category, ticket.category_name),
                      "note": mask(how.note) if how else "", "labels": labels, "own": _own(how, me),
-                     "review": _signed(review, categories, config)})
+                     "review": signed_text(review, categories, config)})
     return {"rows": rows, "total": len(found), "pending": len(pending), "reviewed": len(found) - len(pending),
             "more": max(0, (len(pending) if pending_only else len(found)) - SHOWN)}
 
 
-def _signed(review: LabelReview | None, categories: dict[str, str], config: Config) -> str:
+def signed_text(review: LabelReview | MessageReview | None, categories: dict[str, str], config: Config) -> str:
+    """A signed reading as the review pages show it, with the readings it replaced, newest first:
+    "是诉求 · 照明（李书记 12-07 10:00审核）；此前：不是诉求（王主任 12-06 09:00审核）"."""
     if review is None:
         return ""
-    what = (f"是诉求 · {categories.get(review.category, review.category)}" + (" · 紧急" if review.urgent else "")
-            if review.is_request else "不是诉求")
-    return f"{what}（{review.reviewer_name} {local(review.reviewed_at, config, '%m-%d %H:%M')}审核）"
+
+    def reading(request: bool, category: str | None, urgent: bool, by: str, at) -> str:  # noqa: ANN001
+        what = (f"是诉求 · {categories.get(category, category)}" + (" · 紧急" if urgent else "") if request
+                else "不是诉求")
+        return f"{what}（{by} {local(at, config, '%m-%d %H:%M')}审核）"
+
+    text = reading(review.is_request, review.category, review.urgent, review.reviewer_name, review.reviewed_at)
+    before = [reading(e["request"], e["category"], e["urgent"], e["by"], e["at"])
+              for e in reversed(readings.entries(review))]
+    return text + ("；此前：" + "；".join(before) if before else "")
 
 
 def sent_labels(form) -> tuple[Labels, str | None]:  # noqa: ANN001 - starlette FormData

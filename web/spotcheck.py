@@ -14,7 +14,7 @@ from handlers.spotcheck import RANDOM, SAMPLES, kept_days, visible_in
 from handlers.texts import mask
 from storage import spotcheck
 from storage.models import MessageReview
-from web.corrections import Labels
+from web.corrections import Labels, categories, signed_text
 from web.present import local
 
 ROUGH_BELOW = 30  # readings: below this the estimate is shown as only a first indication
@@ -91,7 +91,7 @@ def page(*, session: Session, config: Config, staff: Staff, now: datetime, pendi
             labels = Labels(None, None, False)
         rows.append({"id": m.id, "at": local(m.received_at, config, "%m-%d %H:%M"), "room": m.room_topic or m.room_id,
                      "text": mask(m.text), "sample": SAMPLES.get(m.spot_check or "", ""), "labels": labels,
-                     "review": review})
+                     "review": signed_text(review, categories(), config)})
     signed = [r for r, _ in spotcheck.signed(session=session, visible=see)]
     return {"rows": rows, "pending": len(pending), "kept": len(found), "more": max(0, len(listed) - SHOWN),
             "estimate": estimate(signed), "signed": len(signed), "keep_days": kept_days(config)}

@@ -67,6 +67,11 @@ def test_a_secretary_signs_the_corrections_of_their_community(corrected, tmp_pat
     # read again: the second reading replaces the first
     assert li.post("/corrections/5", data=_form(li, request="1", category="lighting")).status_code == 303
     assert _reviews(corrected) == {4: (False, None, False, "李书记"), 5: (True, "lighting", False, "李书记")}
+    # the reading it replaced is kept on the row and shown under it; the same labels signed again add nothing
+    card = li.get("/corrections?show=all").text.split('id="c5"', 1)[1].split("</section>", 1)[0]
+    assert re.search(r"已审：是诉求 · 照明（李书记 \d\d-\d\d \d\d:\d\d审核）；此前：是诉求 · 照明 · 紧急（李书记 ", card)
+    assert li.post("/corrections/5", data=_form(li, request="1", category="lighting")).status_code == 303
+    assert li.get("/corrections?show=all").text.count("此前：") == 1
 
     download = li.get("/corrections.jsonl")
     assert download.status_code == 200 and "attachment" in download.headers["content-disposition"]

@@ -78,7 +78,16 @@ def test_a_secretary_reads_her_groups_drawn_messages_and_signs_them(drawn, tmp_p
     assert _cards(page) == [] and "已审3条" in page
     # the estimate rests on the random stratum only: 1 of the 2 randomly drawn lines read was a request
     assert "随机抽取的已审2条中，1条其实是诉求（约占机器人未登记消息的50.0%，估计在9.5%到90.5%之间；审过的还少，仅供参考）" in page
-    assert "已审：是诉求 · 照明（李书记）" in li.get("/spotcheck?show=all").text
+    assert "已审：是诉求 · 照明（李书记 " in li.get("/spotcheck?show=all").text
+    # the street office reads 李书记's "no request" otherwise: the page shows both, the newest first
+    drawn.advance(timedelta(minutes=5))
+    wang = drawn.logged_in("jiedao")
+    assert wang.post(f"/spotcheck/{calm}", data=_form(wang, request="1", category="other")).status_code == 303
+    shown = li.get("/spotcheck?show=all").text
+    assert re.search(r"已审：是诉求 · 其他（街道王主任 [\d: -]+审核）；此前：不是诉求（李书记 [\d: -]+审核）", shown)
+    assert li.post(f"/spotcheck/{calm}", data=_form(li, request="0")).status_code == 303  # and back again
+    assert re.search(r"已审：不是诉求（李书记 [\d: -]+审核）；此前：是诉求 · 其他（街道王主任 [\d: -]+审核）；"
+                     r"不是诉求（李书记 ", li.get("/spotcheck?show=all").text)
 
     download = li.get("/corrections.jsonl")
     lines = [json.loads(line) for line in download.text.splitlines()]
