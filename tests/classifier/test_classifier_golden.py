@@ -13,12 +13,13 @@ from classifier.evaluate import Tally
 
 REAL = Path(__file__).resolve().parents[1] / "data" / "classifier" / "real"
 
-# source -> {metric: floor}; "false_alarm" is a ceiling. Measured 2026-12-07 13:35 on the shipped model (mulin classify
-# --eval tests/data/classifier/real/{dev,test}.jsonl --totals):
-#   dev:  appeal recall 0.949, headline 0.966, chat FA 0.009, keyword chat recall 0.625 FA 0.090, reply FA 0.000,
-#         category 0.743
-#   test: appeal recall 0.965, headline 0.963, chat recall 0.500 FA 0.018, keyword chat recall 0.417 FA 0.067,
-#         reply FA 0.040, category 0.684
+# source -> {metric: floor}; "false_alarm" is a ceiling. Measured 2026-12-07 18:18 on the shipped model, the splits
+# grown by the danger-word batches danger_a/b/c (mulin classify --eval tests/data/classifier/real/{dev,test}.jsonl
+# --totals):
+#   dev:  appeal recall 0.950, headline 0.968, chat FA 0.009, keyword chat recall 0.562 FA 0.085, reply FA 0.000,
+#         category 0.757
+#   test: appeal recall 0.963, headline 0.961, chat recall 0.500 FA 0.016, keyword chat recall 0.417 FA 0.064,
+#         reply FA 0.040, category 0.702
 FLOORS = {
     "dev.jsonl": {
         "appeal": {"request_recall": 0.90},
@@ -26,7 +27,7 @@ FLOORS = {
         "chat": {"false_alarm": 0.02},
         "chat_keyword": {"request_recall": 0.55, "false_alarm": 0.10},
         "reply": {"false_alarm": 0.04},
-        None: {"category_accuracy": 0.71},
+        None: {"category_accuracy": 0.73},
     },
     "test.jsonl": {
         "appeal": {"request_recall": 0.93},
@@ -34,7 +35,7 @@ FLOORS = {
         "chat": {"request_recall": 0.5, "false_alarm": 0.02},
         "chat_keyword": {"request_recall": 0.38, "false_alarm": 0.08},
         "reply": {"false_alarm": 0.06},
-        None: {"category_accuracy": 0.65},
+        None: {"category_accuracy": 0.67},
     },
 }
 
