@@ -10,11 +10,10 @@ danger_*). Chosen by words alone, never by the classifier.
 """
 from __future__ import annotations
 
-import random
 import sys
 from pathlib import Path
 
-from select_urgent import DANGER, appeal_rows, labelled_sources, write_batch  # this folder: run as a script
+from select_urgent import DANGER, shuffled_unlabelled, write_rows  # this folder: run as a script
 
 HERE = Path(__file__).resolve().parent
 BATCHES = ("danger_a", "danger_b", "danger_c")
@@ -23,15 +22,9 @@ SEED = 20261208
 
 def main(argv: list[str]) -> int:
     corpus = Path(argv[0]) if argv else HERE.parents[5] / "shared" / "corpus"
-    labelled = labelled_sources("danger_")
-    rows = appeal_rows(corpus)
-    candidates = [key for key, parts in sorted(rows.items())
-                  if not any(p["source"] in labelled for p in parts.values())
-                  and any(w in p["text"] for p in parts.values() for w in DANGER)]
-    random.Random(SEED).shuffle(candidates)
+    rows, keys = shuffled_unlabelled(corpus, "danger_", SEED, tuple(DANGER))
     for b, name in enumerate(BATCHES):
-        write_batch(name, [rows[key][part] for key in candidates[b::len(BATCHES)]
-                           for part in ("留言主题", "留言详情") if part in rows[key]])
+        write_rows(name, rows, keys[b::len(BATCHES)])
     return 0
 
 

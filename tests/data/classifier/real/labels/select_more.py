@@ -8,11 +8,10 @@ more_*). Chosen at random, never by the classifier.
 """
 from __future__ import annotations
 
-import random
 import sys
 from pathlib import Path
 
-from select_urgent import appeal_rows, labelled_sources, write_batch  # this folder: run as a script
+from select_urgent import shuffled_unlabelled, write_rows  # this folder: run as a script
 
 HERE = Path(__file__).resolve().parent
 BATCHES = ("more_a", "more_b", "more_c", "more_d", "more_e", "more_f")
@@ -22,14 +21,9 @@ SEED = 20261209
 
 def main(argv: list[str]) -> int:
     corpus = Path(argv[0]) if argv else HERE.parents[5] / "shared" / "corpus"
-    labelled = labelled_sources("more_")
-    rows = appeal_rows(corpus)
-    candidates = [key for key, parts in sorted(rows.items())
-                  if not any(p["source"] in labelled for p in parts.values())]
-    random.Random(SEED).shuffle(candidates)
+    rows, keys = shuffled_unlabelled(corpus, "more_", SEED)
     for b, name in enumerate(BATCHES):
-        write_batch(name, [rows[key][part] for key in candidates[b * ROWS:(b + 1) * ROWS]
-                           for part in ("留言主题", "留言详情") if part in rows[key]])
+        write_rows(name, rows, keys[b * ROWS:(b + 1) * ROWS])
     return 0
 
 

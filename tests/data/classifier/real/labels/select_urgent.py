@@ -45,6 +45,24 @@ def appeal_rows(corpus: Path) -> dict[str, dict[str, dict]]:
     return rows
 
 
+def shuffled_unlabelled(corpus: Path, batch_prefix: str, seed: int, words: tuple[str, ...] | None = None
+                        ) -> tuple[dict[str, dict[str, dict]], list[str]]:
+    """The corpus's board rows by row key, and the keys of those not yet labelled (see labelled_sources) in a shuffle
+    seeded with `seed`; with words, only the rows whose headline or body holds one of them."""
+    labelled = labelled_sources(batch_prefix)
+    rows = appeal_rows(corpus)
+    keys = [key for key, parts in sorted(rows.items())
+            if not any(p["source"] in labelled for p in parts.values())
+            and (words is None or any(w in p["text"] for p in parts.values() for w in words))]
+    random.Random(seed).shuffle(keys)
+    return rows, keys
+
+
+def write_rows(name: str, rows: dict[str, dict[str, dict]], keys: list[str]) -> None:
+    """in/NAME.jsonl: each row of `keys` as its headline and its body (when the row has them)."""
+    write_batch(name, [rows[key][part] for key in keys for part in ("留言主题", "留言详情") if part in rows[key]])
+
+
 def write_batch(name: str, lines: list[dict]) -> None:
     """in/NAME.jsonl: the lines to label, numbered from 1 (n, source, text)."""
     (HERE / "in").mkdir(exist_ok=True)
