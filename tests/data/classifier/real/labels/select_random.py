@@ -20,12 +20,17 @@ ROWS = 250
 SEED = 20261207
 
 
-def main(argv: list[str]) -> int:
+def deal(argv: list[str], prefix: str, batches: tuple[str, ...], rows_each: int, seed: int) -> int:
+    """Writes the batches: consecutive runs of `rows_each` rows of the seeded shuffle of the unlabelled rows."""
     corpus = Path(argv[0]) if argv else HERE.parents[5] / "shared" / "corpus"
-    rows, keys = shuffled_unlabelled(corpus, "cat_", SEED)
-    for b, name in enumerate(BATCHES):
-        write_rows(name, rows, keys[b * ROWS:(b + 1) * ROWS])
+    rows, keys = shuffled_unlabelled(corpus, prefix, seed)
+    for b, name in enumerate(batches):
+        write_rows(name, rows, keys[b * rows_each:(b + 1) * rows_each])
     return 0
+
+
+def main(argv: list[str]) -> int:
+    return deal(argv, "cat_", BATCHES, ROWS, SEED)
 
 
 if __name__ == "__main__":
