@@ -4,7 +4,8 @@
     python tests/data/classifier/real/labels/select_more.py [CORPUS_DIR]
 
 "Not yet labelled": no line of the row is in the three split files nor in another batch here (in/*.jsonl other than
-more_*). Chosen at random, never by the classifier.
+more_*). Chosen at random, never by the classifier. Once labelled, the six batches were moved to unbuilt/ (in/ and out/),
+which build.py's `--append labels` does not read: see the data README, twenty-third round.
 """
 from __future__ import annotations
 
