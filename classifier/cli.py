@@ -27,7 +27,7 @@ def run_classify(lines: Iterable[str], out: TextIO, clf, evaluate: bool, totals_
 
 
 def _record(line: str) -> dict | None:
-    line = line.rstrip("\r\n")
+    line = line.rstrip("\r\n").lstrip("\ufeff")  # a byte-order mark (files saved by Windows tools) is no text
     if not line.strip():
         return None
     if line.lstrip().startswith("{"):

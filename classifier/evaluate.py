@@ -2,7 +2,8 @@
 per source: the record's `group` (appeal, appeal_title, chat_keyword, chat, reply), else its `dataset`, else the file
 its `source` locator names (`owner/repo:path#row=N` -> `path`); a line with none of them counts in the total only.
 Labels are read as JSON booleans, 0/1 or the words true/false, yes/no, 是/否; a category as its code or its Chinese name
-(供水 -> water). A line whose labels cannot be read is not scored: it is counted, named in its errors and fails the run."""
+(供水 -> water). A line whose labels cannot be read, or that has no expect_request at all, is not scored: it is counted,
+named in its errors and fails the run."""
 from __future__ import annotations
 
 from collections import Counter
@@ -58,6 +59,8 @@ class Tally:
             codes = {code.lower(): code for code, _ in self.clf.categories}
             names = {name: code for code, name in self.clf.categories}
             category = codes.get(category.lower()) or names.get(category) or category
+        if "expect_request" not in record:  # a plain line, or labels under other names ("label", "is_request")
+            raise UnreadableLabel("expect_request missing")
         return {**record, "expect_request": truth(record.get("expect_request"), "expect_request"),
                 "expect_urgent": truth(record.get("expect_urgent"), "expect_urgent"), "expect_category": category}
 

@@ -146,7 +146,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     if args.eval not in (None, "-"):
         try:
-            with open(args.eval, encoding="utf-8") as lines:
+            with open(args.eval, encoding="utf-8-sig") as lines:
                 return run_classify(map(judged_record, lines), sys.stdout, _classifier(buildings), True,
                                     totals_only=args.totals)
         except OSError as exc:

@@ -86,3 +86,17 @@ def test_eval_reads_labels_written_as_words_and_names_and_refuses_the_rest(clf):
     assert ["unreadable label: expect_request 'maybe' (not scored)"] in errors
     assert ["unreadable label: expect_urgent 2 (not scored)"] in errors
     assert "messages: 4" in out.getvalue() and "unreadable labels: 2 line(s) not scored (FAIL)" in out.getvalue()
+
+
+def test_eval_refuses_lines_without_labels_and_reads_past_a_byte_order_mark(clf):
+    """A labelled file saved with a BOM keeps its first line; a plain line or labels under other names are no
+    non-request (they were counted as one) but an unreadable line."""
+    first = "\ufeff" + json.dumps({"text": "楼道灯不亮了", "expect_request": True, "expect_category": "lighting"},
+                                  ensure_ascii=False)
+    lines = [first, "早上好", json.dumps({"text": "停水了", "label": 1}, ensure_ascii=False)]
+    out = io.StringIO()
+    assert run_classify(lines, out, clf, evaluate=True) == 1
+    report = out.getvalue()
+    assert "messages: 1" in report and "1 of 1 requests" in report and "category accuracy   1.000" in report
+    errors = [json.loads(line)["errors"] for line in report.splitlines() if line.startswith("{")]
+    assert errors == [["unreadable label: expect_request missing (not scored)"]] * 2
