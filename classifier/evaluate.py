@@ -34,6 +34,9 @@ class Tally:
         self.n = Counter()
         self.per_category: dict[str, Counter] = {}
         self.per_group: dict[str, Counter] = {}
+        # how a label may name a category: its code (any case) or its Chinese name
+        self._codes = {code.lower(): code for code, _ in clf.categories}
+        self._codes.update({name: code for code, name in clf.categories})
 
     def add(self, record: dict, result) -> list[str]:
         """Counts one labelled message, in total and for its group; returns what went wrong with it."""
@@ -56,9 +59,7 @@ class Tally:
             raise UnreadableLabel(f"expect_category {category!r}")
         if category:
             category = category.strip()
-            codes = {code.lower(): code for code, _ in self.clf.categories}
-            names = {name: code for code, name in self.clf.categories}
-            category = codes.get(category.lower()) or names.get(category) or category
+            category = self._codes.get(category.lower(), category)
         if "expect_request" not in record:  # a plain line, or labels under other names ("label", "is_request")
             raise UnreadableLabel("expect_request missing")
         return {**record, "expect_request": truth(record.get("expect_request"), "expect_request"),

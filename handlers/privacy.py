@@ -63,8 +63,7 @@ def _number(value: float) -> str:
 
 def _spot_check(config: "Config") -> str:
     """The notice's words on 抽查 (none when it is off)."""
-    policy = config.spot_check
-    if policy.random_rate <= 0 and policy.near_rate <= 0:
+    if not spotcheck.drawing(config):
         return ""
     return (f"（其中抽出的一小部分保存{_number(spotcheck.kept_days(config))}天，由社区书记或街道查看有没有漏登的问题；"
             f"看过的打码后保存{_number(config.privacy.ticket_years)}年，用于改进识别）")
@@ -102,7 +101,7 @@ class PrivacyAsk:
 def held_summary(held: privacy.Held, config: "Config") -> str:
     lines = ["目前保存的与您有关的信息："]
     kept = f"闲聊{_number(config.privacy.chatter_days)}天后删除内容"
-    if _spot_check(config):
+    if spotcheck.drawing(config):
         kept += f"，抽查抽中的{_number(spotcheck.kept_days(config))}天后"
     lines.append(f"· 您发的消息：{held.messages}条有内容" + (f"，{held.purged_messages}条只留时间" if held.purged_messages
                                                       else "") + f"（{kept}）")

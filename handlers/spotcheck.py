@@ -20,6 +20,11 @@ RANDOM, NEAR = "random", "near"
 SAMPLES = {RANDOM: "随机抽取", NEAR: "含问题用词"}
 
 
+def drawing(config: Config) -> bool:
+    """Is any share of messages drawn at all (both rates 0: 抽查 is off)?"""
+    return config.spot_check.random_rate > 0 or config.spot_check.near_rate > 0
+
+
 def drawn(key: str, rate: float) -> bool:
     """True for a share `rate` of keys, always the same ones."""
     if rate <= 0:
@@ -33,7 +38,7 @@ def stratum(ctx: Ctx, msg: Incoming) -> str | None:
     Only a resident's own text in a residents' group that filed or joined no ticket is drawn: not a staff member's,
     not another bot account's (its replies repeat residents' words), not a quote reply (it holds someone else's)."""
     policy = ctx.config.spot_check
-    if (ctx.ticket_id is not None or ctx.staff is not None or msg.kind != "text" or msg.room_id is None
+    if (not drawing(ctx.config) or ctx.ticket_id is not None or ctx.staff is not None or msg.kind != "text" or msg.room_id is None
             or not msg.text.strip() or ctx.config.group_for(msg.room_id, msg.room_topic) is None):
         return None
     key = fingerprint(msg) or msg.id

@@ -28,7 +28,7 @@ def after(previous, *, is_request: bool, category: str | None, urgent: bool) -> 
     reading is added when its labels differ from the new ones; the same labels signed again add nothing."""
     if previous is None:
         return None
-    kept = [{**e, "at": _as_utc(e["at"]).isoformat()} for e in entries(previous)]
+    kept = json.loads(previous.earlier) if previous.earlier else []
     if (bool(previous.is_request), previous.category, bool(previous.urgent)) != (bool(is_request), category,
                                                                                bool(urgent)):
         kept.append({"request": bool(previous.is_request), "category": previous.category,
