@@ -13,21 +13,21 @@ from classifier.evaluate import Tally
 
 REAL = Path(__file__).resolve().parents[1] / "data" / "classifier" / "real"
 
-# source -> {metric: floor}; "false_alarm" is a ceiling. Measured 2026-12-07 18:18 on the shipped model, the splits
-# grown by the danger-word batches danger_a/b/c (mulin classify --eval tests/data/classifier/real/{dev,test}.jsonl
-# --totals):
-#   dev:  appeal recall 0.950, headline 0.968, chat FA 0.009, keyword chat recall 0.562 FA 0.085, reply FA 0.000,
-#         category 0.757
-#   test: appeal recall 0.963, headline 0.961, chat recall 0.500 FA 0.016, keyword chat recall 0.417 FA 0.064,
-#         reply FA 0.040, category 0.702
+# source -> {metric: floor}; "false_alarm" is a ceiling. Measured 2026-12-07 20:27 on the shipped model, every split's
+# board rows and keyword chat read a second time and settled by a third reader (labels/second.py; mulin classify --eval
+# tests/data/classifier/real/{dev,test}.jsonl --totals):
+#   dev:  appeal recall 0.972, headline 0.965, chat FA 0.012, keyword chat recall 0.529 (9 of 17) FA 0.095,
+#         reply FA 0.000, category 0.762
+#   test: appeal recall 0.971, headline 0.961, chat recall 0.500 FA 0.016, keyword chat recall 0.436 FA 0.053,
+#         reply FA 0.032, category 0.716
 FLOORS = {
     "dev.jsonl": {
         "appeal": {"request_recall": 0.90},
         "appeal_title": {"request_recall": 0.93},
         "chat": {"false_alarm": 0.02},
-        "chat_keyword": {"request_recall": 0.55, "false_alarm": 0.10},
+        "chat_keyword": {"request_recall": 0.5, "false_alarm": 0.11},
         "reply": {"false_alarm": 0.04},
-        None: {"category_accuracy": 0.73},
+        None: {"category_accuracy": 0.74},
     },
     "test.jsonl": {
         "appeal": {"request_recall": 0.93},
@@ -35,7 +35,7 @@ FLOORS = {
         "chat": {"request_recall": 0.5, "false_alarm": 0.02},
         "chat_keyword": {"request_recall": 0.38, "false_alarm": 0.08},
         "reply": {"false_alarm": 0.06},
-        None: {"category_accuracy": 0.67},
+        None: {"category_accuracy": 0.69},
     },
 }
 

@@ -1,6 +1,9 @@
 """The labelled real lines and the checks of their labels (tests/data/classifier/real)."""
 import json
+from collections import Counter
 from pathlib import Path
+
+from classifier.corpus import row_key
 
 REAL = Path(__file__).resolve().parents[1] / "data" / "classifier" / "real"
 
@@ -17,6 +20,10 @@ DROPPED_SINCE = {f"Rollbear-bot/HelloNLP-TopicC-in-TipDMCup2020:resources/full_d
                              "sheet_3.xlsx#row=683", "sheet_3.xlsx#row=76", "sheet_4.xlsx#row=2687")}
 
 
+def _consensus(prefix: str = "") -> dict[str, dict]:
+    return {c["unit"]: c for c in _rows(REAL / "labels" / "second" / f"{prefix}consensus.jsonl")}
+
+
 def test_the_blind_urgent_labels_match_the_split_files_and_the_agreement_reported():
     """labels/agreement/urgent_blind.jsonl: 150 labelled train and dev requests holding a danger word, labelled urgent
     once more by a person who saw neither the labels nor the model. Each row's `urgent` is its split file's label,
@@ -27,10 +34,15 @@ def test_the_blind_urgent_labels_match_the_split_files_and_the_agreement_reporte
     assert len(blind) == 150 and len({b["source"] for b in blind}) == 150
     gone = {b["source"] for b in blind} - set(labelled)
     assert gone == DROPPED_SINCE  # a line dropped from the splits later, as a near-copy of a newer dev or test line
+    # rows the second reading's consensus (labels/second/consensus.jsonl) no longer calls a request
+    no_longer = {unit for unit, c in _consensus().items() if c["final"] == "not_request" != c["first"]}
     for b in blind:
         if b["source"] in gone:
             continue
         row = labelled[b["source"]]
+        if row_key(b["source"]) in no_longer:
+            assert not row["expect_request"] and not row["expect_urgent"], b["source"]
+            continue
         assert row["expect_request"] and row["expect_urgent"] == b["urgent"], b["source"]
     both = sum(b["urgent"] and b["blind_urgent"] for b in blind)
     labels_only = sum(b["urgent"] and not b["blind_urgent"] for b in blind)
@@ -41,3 +53,43 @@ def test_the_blind_urgent_labels_match_the_split_files_and_the_agreement_reporte
     expected = p_label * p_blind + (1 - p_label) * (1 - p_blind)
     kappa = (observed - expected) / (1 - expected)
     assert (both, labels_only, blind_only) == (6, 3, 5) and round(kappa, 2) == 0.57
+
+
+def _agreement(rows: list[dict]) -> tuple[int, ...]:
+    """(units, first's requests, second's requests, units both read alike as request or not, units both call
+    requests, of them under the same category, disagreements, third siding with the first, with the second)"""
+    req = [(r["first"] != "not_request", r["second"] != "not_request") for r in rows]
+    both = [r for r in rows if "not_request" not in (r["first"], r["second"])]
+    split = [r for r in rows if r["first"] != r["second"]]
+    return (len(rows), sum(a for a, _ in req), sum(b for _, b in req), sum(a == b for a, b in req), len(both),
+            sum(r["first"] == r["second"] for r in both), len(split), sum(r["third"] == r["first"] for r in split),
+            sum(r["third"] == r["second"] for r in split))
+
+
+def _labels_as_read(record: dict) -> str:
+    return (record["expect_category"] or "other") if record["expect_request"] else "not_request"
+
+
+def test_the_splits_hold_the_consensus_of_two_readings_and_the_agreement_reported():
+    """labels/second/: every board row (headline and body) and keyword-chat line of the three splits was read a second
+    time, blind, and a third reader settled each disagreement (labels/second.py). Every line of a unit carries the
+    unit's final reading, and the agreement is what the data README reports."""
+    for prefix, splits, expected in (
+            ("", ("train", "dev"), {"board": (2331, 2129, 2097, 2161, 2028, 1799, 399, 127, 260),
+                                    "chat": (1083, 106, 113, 1052, 94, 92, 33, 18, 15)}),
+            ("test_", ("test",), {"board": (813, 744, 717, 746, 697, 643, 121, 48, 67),
+                                  "chat": (362, 36, 37, 351, 31, 28, 14, 6, 8)}),
+    ):
+        consensus = _consensus(prefix)
+        lines = [r for split in splits for r in _rows(REAL / f"{split}.jsonl")
+                 if r["group"] in ("appeal", "appeal_title", "chat_keyword")]
+        seen = Counter()
+        for r in lines:
+            unit = row_key(r["source"]) if r["group"] != "chat_keyword" else r["source"]
+            assert _labels_as_read(r) == consensus[unit]["final"], r["source"]
+            seen[unit] += 1
+        assert set(seen) == set(consensus)
+        for c in consensus.values():
+            assert c["final"] == (c["first"] if c["first"] == c["second"] else c["third"])
+        for kind, numbers in expected.items():
+            assert _agreement([c for c in consensus.values() if c["kind"] == kind]) == numbers, (prefix, kind)

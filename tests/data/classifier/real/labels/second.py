@@ -1,0 +1,213 @@
+"""Compares the second, blind reading of the train and dev splits (second/out, see select_second.py) with the labels
+in the splits, hands the disagreements to a third reader, and applies the outcome.
+
+    python tests/data/classifier/real/labels/second.py compare [test]  # agreement; writes second/third/in/*.jsonl
+    python tests/data/classifier/real/labels/second.py apply [test]    # reads second/third/out, rewrites the splits
+
+Without `test` it reads train and dev (batches appeals_*, chat_*, third_*); with it, the test split (test_*), of
+which it prints totals only.
+
+A unit of reading is a board row (headline and body carry one request and one category) or a chat line. The two
+readings disagree on a unit when one calls it a request and the other not, or both call it a request under different
+categories. The third reader sees the unit's text and the two readings as A and B (in an order fixed by a seeded
+coin, not saying which is which) and picks one, or writes a third. Where the two agree the label stays. Urgent stays
+as first read (the blind urgent study is labels/agreement/urgent_blind.jsonl), except that a unit no longer a request
+is not urgent, and a unit that becomes a request takes the second reading's urgent. Every unit's three readings and
+the final one are kept in second/consensus.jsonl.
+"""
+from __future__ import annotations
+
+import json
+import random
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from classifier.corpus import row_key
+
+HERE = Path(__file__).resolve().parent
+SECOND = HERE / "second"
+THIRD = SECOND / "third"
+SPLITS = ("train", "dev")
+THIRD_BATCHES = ("third_a", "third_b", "third_c")
+TEST_THIRD_BATCHES = ("test_third_a",)
+SEED = 20261208
+NOT_REQUEST = "not_request"
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def unit_of(record: dict) -> str:
+    return row_key(record["source"]) if record["group"] in ("appeal", "appeal_title") else record["source"]
+
+
+def first_reading(splits: tuple[str, ...]) -> dict[str, dict]:
+    """unit -> {"lines": [split records], "split"}"""
+    units: dict[str, dict] = {}
+    for split in splits:
+        for r in read_jsonl(HERE.parent / f"{split}.jsonl"):
+            if r["group"] in ("appeal", "appeal_title", "chat_keyword"):
+                units.setdefault(unit_of(r), {"lines": [], "split": split})["lines"].append(r)
+    return units
+
+
+def second_reading() -> dict[str, dict]:
+    """source -> the second reader's labels for that line"""
+    out = {}
+    for path in sorted((SECOND / "out").glob("*.jsonl")):
+        given = {r["n"]: r for r in read_jsonl(SECOND / "in" / path.name)}
+        for lab in read_jsonl(path):
+            out[given[lab["n"]]["source"]] = lab
+    return out
+
+
+def reading(request: bool, category: str | None) -> str:
+    return (category or "other") if request else NOT_REQUEST
+
+
+def unit_readings(units: dict, second: dict) -> dict[str, tuple[str, str, dict]]:
+    """unit -> (first reading, second reading, second's urgent of the body or line), for units read twice. A row's
+    reading is its body's, else its headline's (both carry the same request and category)."""
+    out = {}
+    for unit, u in units.items():
+        lines = sorted(u["lines"], key=lambda r: r["group"] != "appeal")  # the body first
+        if not all(r["source"] in second for r in lines):
+            continue
+        main = lines[0]
+        lab = second[main["source"]]
+        out[unit] = (reading(bool(main["expect_request"]), main.get("expect_category")),
+                     reading(bool(lab["request"]), lab.get("category")),
+                     {r["source"]: bool(second[r["source"]].get("urgent")) for r in lines})
+    return out
+
+
+def kappa(pairs: list[tuple[str, str]]) -> float:
+    n = len(pairs)
+    observed = sum(a == b for a, b in pairs) / n
+    fa, fb = Counter(a for a, _ in pairs), Counter(b for _, b in pairs)
+    expected = sum(fa[k] * fb[k] for k in fa) / n / n
+    return (observed - expected) / (1 - expected) if expected < 1 else 1.0
+
+
+def report(units: dict, read: dict) -> None:
+    for kind, test in (("board rows", lambda u: units[u]["lines"][0]["group"] != "chat_keyword"),
+                       ("keyword chat", lambda u: units[u]["lines"][0]["group"] == "chat_keyword")):
+        pairs = [(a, b) for u, (a, b, _) in read.items() if test(u)]
+        if not pairs:
+            continue
+        req = [(a != NOT_REQUEST, b != NOT_REQUEST) for a, b in pairs]
+        both = [(a, b) for a, b in pairs if NOT_REQUEST not in (a, b)]
+        print(f"{kind}: {len(pairs)} read twice; request: first {sum(a for a, _ in req)}, second "
+              f"{sum(b for _, b in req)}, both {sum(a and b for a, b in req)}, agreement "
+              f"{sum(a == b for a, b in req) / len(req):.3f}, kappa {kappa(req):.2f}")
+        if both:
+            print(f"  category on {len(both)} both call requests: agreement "
+                  f"{sum(a == b for a, b in both) / len(both):.3f}, kappa {kappa(both):.2f}")
+            for (a, b), n in Counter((a, b) for a, b in both if a != b).most_common(12):
+                print(f"    first {a:14} second {b:14} {n}")
+
+
+def third_lines(units: dict, read: dict) -> list[dict]:
+    rng = random.Random(SEED)
+    items = []
+    for unit in sorted(read):
+        a, b, _ = read[unit]
+        if a == b:
+            continue
+        lines = sorted(units[unit]["lines"], key=lambda r: r["group"] != "appeal_title")  # the headline first
+        options = [a, b]
+        if rng.random() < 0.5:
+            options.reverse()
+        items.append({"unit": unit, "text": "\n".join(r["text"] for r in lines), "A": options[0], "B": options[1]})
+    rng.shuffle(items)
+    return items
+
+
+def compare(splits: tuple[str, ...], batches: tuple[str, ...]) -> int:
+    units, second = first_reading(splits), second_reading()
+    read = unit_readings(units, second)
+    report(units, read)
+    if any((THIRD / "out" / f"{name}.jsonl").exists() for name in batches):
+        print("third reading already under way (third/out has its batches): third/in left as it is")
+        return 0
+    items = third_lines(units, read)
+    (THIRD / "in").mkdir(parents=True, exist_ok=True)
+    for b, name in enumerate(batches):
+        with open(THIRD / "in" / f"{name}.jsonl", "w", encoding="utf-8") as f:
+            for n, item in enumerate(items[b::len(batches)], 1):
+                f.write(json.dumps({"n": n, **item}, ensure_ascii=False) + "\n")
+    print(f"third reading: {len(items)} units in {len(batches)} batches")
+    return 0
+
+
+def third_reading() -> dict[str, str]:
+    """unit -> the third reader's reading (A/B resolved to the reading it names)"""
+    out = {}
+    for path in sorted((THIRD / "out").glob("*.jsonl")):
+        given = {r["n"]: r for r in read_jsonl(THIRD / "in" / path.name)}
+        for lab in read_jsonl(path):
+            item = given[lab["n"]]
+            choice = lab["choice"]
+            out[item["unit"]] = item[choice] if choice in ("A", "B") else choice
+    return out
+
+
+def apply(splits: tuple[str, ...], batches: tuple[str, ...]) -> int:
+    from classifier.rules import load_rules
+
+    codes = {c.code for c in load_rules().categories} | {NOT_REQUEST}
+    units, second = first_reading(splits), second_reading()
+    read = unit_readings(units, second)
+    third = third_reading()
+    final: dict[str, str] = {}
+    missing = 0
+    consensus = []
+    for unit, (a, b, urgent) in sorted(read.items()):
+        c = third.get(unit) if a != b else None
+        if a != b and c is None:
+            missing += 1
+            continue
+        if c is not None and c not in codes:
+            print(f"{unit}: third reading {c!r} is no category code", file=sys.stderr)
+            return 1
+        final[unit] = a if a == b else c
+        kind = "chat" if units[unit]["lines"][0]["group"] == "chat_keyword" else "board"
+        consensus.append({"unit": unit, "kind": kind, "split": units[unit]["split"], "first": a, "second": b, "third": c,
+                          "final": final[unit]})
+    if missing:
+        print(f"{missing} disagreements have no third reading yet", file=sys.stderr)
+        return 1
+    changed = Counter()
+    for split in splits:
+        path = HERE.parent / f"{split}.jsonl"
+        records = read_jsonl(path)
+        for r in records:
+            unit = unit_of(r) if r["group"] in ("appeal", "appeal_title", "chat_keyword") else None
+            if unit not in final:
+                continue
+            was = reading(bool(r["expect_request"]), r.get("expect_category"))
+            now = final[unit]
+            if was == now:
+                continue
+            changed[(split, r["group"], was == NOT_REQUEST, now == NOT_REQUEST)] += 1
+            if now == NOT_REQUEST:
+                r.update(expect_request=False, expect_category=None, expect_urgent=False)
+            else:
+                if was == NOT_REQUEST:
+                    r["expect_urgent"] = read[unit][2][r["source"]]
+                r.update(expect_request=True, expect_category=now)
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    (SECOND / f"{'test_' if splits == ('test',) else ''}consensus.jsonl").write_text(
+        "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in consensus), encoding="utf-8")
+    for (split, group, was_no, now_no), n in sorted(changed.items()):
+        kind = "category" if not (was_no or now_no) else ("now a request" if was_no else "no longer a request")
+        print(f"{split:5} {group:13} {kind:20} {n}")
+    return 0
+
+
+if __name__ == "__main__":
+    test = sys.argv[2:3] == ["test"]
+    sys.exit({"compare": compare, "apply": apply}[sys.argv[1]](("test",) if test else SPLITS,
+                                                             TEST_THIRD_BATCHES if test else THIRD_BATCHES))
