@@ -3,6 +3,8 @@ in the splits, hands the disagreements to a third reader, and applies the outcom
 
     python tests/data/classifier/real/labels/second.py compare [test]  # agreement; writes second/third/in/*.jsonl
     python tests/data/classifier/real/labels/second.py apply [test]    # reads second/third/out, rewrites the splits
+    python tests/data/classifier/real/labels/second.py urgent-compare [test]  # urgent read differently -> urgent/in
+    python tests/data/classifier/real/labels/second.py urgent-apply [test]    # the third urgent reading decides
 
 Without `test` it reads train and dev (batches appeals_*, chat_*, third_*); with it, the test split (test_*), of
 which it prints totals only.
@@ -10,10 +12,12 @@ which it prints totals only.
 A unit of reading is a board row (headline and body carry one request and one category) or a chat line. The two
 readings disagree on a unit when one calls it a request and the other not, or both call it a request under different
 categories. The third reader sees the unit's text and the two readings as A and B (in an order fixed by a seeded
-coin, not saying which is which) and picks one, or writes a third. Where the two agree the label stays. Urgent stays
-as first read (the blind urgent study is labels/agreement/urgent_blind.jsonl), except that a unit no longer a request
-is not urgent, and a unit that becomes a request takes the second reading's urgent. Every unit's three readings and
-the final one are kept in second/consensus.jsonl.
+coin, not saying which is which) and picks one, or writes a third. Where the two agree the label stays. `apply`
+leaves urgent as first read, except that a unit no longer a request is not urgent, and a unit that becomes a request
+takes the second reading's urgent. Every unit's three readings and the final one are kept in second/consensus.jsonl.
+Then `urgent-compare` hands the lines both readers call a request but read differently on urgent to a third reader
+of urgent alone (blind: the text only), and `urgent-apply` takes that reading, the majority of the three
+(second/urgent/, with each line's three readings in urgent/*_consensus.jsonl).
 """
 from __future__ import annotations
 
@@ -207,7 +211,72 @@ def apply(splits: tuple[str, ...], batches: tuple[str, ...]) -> int:
     return 0
 
 
+URGENT = SECOND / "urgent"
+
+
+def urgent_split(splits: tuple[str, ...]) -> list[dict]:
+    """The lines both readers call a request whose urgent the two read differently (the split line still carries the
+    first reading's urgent until `urgent-apply` runs)."""
+    second = second_reading()
+    out = []
+    for split in splits:
+        for r in read_jsonl(HERE.parent / f"{split}.jsonl"):
+            lab = second.get(r["source"])
+            if (r["group"] in ("appeal", "appeal_title", "chat_keyword") and lab and r["expect_request"]
+                    and lab["request"] and bool(r["expect_urgent"]) != bool(lab.get("urgent"))):
+                out.append({"source": r["source"], "text": r["text"], "first": bool(r["expect_urgent"]),
+                            "second": bool(lab.get("urgent"))})
+    return out
+
+
+def urgent_compare(splits: tuple[str, ...], name: str) -> int:
+    """Writes urgent/in/NAME.jsonl: the lines whose urgent the two readings disagree on, for a third blind reading of
+    urgent alone (the majority of three decides). Left as it is once urgent/out/NAME.jsonl exists."""
+    if (URGENT / "out" / f"{name}.jsonl").exists():
+        print("third urgent reading already under way: urgent/in left as it is")
+        return 0
+    lines = sorted(urgent_split(splits), key=lambda r: r["source"])
+    random.Random(SEED).shuffle(lines)
+    (URGENT / "in").mkdir(parents=True, exist_ok=True)
+    with open(URGENT / "in" / f"{name}.jsonl", "w", encoding="utf-8") as f:
+        for n, r in enumerate(lines, 1):
+            f.write(json.dumps({"n": n, "source": r["source"], "text": r["text"]}, ensure_ascii=False) + "\n")
+    print(f"urgent: {len(lines)} lines read differently, in urgent/in/{name}.jsonl")
+    return 0
+
+
+def urgent_apply(splits: tuple[str, ...], name: str) -> int:
+    """Sets each such line's urgent to the third reading's (the two others being split, it is the majority) and keeps
+    every line's three readings in urgent/NAME_consensus.jsonl."""
+    given = {r["n"]: r for r in read_jsonl(URGENT / "in" / f"{name}.jsonl")}
+    third = {given[lab["n"]]["source"]: bool(lab["urgent"]) for lab in read_jsonl(URGENT / "out" / f"{name}.jsonl")}
+    split_lines = {r["source"]: r for r in urgent_split(splits)}
+    if set(split_lines) != set(third):
+        print(f"the third urgent reading covers {len(third)} lines, the readings disagree on {len(split_lines)}",
+              file=sys.stderr)
+        return 1
+    moved = Counter()
+    for split in splits:
+        path = HERE.parent / f"{split}.jsonl"
+        records = read_jsonl(path)
+        for r in records:
+            if r["source"] in third:
+                moved[(split, r["expect_urgent"], third[r["source"]])] += r["expect_urgent"] != third[r["source"]]
+                r["expect_urgent"] = third[r["source"]]
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    (URGENT / f"{name}_consensus.jsonl").write_text("".join(
+        json.dumps({"source": s, "first": r["first"], "second": r["second"], "third": third[s]}, ensure_ascii=False)
+        + "\n" for s, r in sorted(split_lines.items())), encoding="utf-8")
+    for (split, was, now), n in sorted(moved.items()):
+        if n:
+            print(f"{split:5} urgent {was} -> {now}: {n}")
+    return 0
+
+
 if __name__ == "__main__":
     test = sys.argv[2:3] == ["test"]
-    sys.exit({"compare": compare, "apply": apply}[sys.argv[1]](("test",) if test else SPLITS,
-                                                             TEST_THIRD_BATCHES if test else THIRD_BATCHES))
+    splits = ("test",) if test else SPLITS
+    if sys.argv[1].startswith("urgent-"):
+        sys.exit({"urgent-compare": urgent_compare, "urgent-apply": urgent_apply}[sys.argv[1]](
+            splits, "test_urgent" if test else "urgent"))
+    sys.exit({"compare": compare, "apply": apply}[sys.argv[1]](splits, TEST_THIRD_BATCHES if test else THIRD_BATCHES))
