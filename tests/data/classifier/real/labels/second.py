@@ -87,6 +87,16 @@ def unit_readings(units: dict, second: dict) -> dict[str, tuple[str, str, dict]]
     return out
 
 
+def rewrite(splits: tuple[str, ...], settle) -> None:
+    """Rewrites each split file with settle(split, record) applied to every record, in place."""
+    for split in splits:
+        path = HERE.parent / f"{split}.jsonl"
+        records = read_jsonl(path)
+        for r in records:
+            settle(split, r)
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+
+
 def kappa(pairs: list[tuple[str, str]]) -> float:
     n = len(pairs)
     observed = sum(a == b for a, b in pairs) / n
@@ -184,25 +194,24 @@ def apply(splits: tuple[str, ...], batches: tuple[str, ...]) -> int:
         print(f"{missing} disagreements have no third reading yet", file=sys.stderr)
         return 1
     changed = Counter()
-    for split in splits:
-        path = HERE.parent / f"{split}.jsonl"
-        records = read_jsonl(path)
-        for r in records:
-            unit = unit_of(r) if r["group"] in ("appeal", "appeal_title", "chat_keyword") else None
-            if unit not in final:
-                continue
-            was = reading(bool(r["expect_request"]), r.get("expect_category"))
-            now = final[unit]
-            if was == now:
-                continue
-            changed[(split, r["group"], was == NOT_REQUEST, now == NOT_REQUEST)] += 1
-            if now == NOT_REQUEST:
-                r.update(expect_request=False, expect_category=None, expect_urgent=False)
-            else:
-                if was == NOT_REQUEST:
-                    r["expect_urgent"] = read[unit][2][r["source"]]
-                r.update(expect_request=True, expect_category=now)
-        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+
+    def settle(split: str, r: dict) -> None:
+        unit = unit_of(r) if r["group"] in ("appeal", "appeal_title", "chat_keyword") else None
+        if unit not in final:
+            return
+        was = reading(bool(r["expect_request"]), r.get("expect_category"))
+        now = final[unit]
+        if was == now:
+            return
+        changed[(split, r["group"], was == NOT_REQUEST, now == NOT_REQUEST)] += 1
+        if now == NOT_REQUEST:
+            r.update(expect_request=False, expect_category=None, expect_urgent=False)
+        else:
+            if was == NOT_REQUEST:
+                r["expect_urgent"] = read[unit][2][r["source"]]
+            r.update(expect_request=True, expect_category=now)
+
+    rewrite(splits, settle)
     (SECOND / f"{'test_' if splits == ('test',) else ''}consensus.jsonl").write_text(
         "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in consensus), encoding="utf-8")
     for (split, group, was_no, now_no), n in sorted(changed.items()):
@@ -256,14 +265,13 @@ def urgent_apply(splits: tuple[str, ...], name: str) -> int:
               file=sys.stderr)
         return 1
     moved = Counter()
-    for split in splits:
-        path = HERE.parent / f"{split}.jsonl"
-        records = read_jsonl(path)
-        for r in records:
-            if r["source"] in third:
-                moved[(split, r["expect_urgent"], third[r["source"]])] += r["expect_urgent"] != third[r["source"]]
-                r["expect_urgent"] = third[r["source"]]
-        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+
+    def settle(split: str, r: dict) -> None:
+        if r["source"] in third:
+            moved[(split, r["expect_urgent"], third[r["source"]])] += r["expect_urgent"] != third[r["source"]]
+            r["expect_urgent"] = third[r["source"]]
+
+    rewrite(splits, settle)
     (URGENT / f"{name}_consensus.jsonl").write_text("".join(
         json.dumps({"source": s, "first": r["first"], "second": r["second"], "third": third[s]}, ensure_ascii=False)
         + "\n" for s, r in sorted(split_lines.items())), encoding="utf-8")
