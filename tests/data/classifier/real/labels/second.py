@@ -7,7 +7,8 @@ in the splits, hands the disagreements to a third reader, and applies the outcom
     python tests/data/classifier/real/labels/second.py urgent-apply [test]    # the third urgent reading decides
 
 Without `test` it reads train and dev (batches appeals_*, chat_*, third_*); with it, the test split (test_*), of
-which it prints totals only.
+which it prints totals only. `compare` takes the split files' labels as the first reading, so its figures mean what
+they say before `apply` only; afterwards consensus.jsonl keeps the first readings (and the tests recount from it).
 
 A unit of reading is a board row (headline and body carry one request and one category) or a chat line. The two
 readings disagree on a unit when one calls it a request and the other not, or both call it a request under different
@@ -282,6 +283,9 @@ def urgent_apply(splits: tuple[str, ...], name: str) -> int:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) not in (2, 3) or sys.argv[1] not in ("compare", "apply", "urgent-compare", "urgent-apply") \
+            or sys.argv[2:] not in ([], ["test"]):
+        sys.exit(__doc__.split("\n\n")[1])
     test = sys.argv[2:3] == ["test"]
     splits = ("test",) if test else SPLITS
     if sys.argv[1].startswith("urgent-"):
