@@ -1,5 +1,5 @@
-"""Compares the second, blind reading of the train and dev splits (second/out, see select_second.py) with the labels
-in the splits, hands the disagreements to a third reader, and applies the outcome.
+"""Compares the second, blind reading of the splits (second/out, see select_second.py) with the labels in the split
+files, hands the disagreements to a third reader, and applies the outcome.
 
     python tests/data/classifier/real/labels/second.py compare [test]  # agreement; writes second/third/in/*.jsonl
     python tests/data/classifier/real/labels/second.py apply [test]    # reads second/third/out, rewrites the splits
@@ -73,8 +73,8 @@ def reading(request: bool, category: str | None) -> str:
 
 
 def unit_readings(units: dict, second: dict) -> dict[str, tuple[str, str, dict]]:
-    """unit -> (first reading, second reading, second's urgent of the body or line), for units read twice. A row's
-    reading is its body's, else its headline's (both carry the same request and category)."""
+    """unit -> (first reading, second reading, {source: the second reading's urgent} for each of its lines), for the
+    units read twice. A row's reading is its body's, else its headline's (both carry one request and category)."""
     out = {}
     for unit, u in units.items():
         lines = sorted(u["lines"], key=lambda r: r["group"] != "appeal")  # the body first
