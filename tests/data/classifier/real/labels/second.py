@@ -25,10 +25,11 @@ from __future__ import annotations
 import json
 import random
 import sys
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 
 from classifier.corpus import row_key
+from select_urgent import write_batch  # this folder: run as a script
 
 HERE = Path(__file__).resolve().parent
 SECOND = HERE / "second"
@@ -247,11 +248,7 @@ def urgent_compare(splits: tuple[str, ...], name: str) -> int:
         return 0
     lines = sorted(urgent_split(splits), key=lambda r: r["source"])
     random.Random(SEED).shuffle(lines)
-    (URGENT / "in").mkdir(parents=True, exist_ok=True)
-    with open(URGENT / "in" / f"{name}.jsonl", "w", encoding="utf-8") as f:
-        for n, r in enumerate(lines, 1):
-            f.write(json.dumps({"n": n, "source": r["source"], "text": r["text"]}, ensure_ascii=False) + "\n")
-    print(f"urgent: {len(lines)} lines read differently, in urgent/in/{name}.jsonl")
+    write_batch(name, lines, URGENT / "in")
     return 0
 
 

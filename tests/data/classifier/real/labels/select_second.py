@@ -14,32 +14,19 @@ and its body, as in the first reading). Keyword chat: the lines in a seeded shuf
 """
 from __future__ import annotations
 
-import json
 import random
 import sys
-from collections import defaultdict
-from pathlib import Path
 
-from classifier.corpus import row_key
+from second import SECOND, read_jsonl, unit_of  # this folder: run as a script
+from select_urgent import HERE, write_batch
 
-HERE = Path(__file__).resolve().parent
-OUT = HERE / "second"
 BATCHES = {("train", "dev"): (tuple(f"appeals_{c}" for c in "abcdef"), ("chat_a", "chat_b")),
            ("test",): (("test_appeals_a", "test_appeals_b", "test_appeals_c"), ("test_chat",))}
 SEED = 20261208
 
 
 def split_lines(splits: tuple[str, ...]) -> list[dict]:
-    return [json.loads(line) for split in splits
-            for line in (HERE.parent / f"{split}.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def write(name: str, lines: list[dict]) -> None:
-    (OUT / "in").mkdir(parents=True, exist_ok=True)
-    with open(OUT / "in" / f"{name}.jsonl", "w", encoding="utf-8") as f:
-        for n, r in enumerate(lines, 1):
-            f.write(json.dumps({"n": n, "source": r["source"], "text": r["text"]}, ensure_ascii=False) + "\n")
-    print(f"{name}: {len(lines)} lines")
+    return [r for split in splits for r in read_jsonl(HERE.parent / f"{split}.jsonl")]
 
 
 def deal(items: list, names: tuple[str, ...]) -> list[list]:
@@ -50,19 +37,20 @@ def main(argv: list[str]) -> int:
     splits = ("test",) if argv[:1] == ["test"] else ("train", "dev")
     appeal_batches, chat_batches = BATCHES[splits]
     lines = split_lines(splits)
-    rows: dict[str, list[dict]] = defaultdict(list)
+    rows: dict[str, list[dict]] = {}
     for r in lines:
         if r["group"] in ("appeal", "appeal_title"):
-            rows[row_key(r["source"])].append(r)
+            rows.setdefault(unit_of(r), []).append(r)
     keys = sorted(rows)
     random.Random(SEED).shuffle(keys)
     title_first = {"appeal_title": 0, "appeal": 1}
     for name, part in zip(appeal_batches, deal(keys, appeal_batches)):
-        write(name, [r for key in part for r in sorted(rows[key], key=lambda r: title_first[r["group"]])])
+        write_batch(name, [r for key in part for r in sorted(rows[key], key=lambda r: title_first[r["group"]])],
+                    SECOND / "in")
     chat = sorted((r for r in lines if r["group"] == "chat_keyword"), key=lambda r: r["source"])
     random.Random(SEED).shuffle(chat)
     for name, part in zip(chat_batches, deal(chat, chat_batches)):
-        write(name, part)
+        write_batch(name, part, SECOND / "in")
     return 0
 
 

@@ -63,10 +63,10 @@ def write_rows(name: str, rows: dict[str, dict[str, dict]], keys: list[str]) -> 
     write_batch(name, [rows[key][part] for key in keys for part in ("留言主题", "留言详情") if part in rows[key]])
 
 
-def write_batch(name: str, lines: list[dict]) -> None:
-    """in/NAME.jsonl: the lines to label, numbered from 1 (n, source, text)."""
-    (HERE / "in").mkdir(exist_ok=True)
-    with open(HERE / "in" / f"{name}.jsonl", "w", encoding="utf-8") as f:
+def write_batch(name: str, lines: list[dict], folder: Path = HERE / "in") -> None:
+    """FOLDER/NAME.jsonl (in/ here by default): the lines to label, numbered from 1 (n, source, text)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f"{name}.jsonl", "w", encoding="utf-8") as f:
         for n, r in enumerate(lines, 1):
             f.write(json.dumps({"n": n, "source": r["source"], "text": r["text"]}, ensure_ascii=False) + "\n")
     print(f"{name}: {len(lines)} lines")
