@@ -111,3 +111,35 @@ def test_urgent_read_differently_carries_the_third_reading():
             assert lines[u["source"]]["expect_request"] and lines[u["source"]]["expect_urgent"] == u["third"]
         assert (len(settled), sum(u["first"] for u in settled), sum(u["second"] for u in settled),
                 sum(u["third"] for u in settled)) == expected
+
+
+def test_one_reader_scored_against_the_other_gives_the_ceiling_reported():
+    """labels/second.py ceiling: the second reading scored as if it were the classifier against the first (and the
+    other way round), line by line per source, with --eval's measures; the counts are the data README's ("what a
+    second reader reaches"). Fails on a changed reading in the consensus, the second reading or the urgent consensus."""
+    import importlib
+    import sys
+
+    sys.path.insert(0, str(REAL / "labels"))
+    try:
+        second = importlib.import_module("second")
+    finally:
+        sys.path.remove(str(REAL / "labels"))
+    fields = ("requests", "found", "non_requests", "false_alarms", "both", "category_same", "urgent_truth",
+              "urgent_reader", "urgent_both")
+    for splits, expected in ((("train", "dev"), {"appeal": (2073, 1974, 200, 68, 1974, 1757, 23, 48, 20),
+                                                 "appeal_title": (2105, 2006, 200, 67, 2006, 1781, 17, 21, 9),
+                                                 "chat_keyword": (106, 94, 977, 19, 94, 92, 2, 2, 2)}),
+                             (("test",), {"appeal": (738, 691, 69, 20, 691, 637, 6, 11, 5),
+                                          "appeal_title": (739, 692, 69, 20, 692, 639, 4, 2, 2),
+                                          "chat_keyword": (36, 31, 326, 6, 31, 28, 0, 0, 0)})):
+        counts = second.reader_against_reader(splits)
+        assert {g for g, _ in counts} == set(expected)
+        for group, numbers in expected.items():
+            first, other = counts[(group, "first")], counts[(group, "second")]
+            assert tuple(first[f] for f in fields) == numbers, (splits, group)
+            # the other way round: the same lines, the roles swapped
+            assert other["requests"] + other["non_requests"] == first["requests"] + first["non_requests"]
+            assert other["found"] == other["both"] == first["both"]
+            assert (other["urgent_truth"], other["urgent_reader"]) == (first["urgent_reader"], first["urgent_truth"])
+            assert other["requests"] == first["found"] + first["false_alarms"]

@@ -5,6 +5,7 @@ files, hands the disagreements to a third reader, and applies the outcome.
     python tests/data/classifier/real/labels/second.py apply [test]    # reads second/third/out, rewrites the splits
     python tests/data/classifier/real/labels/second.py urgent-compare [test]  # urgent read differently -> urgent/in
     python tests/data/classifier/real/labels/second.py urgent-apply [test]    # the third urgent reading decides
+    python tests/data/classifier/real/labels/second.py ceiling [test]  # one reader scored against the other
 
 Without `test` it reads train and dev (batches appeals_*, chat_*, third_*); with it, the test split (test_*), of
 which it prints totals only. `compare` takes the split files' labels as the first reading, so its figures mean what
@@ -19,6 +20,11 @@ takes the second reading's urgent. Every unit's three readings and the final one
 Then `urgent-compare` hands the lines both readers call a request but read differently on urgent to a third reader
 of urgent alone (blind: the text only), and `urgent-apply` takes that reading, the majority of the three
 (second/urgent/, with each line's three readings in urgent/*_consensus.jsonl).
+`ceiling` scores each reading as if it were the classifier and the other reading the truth, with the measures of
+`mulin classify --eval` per source (request recall, false alarms, category on the lines both call requests, urgent
+recall and precision on those lines): what a person reading under LABELS.md reaches against another, next to the
+classifier's goals. It reads the consensus files, the second reading and the urgent consensus, so it holds after
+`apply` and `urgent-apply`.
 """
 from __future__ import annotations
 
@@ -279,7 +285,61 @@ def urgent_apply(splits: tuple[str, ...], name: str) -> int:
     return 0
 
 
+CEILING_GROUPS = ("appeal", "appeal_title", "chat_keyword")
+
+
+def reader_against_reader(splits: tuple[str, ...]) -> dict[tuple[str, str], Counter]:
+    """(source group, the reading taken as truth: "first" or "second") -> counts for the other reading scored against
+    it, line by line: requests, found, non_requests, false_alarms, both (lines both call requests), category_same,
+    urgent_truth, urgent_reader, urgent_both (urgent counted on the lines both call requests)."""
+    name = "test_consensus" if splits == ("test",) else "consensus"
+    units = {u["unit"]: u for u in read_jsonl(SECOND / f"{name}.jsonl") if u["split"] in splits}
+    urgent_split_on = {u["source"]: u for u in read_jsonl(URGENT / f"{'test_urgent' if splits == ('test',) else 'urgent'}"
+                                                                    f"_consensus.jsonl")}
+    second = second_reading()
+    out: dict[tuple[str, str], Counter] = {}
+    for split in splits:
+        for r in read_jsonl(HERE.parent / f"{split}.jsonl"):
+            if r["group"] not in CEILING_GROUPS:
+                continue
+            u = units[unit_of(r)]
+            said = {"first": u["first"], "second": u["second"]}
+            both_request = NOT_REQUEST not in said.values()
+            if both_request:
+                split_on = urgent_split_on.get(r["source"])
+                urgent = ({"first": split_on["first"], "second": split_on["second"]} if split_on else
+                          dict.fromkeys(said, bool(second[r["source"]].get("urgent"))))
+            for truth, reader in (("first", "second"), ("second", "first")):
+                n = out.setdefault((r["group"], truth), Counter())
+                if said[truth] == NOT_REQUEST:
+                    n["non_requests"] += 1
+                    n["false_alarms"] += said[reader] != NOT_REQUEST
+                    continue
+                n["requests"] += 1
+                n["found"] += said[reader] != NOT_REQUEST
+                if both_request:
+                    n["both"] += 1
+                    n["category_same"] += said[truth] == said[reader]
+                    n["urgent_truth"] += urgent[truth]
+                    n["urgent_reader"] += urgent[reader]
+                    n["urgent_both"] += urgent[truth] and urgent[reader]
+    return out
+
+
+def ceiling(splits: tuple[str, ...]) -> int:
+    """Prints reader_against_reader as `mulin classify --eval` would for a classifier (totals only)."""
+    print("source        truth   reader  requests  recall  false al.  category  urgent recall  urgent prec.")
+    for (group, truth), n in sorted(reader_against_reader(splits).items()):
+        reader = "second" if truth == "first" else "first"
+        print(f"{group:13} {truth:7} {reader:7} {n['requests']:8}  {n['found'] / n['requests']:.3f}  "
+              f"{n['false_alarms'] / n['non_requests']:9.3f}  {n['category_same'] / n['both']:8.3f}  "
+              f"{n['urgent_both']:3} of {n['urgent_truth']:3}      {n['urgent_both']:3} of {n['urgent_reader']:3}")
+    return 0
+
+
 if __name__ == "__main__":
+    if len(sys.argv) == 2 + (sys.argv[2:3] == ["test"]) and sys.argv[1] == "ceiling":
+        sys.exit(ceiling(("test",) if sys.argv[2:] else SPLITS))
     if len(sys.argv) not in (2, 3) or sys.argv[1] not in ("compare", "apply", "urgent-compare", "urgent-apply") \
             or sys.argv[2:] not in ([], ["test"]):
         sys.exit(__doc__.split("\n\n")[1])
