@@ -292,10 +292,9 @@ def reader_against_reader(splits: tuple[str, ...]) -> dict[tuple[str, str], Coun
     """(source group, the reading taken as truth: "first" or "second") -> counts for the other reading scored against
     it, line by line: requests, found, non_requests, false_alarms, both (lines both call requests), category_same,
     urgent_truth, urgent_reader, urgent_both (urgent counted on the lines both call requests)."""
-    name = "test_consensus" if splits == ("test",) else "consensus"
-    units = {u["unit"]: u for u in read_jsonl(SECOND / f"{name}.jsonl") if u["split"] in splits}
-    urgent_split_on = {u["source"]: u for u in read_jsonl(URGENT / f"{'test_urgent' if splits == ('test',) else 'urgent'}"
-                                                                    f"_consensus.jsonl")}
+    prefix = "test_" if splits == ("test",) else ""
+    units = {u["unit"]: u for u in read_jsonl(SECOND / f"{prefix}consensus.jsonl") if u["split"] in splits}
+    urgent_split_on = {u["source"]: u for u in read_jsonl(URGENT / f"{prefix}urgent_consensus.jsonl")}
     second = second_reading()
     out: dict[tuple[str, str], Counter] = {}
     for split in splits:
@@ -338,13 +337,13 @@ def ceiling(splits: tuple[str, ...]) -> int:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 2 + (sys.argv[2:3] == ["test"]) and sys.argv[1] == "ceiling":
-        sys.exit(ceiling(("test",) if sys.argv[2:] else SPLITS))
-    if len(sys.argv) not in (2, 3) or sys.argv[1] not in ("compare", "apply", "urgent-compare", "urgent-apply") \
-            or sys.argv[2:] not in ([], ["test"]):
+    if len(sys.argv) not in (2, 3) or sys.argv[1] not in ("compare", "apply", "urgent-compare", "urgent-apply",
+                                                          "ceiling") or sys.argv[2:] not in ([], ["test"]):
         sys.exit(__doc__.split("\n\n")[1])
     test = sys.argv[2:3] == ["test"]
     splits = ("test",) if test else SPLITS
+    if sys.argv[1] == "ceiling":
+        sys.exit(ceiling(splits))
     if sys.argv[1].startswith("urgent-"):
         sys.exit({"urgent-compare": urgent_compare, "urgent-apply": urgent_apply}[sys.argv[1]](
             splits, "test_urgent" if test else "urgent"))
