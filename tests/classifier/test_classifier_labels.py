@@ -1,10 +1,21 @@
 """The labelled real lines and the checks of their labels (tests/data/classifier/real)."""
+import importlib
 import json
+import sys
 from pathlib import Path
 
 from classifier.corpus import row_key
 
 REAL = Path(__file__).resolve().parents[1] / "data" / "classifier" / "real"
+
+
+def _second():
+    """labels/second.py, the script that compares and settles the readings (it imports its folder's select_urgent)."""
+    sys.path.insert(0, str(REAL / "labels"))
+    try:
+        return importlib.import_module("second")
+    finally:
+        sys.path.remove(str(REAL / "labels"))
 
 
 def _rows(path: Path) -> list[dict]:
@@ -68,10 +79,6 @@ def _agreement(rows: list[dict]) -> tuple[int, ...]:
             sum(r["third"] == r["second"] for r in split))
 
 
-def _labels_as_read(record: dict) -> str:
-    return (record["expect_category"] or "other") if record["expect_request"] else "not_request"
-
-
 def test_the_splits_hold_the_consensus_of_two_readings_and_the_agreement_reported():
     """labels/second/: every board row (headline and body) and keyword-chat line of the three splits was read a second
     time, blind, and a third reader settled each disagreement (labels/second.py). Every line of a unit carries the
@@ -83,12 +90,12 @@ def test_the_splits_hold_the_consensus_of_two_readings_and_the_agreement_reporte
                                   "chat": (362, 36, 37, 351, 31, 28, 14, 6, 8)}),
     ):
         consensus = _consensus(prefix)
-        lines = [r for split in splits for r in _rows(REAL / f"{split}.jsonl")
-                 if r["group"] in ("appeal", "appeal_title", "chat_keyword")]
+        second = _second()
+        lines = [r for split in splits for r in _rows(REAL / f"{split}.jsonl") if r["group"] in second.READ_TWICE]
         seen = set()
         for r in lines:
-            unit = row_key(r["source"]) if r["group"] != "chat_keyword" else r["source"]
-            assert _labels_as_read(r) == consensus[unit]["final"], r["source"]
+            unit = second.unit_of(r)
+            assert second.reading(r["expect_request"], r["expect_category"]) == consensus[unit]["final"], r["source"]
             seen.add(unit)
         assert seen == set(consensus)
         for c in consensus.values():
@@ -117,14 +124,7 @@ def test_one_reader_scored_against_the_other_gives_the_ceiling_reported():
     """labels/second.py ceiling: the second reading scored as if it were the classifier against the first (and the
     other way round), line by line per source, with --eval's measures; the counts are the data README's ("what a
     second reader reaches"). Fails on a changed reading in the consensus, the second reading or the urgent consensus."""
-    import importlib
-    import sys
-
-    sys.path.insert(0, str(REAL / "labels"))
-    try:
-        second = importlib.import_module("second")
-    finally:
-        sys.path.remove(str(REAL / "labels"))
+    second = _second()
     fields = ("requests", "found", "non_requests", "false_alarms", "both", "category_same", "urgent_truth",
               "urgent_reader", "urgent_both")
     for splits, expected in ((("train", "dev"), {"appeal": (2073, 1974, 200, 68, 1974, 1757, 23, 48, 20),

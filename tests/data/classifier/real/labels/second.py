@@ -45,6 +45,8 @@ THIRD_BATCHES = ("third_a", "third_b", "third_c")
 TEST_THIRD_BATCHES = ("test_third_a",)
 SEED = 20261208
 NOT_REQUEST = "not_request"
+# the sources the second reading covers: board rows (headline and body) and keyword chat
+READ_TWICE = ("appeal", "appeal_title", "chat_keyword")
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -60,7 +62,7 @@ def first_reading(splits: tuple[str, ...]) -> dict[str, dict]:
     units: dict[str, dict] = {}
     for split in splits:
         for r in read_jsonl(HERE.parent / f"{split}.jsonl"):
-            if r["group"] in ("appeal", "appeal_title", "chat_keyword"):
+            if r["group"] in READ_TWICE:
                 units.setdefault(unit_of(r), {"lines": [], "split": split})["lines"].append(r)
     return units
 
@@ -204,7 +206,7 @@ def apply(splits: tuple[str, ...], batches: tuple[str, ...]) -> int:
     changed = Counter()
 
     def settle(split: str, r: dict) -> None:
-        unit = unit_of(r) if r["group"] in ("appeal", "appeal_title", "chat_keyword") else None
+        unit = unit_of(r) if r["group"] in READ_TWICE else None
         if unit not in final:
             return
         was = reading(bool(r["expect_request"]), r.get("expect_category"))
@@ -239,7 +241,7 @@ def urgent_split(splits: tuple[str, ...]) -> list[dict]:
     for split in splits:
         for r in read_jsonl(HERE.parent / f"{split}.jsonl"):
             lab = second.get(r["source"])
-            if (r["group"] in ("appeal", "appeal_title", "chat_keyword") and lab and r["expect_request"]
+            if (r["group"] in READ_TWICE and lab and r["expect_request"]
                     and lab["request"] and bool(r["expect_urgent"]) != bool(lab.get("urgent"))):
                 out.append({"source": r["source"], "text": r["text"], "first": bool(r["expect_urgent"]),
                             "second": bool(lab.get("urgent"))})
@@ -285,9 +287,6 @@ def urgent_apply(splits: tuple[str, ...], name: str) -> int:
     return 0
 
 
-CEILING_GROUPS = ("appeal", "appeal_title", "chat_keyword")
-
-
 def reader_against_reader(splits: tuple[str, ...]) -> dict[tuple[str, str], Counter]:
     """(source group, the reading taken as truth: "first" or "second") -> counts for the other reading scored against
     it, line by line: requests, found, non_requests, false_alarms, both (lines both call requests), category_same,
@@ -299,7 +298,7 @@ def reader_against_reader(splits: tuple[str, ...]) -> dict[tuple[str, str], Coun
     out: dict[tuple[str, str], Counter] = {}
     for split in splits:
         for r in read_jsonl(HERE.parent / f"{split}.jsonl"):
-            if r["group"] not in CEILING_GROUPS:
+            if r["group"] not in READ_TWICE:
                 continue
             u = units[unit_of(r)]
             said = {"first": u["first"], "second": u["second"]}
